@@ -1,0 +1,1 @@
+export { idbStorage, type IdbStorage, type IdbStorageOptions } from '../storage/idbStorage.ts'

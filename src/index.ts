@@ -1,0 +1,64 @@
+// duality: the partitioned log (and, as they land, the streams DSL). Storage-agnostic and free of
+// browser, Node and UI libraries; IndexedDB lives in 'duality/idb'.
+export { openLog, Log } from './log/Log.ts'
+export type {
+  LogOptions,
+  FetchOptions,
+  FetchResult,
+  Message,
+  PartitionOffsets,
+  AppendEvent,
+} from './log/Log.ts'
+export { Producer } from './log/Producer.ts'
+export type {
+  ProducerConfig,
+  ProducerMessage,
+  ProducerRecord,
+  RecordMetadata,
+} from './log/Producer.ts'
+export { Consumer } from './log/Consumer.ts'
+export type {
+  ConsumerConfig,
+  ConsumerRunConfig,
+  EachMessagePayload,
+  EachBatchPayload,
+  Batch,
+  TopicPartition,
+} from './log/Consumer.ts'
+export { Admin, MAX_PARTITIONS } from './log/Admin.ts'
+export type {
+  TopicSpec,
+  CreateTopicsOptions,
+  TopicMetadata,
+  GroupOffset,
+  OffsetCommit,
+} from './log/Admin.ts'
+export { Cleaner } from './log/Cleaner.ts'
+export type { CleanerOptions, CleanerRunOptions, CleanReport } from './log/Cleaner.ts'
+export { Serdes } from './log/Serde.ts'
+export type { Serde, TopicSerdes } from './log/Serde.ts'
+export { defaultTopicConfig, parseTopicConfig } from './log/TopicConfig.ts'
+export type { TopicConfig, TopicConfigName, ConfigEntry } from './log/TopicConfig.ts'
+export { murmur2, toPositive } from './log/murmur2.ts'
+export { defaultPartitioner, keyPartition } from './log/partitioner.ts'
+export type { Partitioner } from './log/partitioner.ts'
+export type { LogRecord, RecordKey, RecordValue, RecordHeaders } from './log/record.ts'
+export * from './log/errors.ts'
+export type {
+  LogStorage,
+  ReadTx,
+  WriteTx,
+  WriteOptions,
+  Key,
+  KeyRange,
+  Rows,
+  StoreName,
+  TopicRow,
+  PartitionRow,
+  SegmentRow,
+  BatchRow,
+  GroupOffsetRow,
+} from './log/LogStorage.ts'
+export { keyPaths, storeNames } from './log/LogStorage.ts'
+export { memoryStorage, MemoryDatabase } from './storage/memoryStorage.ts'
+export type { MemoryStorage, MemoryStorageOptions } from './storage/memoryStorage.ts'

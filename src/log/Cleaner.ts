@@ -1,0 +1,339 @@
+import type { Log } from './Log.ts'
+import { topicRange, type BatchRow, type PartitionRow, type SegmentRow } from './LogStorage.ts'
+import { emptySegment } from './planAppend.ts'
+import { rebuildBatch, recordCount, recordOffset } from './RecordBatch.ts'
+import { keyIdentity } from './record.ts'
+import { hasRetention, isCompacted, type TopicConfig } from './TopicConfig.ts'
+
+export interface CleanerOptions {
+  /** How often the background cleaner looks at every partition (default 30,000 ms; 0 = never). */
+  intervalMs?: number
+}
+
+export interface CleanerRunOptions {
+  /** Only these topics (default: all). */
+  topics?: string[]
+  /** Compact even when the dirty ratio is below `min.cleanable.dirty.ratio`. */
+  force?: boolean
+}
+
+export interface CleanReport {
+  topic: string
+  partition: number
+  /** Segments removed by retention in this run. */
+  deletedSegments: number
+  logStartOffset: number
+  /** Set when the partition was compacted: offsets below `cleanedUpTo` now hold the latest per key. */
+  compaction: { cleanedUpTo: number; removedRecords: number } | null
+}
+
+/** How many batch rows one read of the cleaner's key scan takes: its step size. */
+const SCAN_ROWS = 32
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+/**
+ * Retention and compaction (Kafka's LogCleaner), in small steps: every step is one short
+ * transaction over one segment, and the cleaner yields to the event loop between steps, so appends
+ * and reads are never held up for long. It only touches closed segments below the active one.
+ */
+export class Cleaner {
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private running: Promise<unknown> = Promise.resolve()
+  private readonly intervalMs: number
+
+  constructor(
+    private readonly log: Log,
+    options: CleanerOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 30_000
+  }
+
+  start(): void {
+    if (this.intervalMs <= 0 || this.timer) return
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.run()
+          .catch(() => undefined)
+          .finally(() => this.timer && tick())
+      }, this.intervalMs)
+      // Never keep a Node process alive just for cleaning.
+      ;(this.timer as { unref?: () => void }).unref?.()
+    }
+    tick()
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** Resolves when the current run (if any) has finished. */
+  async idle(): Promise<void> {
+    await this.running.catch(() => undefined)
+  }
+
+  /** One pass of retention and compaction over the chosen topics; runs are never concurrent. */
+  run(options: CleanerRunOptions = {}): Promise<CleanReport[]> {
+    const next = this.running.catch(() => undefined).then(() => this.pass(options))
+    this.running = next
+    return next
+  }
+
+  private async pass({ topics, force = false }: CleanerRunOptions): Promise<CleanReport[]> {
+    const names = topics ?? (await this.log.admin().listTopics())
+    const reports: CleanReport[] = []
+    for (const name of names) {
+      const meta = await this.log.topic(name, true)
+      for (let partition = 0; partition < meta.numPartitions; partition++) {
+        if (this.log.isClosed) return reports
+        const report: CleanReport = {
+          topic: name,
+          partition,
+          deletedSegments: 0,
+          logStartOffset: 0,
+          compaction: null,
+        }
+        if (hasRetention(meta.config))
+          report.deletedSegments = await this.retain(name, partition, meta.config)
+        if (isCompacted(meta.config))
+          report.compaction = await this.compact(name, partition, meta.config, force)
+        const state = await this.log.storage.read(['partitions'], (tx) =>
+          tx.get('partitions', [name, partition]),
+        )
+        report.logStartOffset = state?.logStartOffset ?? 0
+        reports.push(report)
+        await nextTask()
+      }
+    }
+    return reports
+  }
+
+  /** Deletes whole segments, oldest first, by time and by size; advances the log start offset. */
+  private retain(topic: string, partition: number, config: TopicConfig): Promise<number> {
+    const retentionMs = config['retention.ms']
+    const retentionBytes = config['retention.bytes']
+    if (retentionMs < 0 && retentionBytes < 0) return Promise.resolve(0)
+    const now = this.log.clock()
+    return this.log.storage.write(['partitions', 'segments', 'batches'], async (tx) => {
+      const [state, closed] = await Promise.all([
+        tx.get('partitions', [topic, partition]),
+        tx.getAll('segments', topicRange(topic, partition)),
+      ])
+      if (!state) return 0
+      const segments = [...closed, state.active]
+      let total = state.bytes
+      let count = 0
+      for (const segment of segments) {
+        if (segment.records === 0) break
+        const expired = retentionMs >= 0 && segment.maxTimestamp < now - retentionMs
+        // Kafka's rule: delete while what is left stays at least retention.bytes.
+        const oversize = retentionBytes >= 0 && total - segment.bytes >= retentionBytes
+        if (!expired && !oversize) break
+        total -= segment.bytes
+        count++
+      }
+      if (count === 0) return 0
+      const doomed = segments.slice(0, count)
+      for (const segment of doomed) {
+        const upper = segment === state.active ? state.nextOffset : segment.lastOffset
+        tx.deleteRange('batches', {
+          lower: [topic, partition, segment.baseOffset],
+          upper: [topic, partition, upper],
+        })
+        if (segment !== state.active) tx.delete('segments', [topic, partition, segment.baseOffset])
+      }
+      const activeGone = doomed.includes(state.active)
+      const next: PartitionRow = {
+        ...state,
+        bytes: total,
+        logStartOffset: Math.max(
+          state.logStartOffset,
+          segments[count]?.baseOffset ?? state.nextOffset,
+        ),
+        active: activeGone ? emptySegment(topic, partition, state.nextOffset, now) : state.active,
+      }
+      next.cleanedOffset = Math.max(next.cleanedOffset, next.logStartOffset)
+      tx.put('partitions', next)
+      return count
+    })
+  }
+
+  /**
+   * Keeps the latest record per key below the first uncleanable offset (the active segment, or the
+   * first segment with records younger than min.compaction.lag.ms). Offsets never change.
+   */
+  private async compact(
+    topic: string,
+    partition: number,
+    config: TopicConfig,
+    force: boolean,
+  ): Promise<CleanReport['compaction']> {
+    const storage = this.log.storage
+    const now = this.log.clock()
+    const [state, segments] = await storage.read(['partitions', 'segments'], (tx) =>
+      Promise.all([
+        tx.get('partitions', [topic, partition]),
+        tx.getAll('segments', topicRange(topic, partition)),
+      ]),
+    )
+    if (!state) return null
+    const lag = config['min.compaction.lag.ms']
+    const young = lag > 0 ? segments.find((s) => s.maxTimestamp > now - lag) : undefined
+    const firstUncleanable = young?.baseOffset ?? state.active.baseOffset
+    const cleanable = segments.filter((s) => s.baseOffset < firstUncleanable)
+    if (cleanable.length === 0) return null
+    const dirtyStart = Math.max(state.cleanedOffset, state.logStartOffset)
+    let dirty = 0
+    let total = 0
+    for (const s of cleanable) {
+      total += s.bytes
+      if (s.baseOffset >= dirtyStart) dirty += s.bytes
+    }
+    const tombstonesDue = cleanable.some(
+      (s) => s.deleteHorizon !== undefined && s.deleteHorizon <= now,
+    )
+    const dirtyEnough = total > 0 && dirty / total >= config['min.cleanable.dirty.ratio']
+    if (!tombstonesDue && !(dirty > 0 && (force || dirtyEnough))) return null
+
+    // The offset map: each key's latest offset in the dirty section, built in small read steps.
+    const latest = new Map<string, number>()
+    for (let from = dirtyStart; from < firstUncleanable;) {
+      const rows = await storage.read(['batches'], (tx) =>
+        tx.getAll(
+          'batches',
+          { lower: [topic, partition, from], upper: [topic, partition, firstUncleanable - 1] },
+          SCAN_ROWS,
+        ),
+      )
+      for (const row of rows) {
+        const n = recordCount(row)
+        for (let i = 0; i < n; i++) {
+          const key = row.keys[i]
+          const offset = recordOffset(row, i)
+          if (key !== null && key !== undefined && offset >= dirtyStart)
+            latest.set(keyIdentity(key), offset)
+        }
+      }
+      if (rows.length < SCAN_ROWS) break
+      from = rows.at(-1)!.lastOffset + 1
+      await nextTask()
+    }
+
+    let removedRecords = 0
+    for (let s = 0; s < cleanable.length; s++) {
+      const last = s === cleanable.length - 1
+      removedRecords += await this.cleanSegment(
+        topic,
+        partition,
+        cleanable[s]!,
+        latest,
+        config,
+        now,
+        last ? firstUncleanable : undefined,
+      )
+      await nextTask()
+    }
+    return { cleanedUpTo: firstUncleanable, removedRecords }
+  }
+
+  /** Rewrites one segment without its superseded records, in one transaction; returns how many went. */
+  private cleanSegment(
+    topic: string,
+    partition: number,
+    segment: SegmentRow,
+    latest: Map<string, number>,
+    config: TopicConfig,
+    now: number,
+    checkpoint: number | undefined,
+  ): Promise<number> {
+    const horizonIfNew = now + config['delete.retention.ms']
+    return this.log.storage.write(['partitions', 'segments', 'batches'], async (tx) => {
+      const base = segment.baseOffset
+      const [state, current, rows] = await Promise.all([
+        tx.get('partitions', [topic, partition]),
+        tx.get('segments', [topic, partition, base]),
+        tx.getAll('batches', {
+          lower: [topic, partition, base],
+          upper: [topic, partition, segment.lastOffset],
+        }),
+      ])
+      // Retention may have removed the segment since the cleaner looked.
+      if (!state || !current) return 0
+      const groups: {
+        picks: { row: BatchRow; index: number }[]
+        horizon: number | undefined
+        bytes: number
+      }[] = []
+      let removed = 0
+      let stamped = false
+      let group: (typeof groups)[number] | undefined
+      for (const row of rows) {
+        const n = recordCount(row)
+        for (let i = 0; i < n; i++) {
+          const key = row.keys[i]
+          const offset = recordOffset(row, i)
+          const newest =
+            key === null || key === undefined ? undefined : latest.get(keyIdentity(key))
+          if (newest !== undefined && offset < newest) {
+            removed++
+            continue
+          }
+          let horizon: number | undefined
+          if (row.values[i] === null) {
+            // A tombstone lives delete.retention.ms past the first cleaning that kept it.
+            if (row.deleteHorizon !== undefined && now >= row.deleteHorizon) {
+              removed++
+              continue
+            }
+            horizon = row.deleteHorizon ?? horizonIfNew
+            if (row.deleteHorizon === undefined) stamped = true
+          }
+          const size = row.bytes / n
+          const fits =
+            group &&
+            group.bytes + size <= this.log.maxRowBytes &&
+            (horizon === undefined || group.horizon === undefined || group.horizon === horizon)
+          if (!fits) groups.push((group = { picks: [], horizon: undefined, bytes: 0 }))
+          group!.picks.push({ row, index: i })
+          group!.bytes += size
+          if (horizon !== undefined) group!.horizon = horizon
+        }
+      }
+      const batches = groups.map((g) => rebuildBatch(topic, partition, g.picks, g.horizon))
+      if (removed === 0 && !stamped && checkpoint === undefined) return 0
+      tx.deleteRange('batches', {
+        lower: [topic, partition, base],
+        upper: [topic, partition, segment.lastOffset],
+      })
+      let bytes = 0
+      let records = 0
+      let maxTimestamp = -Infinity
+      let deleteHorizon: number | undefined
+      for (const b of batches) {
+        tx.put('batches', b)
+        bytes += b.bytes
+        records += recordCount(b)
+        maxTimestamp = Math.max(maxTimestamp, b.maxTimestamp)
+        if (b.deleteHorizon !== undefined)
+          deleteHorizon = Math.min(deleteHorizon ?? Infinity, b.deleteHorizon)
+      }
+      if (records === 0) tx.delete('segments', [topic, partition, base])
+      else {
+        const next: SegmentRow = { ...current, bytes, records, maxTimestamp }
+        if (deleteHorizon === undefined) delete next.deleteHorizon
+        else next.deleteHorizon = deleteHorizon
+        tx.put('segments', next)
+      }
+      tx.put('partitions', {
+        ...state,
+        bytes: state.bytes - current.bytes + bytes,
+        cleanedOffset:
+          checkpoint === undefined
+            ? state.cleanedOffset
+            : Math.max(state.cleanedOffset, checkpoint),
+      })
+      return removed
+    })
+  }
+}

@@ -1,0 +1,331 @@
+import { commitGroupOffsets, fetchGroupOffset, type OffsetCommit } from './Admin.ts'
+import { InvalidArgumentError, OffsetOutOfRangeError } from './errors.ts'
+import type { Log, Message } from './Log.ts'
+import { checkOffset, checkPartition } from './validate.ts'
+
+export interface ConsumerConfig {
+  groupId: string
+  /** Bytes fetched per partition per round (default 1 MiB). */
+  maxBytesPerPartition?: number
+  /** How long an idle consumer waits for an append before looking again (default 5,000 ms). */
+  maxWaitTimeInMs?: number
+  /** Retries of a failing handler before the consumer crashes (default 5). */
+  retries?: number
+}
+
+export interface EachMessagePayload<V = unknown, K = unknown> {
+  topic: string
+  partition: number
+  message: Message<V, K>
+  heartbeat(): Promise<void>
+  pause(): () => void
+}
+
+export interface Batch<V = unknown, K = unknown> {
+  topic: string
+  partition: number
+  highWatermark: number
+  messages: Message<V, K>[]
+  firstOffset(): number | null
+  lastOffset(): number
+}
+
+export interface EachBatchPayload<V = unknown, K = unknown> {
+  batch: Batch<V, K>
+  /** Marks everything up to and including `offset` as processed. */
+  resolveOffset(offset: number): void
+  heartbeat(): Promise<void>
+  commitOffsetsIfNecessary(): Promise<void>
+  isRunning(): boolean
+  isStale(): boolean
+  pause(): () => void
+}
+
+export interface ConsumerRunConfig {
+  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void
+  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void
+  /** Commit processed offsets after each batch (default true). */
+  autoCommit?: boolean
+  /** With eachBatch: resolve the whole batch when the handler returns (default true). */
+  eachBatchAutoResolve?: boolean
+}
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+type Crash = { error: unknown; groupId: string }
+
+const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+/**
+ * KafkaJS's consumer over the local log. This in-process consumer owns every partition of its
+ * subscriptions; splitting partitions between members of a group across tabs is the worker
+ * runtime's job (it assigns, this consumes).
+ */
+export class Consumer {
+  readonly groupId: string
+  private readonly subscriptions = new Map<string, { fromBeginning: boolean }>()
+  private readonly positions = new Map<string, number>()
+  /** Bumped by seek, so a fetch that was in flight when the seek came is thrown away. */
+  private readonly generations = new Map<string, number>()
+  private readonly paused = new Set<string>()
+  private readonly crashListeners = new Set<(crash: Crash) => void>()
+  private assigned: TopicPartition[] | null = null
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+
+  constructor(
+    private readonly log: Log,
+    private readonly config: ConsumerConfig,
+  ) {
+    if (typeof config?.groupId !== 'string' || config.groupId === '') {
+      throw new InvalidArgumentError('consumer() needs { groupId: "a non-empty string" }')
+    }
+    this.groupId = config.groupId
+  }
+
+  async connect(): Promise<void> {}
+
+  async subscribe(options: {
+    topics?: string[]
+    topic?: string
+    fromBeginning?: boolean
+  }): Promise<void> {
+    const topics = options.topics ?? (options.topic === undefined ? [] : [options.topic])
+    if (topics.length === 0) throw new InvalidArgumentError('subscribe needs { topics: [names] }')
+    for (const topic of topics) await this.log.topic(topic)
+    for (const topic of topics)
+      this.subscriptions.set(topic, { fromBeginning: options.fromBeginning ?? false })
+    this.assigned = null
+  }
+
+  /** Starts consuming in the background; resolves once the loop is running. */
+  async run(config: ConsumerRunConfig): Promise<void> {
+    if (!config?.eachMessage && !config?.eachBatch) {
+      throw new InvalidArgumentError('run needs an eachMessage or eachBatch handler')
+    }
+    if (this.running) throw new InvalidArgumentError('This consumer is already running')
+    this.running = true
+    const unsubscribe = this.log.onAppend((events) => {
+      if (events.some((e) => this.subscriptions.has(e.topic))) this.wake?.()
+    })
+    this.loop = this.consume(config)
+      .catch((error: unknown) => {
+        this.running = false
+        for (const listener of this.crashListeners) listener({ error, groupId: this.groupId })
+      })
+      .finally(unsubscribe)
+  }
+
+  /** KafkaJS-style instrumentation; only 'consumer.crash' is emitted. */
+  on(event: 'consumer.crash', listener: (event: { payload: Crash }) => void): () => void {
+    if (event !== 'consumer.crash')
+      throw new InvalidArgumentError(`Unknown consumer event "${String(event)}"`)
+    const wrapped = (crash: Crash) => listener({ payload: crash })
+    this.crashListeners.add(wrapped)
+    return () => this.crashListeners.delete(wrapped)
+  }
+
+  /** Moves the position of a partition; the next batch starts there (rewind and replay). */
+  seek({
+    topic,
+    partition,
+    offset,
+  }: {
+    topic: string
+    partition: number
+    offset: number | string
+  }): void {
+    const o = checkOffset(offset)
+    const key = id(topic, partition)
+    this.positions.set(key, o)
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
+    this.wake?.()
+  }
+
+  async commitOffsets(offsets: OffsetCommit[]): Promise<void> {
+    await commitGroupOffsets(this.log, this.groupId, offsets)
+  }
+
+  pause(topics: { topic: string; partitions?: number[] }[]): void {
+    for (const t of topics) for (const p of this.partitionsOf(t)) this.paused.add(id(t.topic, p))
+  }
+
+  resume(topics: { topic: string; partitions?: number[] }[]): void {
+    for (const t of topics) for (const p of this.partitionsOf(t)) this.paused.delete(id(t.topic, p))
+    this.wake?.()
+  }
+
+  assignment(): TopicPartition[] {
+    return [...(this.assigned ?? [])]
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.wake?.()
+    await this.loop
+  }
+
+  async disconnect(): Promise<void> {
+    await this.stop()
+  }
+
+  private partitionsOf({ topic, partitions }: { topic: string; partitions?: number[] }): number[] {
+    const all = (this.assigned ?? []).filter((a) => a.topic === topic).map((a) => a.partition)
+    return partitions ?? all
+  }
+
+  private async assign(): Promise<TopicPartition[]> {
+    const out: TopicPartition[] = []
+    for (const topic of this.subscriptions.keys()) {
+      const { numPartitions } = await this.log.topic(topic)
+      for (let partition = 0; partition < numPartitions; partition++) out.push({ topic, partition })
+    }
+    return out
+  }
+
+  /** Where a partition starts: its committed offset, else the reset policy (earliest/latest). */
+  private async position(topic: string, partition: number): Promise<number> {
+    const key = id(topic, partition)
+    const known = this.positions.get(key)
+    if (known !== undefined) return known
+    const committed = await fetchGroupOffset(this.log, this.groupId, topic, partition)
+    const start = committed ?? (await this.reset(topic, partition))
+    if (!this.positions.has(key)) this.positions.set(key, start)
+    return this.positions.get(key)!
+  }
+
+  private async reset(topic: string, partition: number): Promise<number> {
+    const offsets = await this.log.offsets(topic)
+    const o = offsets.find((x) => x.partition === partition)!
+    return this.subscriptions.get(topic)?.fromBeginning ? o.low : o.high
+  }
+
+  private async consume(config: ConsumerRunConfig): Promise<void> {
+    const maxBytes = this.config.maxBytesPerPartition ?? 1024 * 1024
+    const maxWait = this.config.maxWaitTimeInMs ?? 5000
+    while (this.running) {
+      this.assigned ??= await this.assign()
+      let delivered = false
+      for (const { topic, partition } of this.assigned) {
+        if (!this.running) break
+        const key = id(topic, partition)
+        if (this.paused.has(key)) continue
+        const generation = this.generations.get(key) ?? 0
+        const offset = await this.position(topic, partition)
+        let result
+        try {
+          result = await this.log.fetch({ topic, partition, offset, maxBytes })
+        } catch (error) {
+          if (!(error instanceof OffsetOutOfRangeError)) throw error
+          // Retention removed our position: Kafka's auto.offset.reset.
+          this.positions.set(key, await this.reset(topic, partition))
+          continue
+        }
+        if ((this.generations.get(key) ?? 0) !== generation) continue
+        if (result.records.length > 0) {
+          delivered = true
+          await this.deliver(
+            config,
+            topic,
+            partition,
+            result.records,
+            result.highWatermark,
+            generation,
+          )
+        } else if (result.nextOffset !== offset) {
+          this.positions.set(key, result.nextOffset)
+        }
+      }
+      if (!delivered && this.running) await this.idle(maxWait)
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        this.wake = undefined
+        done()
+      }
+    })
+  }
+
+  private async deliver(
+    config: ConsumerRunConfig,
+    topic: string,
+    partition: number,
+    messages: Message[],
+    highWatermark: number,
+    generation: number,
+  ): Promise<void> {
+    const key = id(topic, partition)
+    const stale = () => (this.generations.get(key) ?? 0) !== generation
+    let resolved = -1
+    const resolveOffset = (offset: number) => {
+      if (!stale()) resolved = Math.max(resolved, offset)
+    }
+    const pause = () => {
+      this.paused.add(key)
+      return () => this.resume([{ topic, partitions: [partition] }])
+    }
+    const heartbeat = async () => {}
+    const commit = async () => {
+      if (resolved >= 0 && !stale()) {
+        this.positions.set(key, resolved + 1)
+        if (config.autoCommit !== false)
+          await this.commitOffsets([{ topic, partition, offset: resolved + 1 }])
+      }
+    }
+    await this.withRetries(async () => {
+      if (config.eachBatch) {
+        await config.eachBatch({
+          batch: {
+            topic,
+            partition,
+            highWatermark,
+            messages,
+            firstOffset: () => messages[0]?.offset ?? null,
+            lastOffset: () => messages.at(-1)?.offset ?? highWatermark - 1,
+          },
+          resolveOffset,
+          heartbeat,
+          commitOffsetsIfNecessary: commit,
+          isRunning: () => this.running,
+          isStale: stale,
+          pause,
+        })
+        if (config.eachBatchAutoResolve !== false) resolveOffset(messages.at(-1)!.offset)
+      } else {
+        for (const message of messages) {
+          if (message.offset <= resolved) continue
+          if (!this.running || stale() || this.paused.has(key)) break
+          await config.eachMessage!({ topic, partition, message, heartbeat, pause })
+          resolveOffset(message.offset)
+        }
+      }
+    }, commit)
+    await commit()
+  }
+
+  /** Retries a failing handler with backoff from the first unprocessed message, as KafkaJS does. */
+  private async withRetries(body: () => Promise<void>, commit: () => Promise<void>): Promise<void> {
+    const retries = this.config.retries ?? 5
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await body()
+      } catch (error) {
+        await commit()
+        if (attempt >= retries || !this.running) throw error
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)))
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
+
+interface Pending<T, R> {
+  item: T
+  resolve: (value: R) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Group commit: requests that arrive while a commit is in flight (or within `lingerMs` of the first
+ * one) share the next transaction. Each request resolves only after the transaction holding it
+ * committed. `commit` returns one outcome per item so one bad request never fails its neighbours.
+ */
+export class GroupCommit<T, R> {
+  private queue: Pending<T, R>[] = []
+  private running = false
+  private scheduled = false
+
+  constructor(
+    private readonly commit: (items: T[]) => Promise<Outcome<R>[]>,
+    private readonly lingerMs = 0,
+  ) {}
+
+  enqueue(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  /** Resolves once everything enqueued so far has been committed or failed. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.running || this.scheduled) {
+      await new Promise((r) => setTimeout(r, 1))
+    }
+  }
+
+  private schedule(): void {
+    if (this.running || this.scheduled) return
+    this.scheduled = true
+    // A microtask gathers every send issued in the same task; a linger gathers across tasks.
+    if (this.lingerMs > 0) setTimeout(() => void this.run(), this.lingerMs)
+    else queueMicrotask(() => void this.run())
+  }
+
+  private async run(): Promise<void> {
+    this.scheduled = false
+    this.running = true
+    while (this.queue.length > 0) {
+      const group = this.queue
+      this.queue = []
+      let outcomes: Outcome<R>[]
+      try {
+        outcomes = await this.commit(group.map((p) => p.item))
+      } catch (error) {
+        outcomes = group.map(() => ({ ok: false, error }))
+      }
+      group.forEach((p, i) => {
+        const o = outcomes[i]!
+        if (o.ok) p.resolve(o.value)
+        else p.reject(o.error)
+      })
+    }
+    this.running = false
+  }
+}

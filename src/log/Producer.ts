@@ -1,0 +1,156 @@
+import { InvalidArgumentError, InvalidRecordError, RecordTooLargeError } from './errors.ts'
+import type { Log, TopicAppend } from './Log.ts'
+import { defaultPartitioner, type Partitioner } from './partitioner.ts'
+import { recordSize } from './RecordBatch.ts'
+import type { RecordHeaders, RecordInput } from './record.ts'
+import { isCompacted } from './TopicConfig.ts'
+import { checkPartition } from './validate.ts'
+
+export interface ProducerConfig {
+  /** Chooses partitions for messages without an explicit one (default: Kafka's). */
+  partitioner?: Partitioner
+}
+
+export interface ProducerMessage<V = unknown, K = unknown> {
+  key?: K | null
+  /** `null` is a tombstone: on a compacted topic it deletes the key. */
+  value: V | null
+  headers?: RecordHeaders
+  partition?: number
+  /** Milliseconds since the epoch (default: now). KafkaJS's numeric strings are accepted. */
+  timestamp?: number | string
+}
+
+export interface ProducerRecord<V = unknown, K = unknown> {
+  topic: string
+  messages: ProducerMessage<V, K>[]
+}
+
+/** One entry per partition a send wrote to, as KafkaJS reports it. */
+export interface RecordMetadata {
+  topicName: string
+  partition: number
+  errorCode: 0
+  /** Offset of the send's first record in this partition. */
+  baseOffset: number
+  logAppendTime: -1
+  logStartOffset: number
+}
+
+/**
+ * KafkaJS's producer over the local log. Every message is validated and serialised before anything
+ * is written, so a send with one bad message writes none of them.
+ */
+export class Producer {
+  private readonly sendIndex = new Map<string, number>()
+  private readonly partitioner: Partitioner
+
+  constructor(
+    private readonly log: Log,
+    config: ProducerConfig = {},
+  ) {
+    this.partitioner = config.partitioner ?? defaultPartitioner
+  }
+
+  /** Nothing to connect to in-process; kept so KafkaJS code runs unchanged. */
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [record] })
+  }
+
+  /** Several topics in one all-or-nothing append. */
+  async sendBatch({
+    topicMessages,
+  }: {
+    topicMessages: ProducerRecord[]
+  }): Promise<RecordMetadata[]> {
+    if (!Array.isArray(topicMessages)) {
+      throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }')
+    }
+    const request: TopicAppend[] = []
+    for (const record of topicMessages) {
+      if (record === null || typeof record !== 'object' || !Array.isArray(record.messages)) {
+        throw new InvalidArgumentError('send needs { topic, messages: [{ key, value }] }')
+      }
+      request.push(await this.prepare(record))
+    }
+    const parts = request.filter((t) => t.parts.size > 0)
+    if (parts.length === 0) return []
+    const results = await this.log.append(parts)
+    return results.map((r) => ({
+      topicName: r.topic,
+      partition: r.partition,
+      errorCode: 0,
+      baseOffset: r.baseOffset,
+      logAppendTime: -1,
+      logStartOffset: r.logStartOffset,
+    }))
+  }
+
+  private async prepare({ topic, messages }: ProducerRecord): Promise<TopicAppend> {
+    const meta = await this.log.topic(topic)
+    const { numPartitions, config } = meta
+    const compacted = isCompacted(config)
+    const maxBytes = config['max.message.bytes']
+    const keySerde = this.log.keySerde(topic)
+    const valueSerde = this.log.valueSerde(topic)
+    const index = this.sendIndex.get(topic) ?? Math.floor(Math.random() * numPartitions)
+    this.sendIndex.set(topic, index + 1)
+    const now = this.log.clock()
+    const parts: TopicAppend['parts'] = new Map()
+    messages.forEach((m, i) => {
+      const where = `Message ${i} to "${topic}"`
+      if (m === null || typeof m !== 'object')
+        throw new InvalidRecordError(`${where} is not an object`)
+      const key = m.key === undefined || m.key === null ? null : keySerde.serialize(m.key, topic)
+      if (key === null && compacted) {
+        throw new InvalidRecordError(
+          `${where} has no key, but the topic is compacted: compacted topics need keyed records`,
+        )
+      }
+      const value =
+        m.value === undefined || m.value === null ? null : valueSerde.serialize(m.value, topic)
+      const headers =
+        m.headers === undefined || m.headers === null ? null : checkHeaders(m.headers, where)
+      const timestamp = m.timestamp === undefined ? now : Number(m.timestamp)
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+        throw new InvalidRecordError(
+          `${where}: timestamp must be ms since the epoch, got ${String(m.timestamp)}`,
+        )
+      }
+      const size = recordSize(key, value, headers)
+      if (size > maxBytes) {
+        throw new RecordTooLargeError(
+          `${where} is ${size} bytes, over the topic's max.message.bytes (${maxBytes}); split it or raise the limit`,
+        )
+      }
+      const partition = checkPartition(
+        m.partition === undefined || m.partition === null
+          ? this.partitioner({ topic, numPartitions, key, sendIndex: index })
+          : m.partition,
+        numPartitions,
+        topic,
+      )
+      let part = parts.get(partition)
+      if (!part) parts.set(partition, (part = { records: [], sizes: [] }))
+      const input: RecordInput = { timestamp, key, value, headers }
+      part.records.push(input)
+      part.sizes.push(size)
+    })
+    return { topic: meta, parts }
+  }
+}
+
+function checkHeaders(headers: unknown, where: string): RecordHeaders {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new InvalidRecordError(`${where}: headers must be an object of strings or Uint8Arrays`)
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new InvalidRecordError(`${where}: header "${name}" must be a string or Uint8Array`)
+    }
+  }
+  return headers as RecordHeaders
+}

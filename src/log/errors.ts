@@ -1,0 +1,139 @@
+/**
+ * The typed errors a user can cause. Each has a stable `code` (Kafka's error names where Kafka has
+ * one) so that an error can cross a worker or network boundary as `{ code, message }` and be rebuilt
+ * as the same class on the other side (see `errorFromJSON`).
+ */
+export type DualityErrorCode =
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'TOPIC_ALREADY_EXISTS'
+  | 'INVALID_PARTITIONS'
+  | 'INVALID_CONFIG'
+  | 'INVALID_RECORD'
+  | 'MESSAGE_TOO_LARGE'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'INVALID_OFFSET'
+  | 'INVALID_ARGUMENT'
+  | 'QUOTA_EXCEEDED'
+  | 'STORAGE_ERROR'
+  | 'CLOSED'
+
+export class DualityError extends Error {
+  readonly code: DualityErrorCode
+  /** True when retrying the same call may succeed (Kafka's "retriable"). */
+  readonly retriable: boolean
+
+  constructor(
+    code: DualityErrorCode,
+    message: string,
+    options?: { cause?: unknown; retriable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retriable = options?.retriable ?? false
+  }
+
+  toJSON(): { code: DualityErrorCode; name: string; message: string } {
+    return { code: this.code, name: this.name, message: this.message }
+  }
+}
+
+export class UnknownTopicError extends DualityError {
+  constructor(message: string) {
+    super('UNKNOWN_TOPIC_OR_PARTITION', message)
+  }
+}
+
+export class TopicExistsError extends DualityError {
+  constructor(message: string) {
+    super('TOPIC_ALREADY_EXISTS', message)
+  }
+}
+
+export class InvalidPartitionsError extends DualityError {
+  constructor(message: string) {
+    super('INVALID_PARTITIONS', message)
+  }
+}
+
+export class InvalidConfigError extends DualityError {
+  constructor(message: string) {
+    super('INVALID_CONFIG', message)
+  }
+}
+
+/** A record the topic cannot take: keyless on a compacted topic, a value the serde refuses. */
+export class InvalidRecordError extends DualityError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_RECORD', message, options)
+  }
+}
+
+export class RecordTooLargeError extends DualityError {
+  constructor(message: string) {
+    super('MESSAGE_TOO_LARGE', message)
+  }
+}
+
+/** A read below the log start offset (removed by retention) or past the end of the log. */
+export class OffsetOutOfRangeError extends DualityError {
+  constructor(message: string) {
+    super('OFFSET_OUT_OF_RANGE', message)
+  }
+}
+
+/** An offset that is not a non-negative safe integer. */
+export class InvalidOffsetError extends DualityError {
+  constructor(message: string) {
+    super('INVALID_OFFSET', message)
+  }
+}
+
+export class InvalidArgumentError extends DualityError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message)
+  }
+}
+
+/** The browser refused to store more (IndexedDB `QuotaExceededError`). Nothing was written. */
+export class QuotaExceededError extends DualityError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUOTA_EXCEEDED', message, options)
+  }
+}
+
+/** Any other storage failure. Nothing was written; the operation may be retried. */
+export class StorageError extends DualityError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE_ERROR', message, { ...options, retriable: true })
+  }
+}
+
+export class ClosedError extends DualityError {
+  constructor(message: string) {
+    super('CLOSED', message)
+  }
+}
+
+const classes: Record<DualityErrorCode, new (message: string) => DualityError> = {
+  UNKNOWN_TOPIC_OR_PARTITION: UnknownTopicError,
+  TOPIC_ALREADY_EXISTS: TopicExistsError,
+  INVALID_PARTITIONS: InvalidPartitionsError,
+  INVALID_CONFIG: InvalidConfigError,
+  INVALID_RECORD: InvalidRecordError,
+  MESSAGE_TOO_LARGE: RecordTooLargeError,
+  OFFSET_OUT_OF_RANGE: OffsetOutOfRangeError,
+  INVALID_OFFSET: InvalidOffsetError,
+  INVALID_ARGUMENT: InvalidArgumentError,
+  QUOTA_EXCEEDED: QuotaExceededError,
+  STORAGE_ERROR: StorageError,
+  CLOSED: ClosedError,
+}
+
+/** Rebuilds a typed error from its JSON form (the worker and the server send errors this way). */
+export function errorFromJSON(json: { code: string; message: string }): DualityError {
+  const Class = (classes as Record<string, (new (message: string) => DualityError) | undefined>)[
+    json.code
+  ]
+  return Class ? new Class(json.message) : new StorageError(json.message)
+}

@@ -1,0 +1,32 @@
+/** A key as the log stores it: what the key serde produced. Strings hash as their UTF-8 bytes. */
+export type RecordKey = string | Uint8Array | null
+
+/** A value as the log stores it: what the value serde produced. `null` is a tombstone. */
+export type RecordValue = string | Uint8Array | null
+
+export type RecordHeaders = Record<string, string | Uint8Array>
+
+/** One record as stored, before the consumer's serde turns it back into a value. */
+export interface LogRecord {
+  offset: number
+  timestamp: number
+  key: RecordKey
+  value: RecordValue
+  headers: RecordHeaders | null
+}
+
+/** A record about to be appended; the log assigns its offset. */
+export interface RecordInput {
+  timestamp: number
+  key: RecordKey
+  value: RecordValue
+  headers: RecordHeaders | null
+}
+
+/** The identity compaction uses for a key: byte keys and string keys never collide. */
+export function keyIdentity(key: string | Uint8Array): string {
+  if (typeof key === 'string') return key
+  let s = '\u0000b'
+  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]!)
+  return s
+}
