@@ -1,4 +1,4 @@
-import type { Key, KeyRange } from './LogStorage.ts'
+import type { Key } from './LogStorage.ts'
 
 const rank = (k: Key): number => (typeof k === 'number' ? 1 : typeof k === 'string' ? 2 : 3)
 
@@ -18,17 +18,4 @@ export function compareKeys(a: Key, b: Key): number {
     return x.length - y.length
   }
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-export function inRange(key: Key, range: KeyRange | undefined): boolean {
-  if (!range) return true
-  if (range.lower !== undefined) {
-    const c = compareKeys(key, range.lower)
-    if (c < 0 || (c === 0 && range.lowerOpen)) return false
-  }
-  if (range.upper !== undefined) {
-    const c = compareKeys(key, range.upper)
-    if (c > 0 || (c === 0 && range.upperOpen)) return false
-  }
-  return true
 }

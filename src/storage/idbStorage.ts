@@ -1,5 +1,6 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb'
-import { ClosedError, QuotaExceededError, StorageError } from '../log/errors.ts'
+import { ClosedError, StorageError } from '../log/errors.ts'
+import { storageError } from './storageError.ts'
 import {
   keyPaths,
   storeNames,
@@ -32,39 +33,6 @@ const toIdbRange = (Range: typeof IDBKeyRange, range?: KeyRange): IDBKeyRange | 
   if (lower !== undefined) return Range.lowerBound(lower, lowerOpen)
   if (upper !== undefined) return Range.upperBound(upper, upperOpen)
   return undefined
-}
-
-const idbErrorNames = new Set([
-  'AbortError',
-  'ConstraintError',
-  'DataCloneError',
-  'DataError',
-  'InvalidAccessError',
-  'NotFoundError',
-  'ReadOnlyError',
-  'TimeoutError',
-  'UnknownError',
-  'VersionError',
-])
-
-/** Turns IndexedDB's DOMExceptions into the log's typed errors. */
-function storageError(error: unknown): Error {
-  if (error instanceof ClosedError || error instanceof StorageError) return error
-  const name = (error as { name?: string } | null)?.name
-  if (name === 'QuotaExceededError') {
-    return new QuotaExceededError(
-      'The browser refused to store more data (QuotaExceededError). Nothing of this write was ' +
-        'stored; free space (retention, deleteTopics) or ask for persistent storage.',
-      { cause: error },
-    )
-  }
-  if (name === 'InvalidStateError' || name === 'TransactionInactiveError') {
-    return new ClosedError(`The IndexedDB connection is closed or gone (${name}).`)
-  }
-  if (error instanceof Error && !idbErrorNames.has(name ?? '')) return error
-  return new StorageError(`IndexedDB failed: ${String((error as Error)?.message ?? error)}`, {
-    cause: error,
-  })
 }
 
 /**

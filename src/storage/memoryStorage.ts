@@ -1,4 +1,4 @@
-import { compareKeys, inRange } from '../log/compareKeys.ts'
+import { compareKeys } from '../log/compareKeys.ts'
 import { ClosedError } from '../log/errors.ts'
 import {
   keyPaths,
@@ -11,6 +11,7 @@ import {
   type StoreName,
   type WriteTx,
 } from '../log/LogStorage.ts'
+import { storageError } from './storageError.ts'
 
 interface Entry {
   key: Key
@@ -154,7 +155,9 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
         return result
       }
       // One write at a time, like IndexedDB's overlapping readwrite transactions.
-      const done = writeQueue.then(run, run)
+      const done = writeQueue.then(run, run).catch((error: unknown) => {
+        throw storageError(error)
+      })
       writeQueue = done.catch(() => undefined)
       return done
     },

@@ -1,0 +1,10 @@
+import 'fake-indexeddb/auto'
+import { idbStorage } from '../src/idb/index.ts'
+import type { IdbStorage } from '../src/idb/index.ts'
+import { logContract } from './contract/logContract.ts'
+
+let n = 0
+logContract('fake-indexeddb', {
+  create: () => idbStorage({ name: `contract-${n++}` }),
+  reopen: async (closed) => idbStorage({ name: (closed as IdbStorage).db.name }),
+})

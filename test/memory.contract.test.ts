@@ -1,0 +1,7 @@
+import { memoryStorage, type MemoryStorage } from '../src/index.ts'
+import { logContract } from './contract/logContract.ts'
+
+logContract('memory', {
+  create: async () => memoryStorage(),
+  reopen: async (closed) => memoryStorage({ database: (closed as MemoryStorage).database }),
+})
