@@ -1,7 +1,7 @@
 import { commitGroupOffsets, fetchGroupOffset, type OffsetCommit } from './Admin.ts'
 import { InvalidArgumentError, OffsetOutOfRangeError } from './errors.ts'
 import type { Log, Message } from './Log.ts'
-import { checkOffset, checkPartition } from './validate.ts'
+import { checkOffset } from './validate.ts'
 
 export interface ConsumerConfig {
   groupId: string
