@@ -28,11 +28,12 @@ export class GroupCommit<T, R> {
     })
   }
 
+  private idleWaiters: (() => void)[] = []
+
   /** Resolves once everything enqueued so far has been committed or failed. */
-  async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.running || this.scheduled) {
-      await new Promise((r) => setTimeout(r, 1))
-    }
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && !this.running && !this.scheduled) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
   private schedule(): void {
@@ -62,5 +63,6 @@ export class GroupCommit<T, R> {
       })
     }
     this.running = false
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 }
