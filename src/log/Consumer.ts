@@ -146,6 +146,35 @@ export class Consumer {
     this.wake?.()
   }
 
+  /** Rewinds partitions (default: all assigned) to their log start offset. */
+  async seekToBeginning(partitions?: TopicPartition[]): Promise<void> {
+    await this.seekEach(partitions, async ({ topic, partition }) => {
+      return (await this.log.offsets(topic)).find((o) => o.partition === partition)!.low
+    })
+  }
+
+  /** Skips partitions (default: all assigned) to their end: only new records are delivered. */
+  async seekToEnd(partitions?: TopicPartition[]): Promise<void> {
+    await this.seekEach(partitions, async ({ topic, partition }) => {
+      return (await this.log.offsets(topic)).find((o) => o.partition === partition)!.high
+    })
+  }
+
+  /** Moves partitions to the first record at or after `timestamp` (Kafka's offsetsForTimes). */
+  async seekToTimestamp(timestamp: number, partitions?: TopicPartition[]): Promise<void> {
+    await this.seekEach(partitions, ({ topic, partition }) =>
+      this.log.offsetForTimestamp(topic, partition, timestamp),
+    )
+  }
+
+  private async seekEach(
+    partitions: TopicPartition[] | undefined,
+    offsetOf: (tp: TopicPartition) => Promise<number>,
+  ): Promise<void> {
+    const targets = partitions ?? (this.assigned ??= await this.assign())
+    for (const tp of targets) this.seek({ ...tp, offset: await offsetOf(tp) })
+  }
+
   async commitOffsets(offsets: OffsetCommit[]): Promise<void> {
     await commitGroupOffsets(this.log, this.groupId, offsets)
   }
@@ -285,15 +314,18 @@ export class Consumer {
       }
     }
     await this.withRetries(async () => {
+      // A retry starts after what the failed attempt resolved.
+      const rest = resolved < 0 ? messages : messages.filter((m) => m.offset > resolved)
+      if (rest.length === 0) return
       if (config.eachBatch) {
         await config.eachBatch({
           batch: {
             topic,
             partition,
             highWatermark,
-            messages,
-            firstOffset: () => messages[0]?.offset ?? null,
-            lastOffset: () => messages.at(-1)?.offset ?? highWatermark - 1,
+            messages: rest,
+            firstOffset: () => rest[0]?.offset ?? null,
+            lastOffset: () => rest.at(-1)?.offset ?? highWatermark - 1,
           },
           resolveOffset,
           heartbeat,
@@ -302,10 +334,9 @@ export class Consumer {
           isStale: stale,
           pause,
         })
-        if (config.eachBatchAutoResolve !== false) resolveOffset(messages.at(-1)!.offset)
+        if (config.eachBatchAutoResolve !== false) resolveOffset(rest.at(-1)!.offset)
       } else {
-        for (const message of messages) {
-          if (message.offset <= resolved) continue
+        for (const message of rest) {
           if (!this.running || stale() || this.paused.has(key)) break
           await config.eachMessage!({ topic, partition, message, heartbeat, pause })
           resolveOffset(message.offset)
