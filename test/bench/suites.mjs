@@ -1,0 +1,61 @@
+// The runner's registry of benchmark suites. A suite is
+//   { name, title, run(ctx) => Promise<{ rows } | { skipped }>, requiresFiles?, checks? }
+// where ctx = { page, context, baseUrl, options, progress }. Worker suites run inside one module
+// worker of the bench page; suites of other kinds (page -> worker throughput, cross-tab latency)
+// can open their own pages from ctx.context and ctx.baseUrl and return rows of the same shape
+// (see protocol.ts, Row).
+//
+// `requiresFiles`: while one of these files is missing, a suite that cannot load is skipped with a
+// note; once they all exist, failing to load is an error.
+//
+// `checks`: ratios and targets printed under the table. A check is
+//   { label, of: [rowId] | [rowId, rowId], min? }
+// with one row id the value is that row's events/s, with two it is the first over the second.
+
+/** A suite that runs in a fresh module worker of the bench page (see bench.worker.ts). */
+const inWorker = (name, title, extra = {}) => ({
+  name,
+  title,
+  ...extra,
+  run: ({ page, options }) =>
+    page.evaluate(([suite, o]) => window.bench.runWorkerSuite(suite, o), [name, options]),
+})
+
+export const suites = [
+  inWorker('raw-idb', 'raw IndexedDB (one row per record; packed rows)'),
+  inWorker('dexie', 'Dexie 4'),
+  inWorker('duality', 'duality on IndexedDB', {
+    requiresFiles: ['src/index.ts', 'src/idb/index.ts'],
+    checks: [
+      {
+        label: 'duality send@1000 / raw packed send@1000',
+        of: ['duality.send@1000', 'raw-packed.send@1000'],
+        min: 0.5,
+      },
+      {
+        label: 'duality send@1000 / Dexie bulkAdd 1000',
+        of: ['duality.send@1000', 'dexie.send@1000'],
+        min: 10,
+      },
+      { label: 'duality scan, events/s', of: ['duality.scan'], min: 1_000_000 },
+      {
+        label: 'duality send@100 / raw packed send@100',
+        of: ['duality.send@100', 'raw-packed.send@100'],
+      },
+      {
+        label: 'duality send@1 concurrent / raw IDB tx-per-record concurrent',
+        of: ['duality.send@1-concurrent', 'raw-row.send@1-concurrent'],
+      },
+      {
+        label: 'duality send@1 sequential / raw IDB tx-per-record sequential',
+        of: ['duality.send@1', 'raw-row.send@1'],
+      },
+      {
+        label: 'duality send@1000 / raw packed rows of <= 500 send@1000',
+        of: ['duality.send@1000', 'raw-packed-500.send@1000'],
+      },
+      { label: 'duality scan / raw packed scan', of: ['duality.scan', 'raw-packed.scan'] },
+      { label: 'duality scan / Dexie chunked scan', of: ['duality.scan', 'dexie.scan'] },
+    ],
+  }),
+]
