@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { keyPartition, murmur2, toPositive } from '../src/index.ts'
+import { keyPartition, memoryStorage, murmur2, openLog, toPositive } from '../src/index.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 
@@ -38,4 +38,19 @@ test('keyed partition = toPositive(murmur2(utf8(key))) % partitions, for strings
   expect(keyPartition('café', 13)).toBe(
     toPositive(murmur2(new Uint8Array([99, 97, 102, 195, 169]))) % 13,
   )
+})
+
+test('record sizes count UTF-8 bytes, so max.message.bytes holds for multi-byte text', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  // 16 bytes of framing + key "k" (1) + the JSON text "\"é😀\"" (1 + 2 + 4 + 1 = 8) = 25 bytes.
+  const limit = (topic: string, bytes: number) => ({
+    topic,
+    configEntries: [{ name: 'max.message.bytes', value: String(bytes) }],
+  })
+  await log.admin().createTopics({ topics: [limit('fits', 25), limit('tight', 24)] })
+  const send = (topic: string) =>
+    log.producer().send({ topic, messages: [{ key: 'k', value: 'é😀' }] })
+  await expect(send('fits')).resolves.toHaveLength(1)
+  await expect(send('tight')).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' })
+  await log.close()
 })

@@ -1,7 +1,14 @@
 import type { Log } from './Log.ts'
-import { topicRange, type BatchRow, type PartitionRow, type SegmentRow } from './LogStorage.ts'
+import { topicRange, type PartitionRow, type SegmentRow } from './LogStorage.ts'
 import { emptySegment } from './planAppend.ts'
-import { rebuildBatch, recordCount, recordOffset } from './RecordBatch.ts'
+import {
+  isTombstone,
+  rebuildBatch,
+  recordCount,
+  recordOffset,
+  valueColumn,
+  type Pick,
+} from './RecordBatch.ts'
 import { keyIdentity } from './record.ts'
 import { hasRetention, isCompacted, type TopicConfig } from './TopicConfig.ts'
 
@@ -193,7 +200,7 @@ export class Cleaner {
     const tombstonesDue = cleanable.some(
       (s) => s.deleteHorizon !== undefined && s.deleteHorizon <= now,
     )
-    const dirtyEnough = total > 0 && dirty / total >= config['min.cleanable.dirty.ratio']
+    const dirtyEnough = total > 0 && dirty / total > config['min.cleanable.dirty.ratio']
     if (!tombstonesDue && !(dirty > 0 && (force || dirtyEnough))) return null
 
     // The offset map: each key's latest offset in the dirty section, built in small read steps.
@@ -261,7 +268,7 @@ export class Cleaner {
       // Retention may have removed the segment since the cleaner looked.
       if (!state || !current) return 0
       const groups: {
-        picks: { row: BatchRow; index: number }[]
+        picks: Pick[]
         horizon: number | undefined
         bytes: number
       }[] = []
@@ -270,6 +277,7 @@ export class Cleaner {
       let group: (typeof groups)[number] | undefined
       for (const row of rows) {
         const n = recordCount(row)
+        const column = valueColumn(row)
         for (let i = 0; i < n; i++) {
           const key = row.keys[i]
           const offset = recordOffset(row, i)
@@ -280,7 +288,7 @@ export class Cleaner {
             continue
           }
           let horizon: number | undefined
-          if (row.values[i] === null) {
+          if (isTombstone(column, i)) {
             // A tombstone lives delete.retention.ms past the first cleaning that kept it.
             if (row.deleteHorizon !== undefined && now >= row.deleteHorizon) {
               removed++
@@ -295,7 +303,7 @@ export class Cleaner {
             group.bytes + size <= this.log.maxRowBytes &&
             (horizon === undefined || group.horizon === undefined || group.horizon === horizon)
           if (!fits) groups.push((group = { picks: [], horizon: undefined, bytes: 0 }))
-          group!.picks.push({ row, index: i })
+          group!.picks.push({ row, column, index: i })
           group!.bytes += size
           if (horizon !== undefined) group!.horizon = horizon
         }

@@ -8,12 +8,25 @@ import {
   UnknownTopicError,
 } from './errors.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
-import type { LogStorage, PartitionRow, TopicRow, WriteOptions } from './LogStorage.ts'
+import type { BatchRow, LogStorage, PartitionRow, TopicRow, WriteOptions } from './LogStorage.ts'
+export type { AppendEvent, AppendRequest, AppendResult, TopicAppend } from './appendTransaction.ts'
 import { topicRange } from './LogStorage.ts'
-import { planAppend } from './planAppend.ts'
+import {
+  appendTransaction,
+  type AppendEvent,
+  type AppendRequest,
+  type AppendResult,
+} from './appendTransaction.ts'
 import { Producer, type ProducerConfig } from './Producer.ts'
-import { batchRecord, recordCount, recordOffset } from './RecordBatch.ts'
-import type { LogRecord, RecordHeaders, RecordInput } from './record.ts'
+import {
+  batchRecord,
+  rawValue,
+  recordCount,
+  recordOffset,
+  valueColumn,
+  type ValueColumn,
+} from './RecordBatch.ts'
+import type { LogRecord, RecordHeaders, RecordValue } from './record.ts'
 import { rawKeySerde, Serdes, type Serde, type TopicSerdes } from './Serde.ts'
 import { checkOffset, checkPartition, checkTopicName } from './validate.ts'
 
@@ -71,30 +84,6 @@ export interface PartitionOffsets {
   offset: number
 }
 
-export interface AppendEvent {
-  topic: string
-  partition: number
-  highWatermark: number
-}
-
-/**
- * What the producer hands the log: one send (or sendBatch over several topics), its records already
- * serialised and partitioned. A request is all in or all out.
- */
-export type AppendRequest = TopicAppend[]
-
-export interface TopicAppend {
-  topic: TopicRow
-  parts: Map<number, { records: RecordInput[]; sizes: number[] }>
-}
-
-export type AppendResult = {
-  topic: string
-  partition: number
-  baseOffset: number
-  logStartOffset: number
-}[]
-
 const newId = (): string =>
   typeof crypto !== 'undefined' && 'randomUUID' in crypto
     ? crypto.randomUUID()
@@ -112,6 +101,8 @@ export class Log {
   readonly cleaner: Cleaner
   private readonly durability: WriteOptions['durability']
   private readonly topics = new Map<string, TopicRow>()
+  /** Partition heads this Log committed last: a guess that each append verifies (appendTransaction). */
+  private readonly heads = new Map<string, PartitionRow>()
   private readonly serdes = new Map<string, TopicSerdes>()
   private readonly listeners = new Set<(events: AppendEvent[]) => void>()
   private readonly appends: GroupCommit<AppendRequest, AppendResult>
@@ -120,7 +111,7 @@ export class Log {
   constructor(options: LogOptions) {
     this.storage = options.storage
     this.clock = options.clock ?? Date.now
-    this.maxRowBytes = options.maxRowBytes ?? 60_000
+    this.maxRowBytes = options.maxRowBytes ?? 256 * 1024
     this.durability = options.durability
     for (const [topic, s] of Object.entries(options.serdes ?? {})) this.serdes.set(topic, s)
     this.appends = new GroupCommit(
@@ -185,15 +176,50 @@ export class Log {
     return this.appends.enqueue(request)
   }
 
-  /** Stored records from `offset` on, in bounded chunks. */
-  async read(options: FetchOptions): Promise<FetchResult<LogRecord>> {
+  /** Stored records from `offset` on, in bounded chunks, values as stored (see `fetch`). */
+  read(options: FetchOptions): Promise<FetchResult<LogRecord>> {
+    return this.scan(options, batchRecord)
+  }
+
+  /** Records from `offset` on, in bounded chunks, keys and values deserialised by the topic's serdes. */
+  fetch<V = unknown, K = unknown>(options: FetchOptions): Promise<FetchResult<Message<V, K>>> {
+    const { topic, partition } = options
+    const keys = this.keySerde(topic)
+    const values = this.valueSerde(topic)
+    const json = values.format === 'json'
+    return this.scan(options, (row, column, i) => {
+      const key = row.keys[i]!
+      try {
+        return {
+          offset: recordOffset(row, i),
+          timestamp: row.timestamps[i]!,
+          key: (key === null ? null : keys.deserialize(key, topic)) as K | null,
+          // A JSON row was parsed in one go; its values need no serde call.
+          value: (json && column.parsed
+            ? column.parsed[i]
+            : deserializeValue(values, rawValue(column, i), topic)) as V | null,
+          headers: row.headers?.[i] ?? null,
+        }
+      } catch (cause) {
+        throw new InvalidRecordError(
+          `Record ${topic}/${partition}@${recordOffset(row, i)} cannot be deserialised by the topic's serde`,
+          { cause },
+        )
+      }
+    })
+  }
+
+  private async scan<R>(
+    options: FetchOptions,
+    make: (row: BatchRow, column: ValueColumn, i: number) => R,
+  ): Promise<FetchResult<R>> {
     const { topic, partition } = options
     const offset = checkOffset(options.offset)
     const meta = await this.topic(topic)
     checkPartition(partition, meta.numPartitions, topic)
     const maxBytes = options.maxBytes ?? 1024 * 1024
     const maxRecords = options.maxRecords ?? Infinity
-    return this.storage.read(['partitions', 'batches'], async (tx) => {
+    const rows = await this.storage.read(['partitions', 'batches'], async (tx) => {
       const state = await this.partitionIn(
         tx.get('partitions', [topic, partition]),
         topic,
@@ -205,71 +231,52 @@ export class Log {
             `${state.logStartOffset}..${state.nextOffset} (older records were removed by retention)`,
         )
       }
-      const high = state.nextOffset
-      const records: LogRecord[] = []
+      // Rows first, records after the transaction: decoding never holds it open.
+      const rows: BatchRow[] = []
       let bytes = 0
+      let records = 0
       let from = offset
-      let full = false
-      let perRead = 4
-      while (!full) {
+      let perRead = 2
+      for (;;) {
         const upper = [topic, partition, []]
-        const rows = await tx.getAll('batches', { lower: [topic, partition, from], upper }, perRead)
-        for (const row of rows) {
-          if (row.baseOffset >= high) break
-          const n = recordCount(row)
-          for (let i = 0; i < n && records.length < maxRecords; i++) {
-            const o = recordOffset(row, i)
-            if (o >= offset && o < high) records.push(batchRecord(row, i))
-          }
+        const got = await tx.getAll('batches', { lower: [topic, partition, from], upper }, perRead)
+        for (const row of got) {
+          if (row.baseOffset >= state.nextOffset) break
+          rows.push(row)
           bytes += row.bytes
+          records += row.baseOffset >= offset ? recordCount(row) : countFrom(row, offset)
           from = row.lastOffset + 1
-          if (bytes >= maxBytes || records.length >= maxRecords) {
-            full = true
-            break
-          }
+          if (bytes >= maxBytes || records >= maxRecords) return { state, rows, full: true }
         }
-        if (rows.length < perRead || rows.at(-1)!.baseOffset >= high) break
+        if (got.length < perRead || got.at(-1)!.baseOffset >= state.nextOffset) {
+          return { state, rows, full: false }
+        }
         perRead = Math.min(perRead * 2, 64)
       }
-      const last = records.at(-1)
-      const nextOffset = full ? Math.min(high, last ? last.offset + 1 : from) : high
-      return { records, nextOffset, highWatermark: high, logStartOffset: state.logStartOffset }
     })
-  }
-
-  /** Like `read`, with keys and values deserialised by the topic's serdes. */
-  async fetch<V = unknown, K = unknown>(
-    options: FetchOptions,
-  ): Promise<FetchResult<Message<V, K>>> {
-    const result = await this.read(options)
-    return {
-      ...result,
-      records: this.deserialize(options.topic, options.partition, result.records) as Message<
-        V,
-        K
-      >[],
-    }
-  }
-
-  deserialize(topic: string, partition: number, records: LogRecord[]): Message[] {
-    const keys = this.keySerde(topic)
-    const values = this.valueSerde(topic)
-    return records.map((r) => {
-      try {
-        return {
-          offset: r.offset,
-          timestamp: r.timestamp,
-          key: r.key === null ? null : keys.deserialize(r.key, topic),
-          value: r.value === null ? null : values.deserialize(r.value, topic),
-          headers: r.headers,
+    const high = rows.state.nextOffset
+    const out: R[] = []
+    let next = high
+    outer: for (const row of rows.rows) {
+      const n = recordCount(row)
+      const column = valueColumn(row)
+      for (let i = 0; i < n; i++) {
+        const o = recordOffset(row, i)
+        if (o < offset || o >= high) continue
+        if (out.length >= maxRecords) {
+          next = o
+          break outer
         }
-      } catch (cause) {
-        throw new InvalidRecordError(
-          `Record ${topic}/${partition}@${r.offset} cannot be deserialised by the topic's serde`,
-          { cause },
-        )
+        out.push(make(row, column, i))
       }
-    })
+      if (rows.full) next = Math.min(high, row.lastOffset + 1)
+    }
+    return {
+      records: out,
+      nextOffset: next,
+      highWatermark: high,
+      logStartOffset: rows.state.logStartOffset,
+    }
   }
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
@@ -382,111 +389,31 @@ export class Log {
   }
 
   private async appendTransaction(requests: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
-    const now = this.clock()
-    const topicNames = [...new Set(requests.flatMap((r) => r.map((t) => t.topic.name)))]
-    const partKeys: [string, number][] = []
-    const seen = new Set<string>()
-    for (const t of requests.flat()) {
-      for (const p of t.parts.keys()) {
-        const id = `${t.topic.name}\u0000${p}`
-        if (seen.has(id)) continue
-        seen.add(id)
-        partKeys.push([t.topic.name, p])
-      }
-    }
-    const events: AppendEvent[] = []
-    const outcomes = await this.storage.write(
-      ['topics', 'partitions', 'segments', 'batches'],
-      async (tx) => {
-        const [topicRows, partRows] = await Promise.all([
-          Promise.all(topicNames.map((n) => tx.get('topics', n))),
-          Promise.all(partKeys.map((k) => tx.get('partitions', k))),
-        ])
-        const live = new Map(topicNames.map((n, i) => [n, topicRows[i]]))
-        const states = new Map(partKeys.map((k, i) => [`${k[0]}\u0000${k[1]}`, partRows[i]]))
-        const outcomes: Outcome<AppendResult>[] = []
-        // Gather each partition's records across requests, in arrival order.
-        const work = new Map<
-          string,
-          {
-            state: PartitionRow
-            topic: TopicRow
-            records: RecordInput[]
-            sizes: number[]
-            owners: [number, number][]
-          }
-        >()
-        requests.forEach((request, index) => {
-          const gone = request.find((t) => live.get(t.topic.name)?.id !== t.topic.id)
-          if (gone) {
-            this.topics.delete(gone.topic.name)
-            outcomes[index] = {
-              ok: false,
-              error: new UnknownTopicError(
-                `Topic "${gone.topic.name}" was deleted before this send committed`,
-              ),
-            }
-            return
-          }
-          outcomes[index] = { ok: true, value: [] }
-          for (const { topic: row, parts } of request)
-            for (const [p, part] of parts) {
-              const id = `${row.name}\u0000${p}`
-              let w = work.get(id)
-              if (!w) {
-                const state = states.get(id)
-                if (!state) throw new UnknownTopicError(`Topic "${row.name}" has no partition ${p}`)
-                w = { state, topic: row, records: [], sizes: [], owners: [] }
-                work.set(id, w)
-              }
-              w.owners.push([index, part.records.length])
-              for (let i = 0; i < part.records.length; i++) {
-                w.records.push(part.records[i]!)
-                w.sizes.push(part.sizes[i]!)
-              }
-            }
-        })
-        for (const w of work.values()) {
-          const plan = planAppend(
-            w.state,
-            w.topic.config,
-            w.records,
-            w.sizes,
-            now,
-            this.maxRowBytes,
-          )
-          for (const segment of plan.closed) tx.put('segments', segment)
-          for (const batch of plan.batches) tx.put('batches', batch)
-          tx.put('partitions', plan.partition)
-          let base = w.state.nextOffset
-          for (const [index, count] of w.owners) {
-            const outcome = outcomes[index]!
-            if (outcome.ok) {
-              outcome.value.push({
-                topic: w.state.topic,
-                partition: w.state.partition,
-                baseOffset: base,
-                logStartOffset: w.state.logStartOffset,
-              })
-            }
-            base += count
-          }
-          events.push({
-            topic: w.state.topic,
-            partition: w.state.partition,
-            highWatermark: plan.partition.nextOffset,
-          })
-        }
-        return outcomes
-      },
-      this.durability === undefined ? {} : { durability: this.durability },
-    )
+    const { outcomes, events, stale, heads } = await appendTransaction(this.storage, requests, {
+      now: this.clock(),
+      maxRowBytes: this.maxRowBytes,
+      durability: this.durability,
+      heads: this.heads,
+    })
+    for (const topic of stale) this.topics.delete(topic)
+    for (const head of heads) this.heads.set(`${head.topic}\u0000${head.partition}`, head)
     if (events.length > 0) this.notifyAppended(events)
     return outcomes
   }
 }
 
 const jsonSerde = Serdes.JSON()
+
+/** Records of a row at or after `offset` (only the first row of a read starts before it). */
+function countFrom(row: BatchRow, offset: number): number {
+  let n = 0
+  for (let i = recordCount(row) - 1; i >= 0 && recordOffset(row, i) >= offset; i--) n++
+  return n
+}
+
+function deserializeValue(serde: Serde<unknown>, value: RecordValue, topic: string): unknown {
+  return value === null ? null : serde.deserialize(value, topic)
+}
 
 /** Opens a log on a storage and starts its background cleaner. */
 export async function openLog(options: LogOptions): Promise<Log> {

@@ -108,7 +108,12 @@ export interface BatchRow {
   deltas: number[] | null
   timestamps: number[]
   keys: RecordKey[]
-  values: RecordValue[]
+  /**
+   * One value per record or, when every value is JSON text (the JSON serde), one JSON array text
+   * of them all with tombstones as `null`: one parse per row instead of one per record made full
+   * scans ~1.7x faster in Chromium (docs/benchmarks.md).
+   */
+  values: RecordValue[] | string
   /** Null when no record of the batch has headers. */
   headers: (RecordHeaders | null)[] | null
   /** Set by the first cleaning that kept a tombstone of this batch: when tombstones may go. */

@@ -139,7 +139,7 @@ export class Producer {
       part.records.push(input)
       part.sizes.push(size)
     })
-    return { topic: meta, parts }
+    return { topic: meta, parts, json: valueSerde.format === 'json' }
   }
 }
 

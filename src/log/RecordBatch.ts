@@ -22,8 +22,8 @@ export function recordSize(
 }
 
 /**
- * Packs records with consecutive offsets starting at `baseOffset` into rows of at most `maxRowBytes`
- * (Chromium moves values over ~64 KiB to blob files, which is much slower).
+ * Packs records with consecutive offsets starting at `baseOffset` into rows of at most `maxRowBytes`.
+ * With `json`, every value is JSON text and the row stores them as one JSON array.
  */
 export function packBatches(
   topic: string,
@@ -32,6 +32,7 @@ export function packBatches(
   records: readonly RecordInput[],
   sizes: readonly number[],
   maxRowBytes: number,
+  json: boolean,
 ): BatchRow[] {
   const rows: BatchRow[] = []
   let start = 0
@@ -67,7 +68,7 @@ export function packBatches(
       deltas: null,
       timestamps,
       keys,
-      values,
+      values: json ? jsonArray(values) : values,
       headers,
     })
     start = end
@@ -83,24 +84,68 @@ export function recordOffset(row: BatchRow, i: number): number {
   return row.deltas === null ? row.baseOffset + i : row.baseOffset + row.deltas[i]!
 }
 
-export function batchRecord(row: BatchRow, i: number): LogRecord {
+/** JSON texts (or null for tombstones) joined into one JSON array text. */
+function jsonArray(values: readonly RecordValue[]): string {
+  let text = '['
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) text += ','
+    const v = values[i]
+    text += v === null ? 'null' : (v as string)
+  }
+  return text + ']'
+}
+
+/**
+ * A row's values, ready to use: `parsed` for a JSON row (already deserialised by one JSON.parse),
+ * `raw` otherwise. Build it once per row.
+ */
+export interface ValueColumn {
+  parsed: unknown[] | null
+  raw: RecordValue[] | null
+}
+
+export function valueColumn(row: BatchRow): ValueColumn {
+  return typeof row.values === 'string'
+    ? { parsed: JSON.parse(row.values) as unknown[], raw: null }
+    : { parsed: null, raw: row.values }
+}
+
+/** The stored form of a value: JSON text for JSON rows (JSON.stringify of JSON.parse is stable). */
+export function rawValue(column: ValueColumn, i: number): RecordValue {
+  if (column.raw) return column.raw[i]!
+  const v = column.parsed![i]
+  return v === null ? null : JSON.stringify(v)
+}
+
+export function isTombstone(column: ValueColumn, i: number): boolean {
+  return (column.raw ?? column.parsed)![i] === null
+}
+
+export function batchRecord(row: BatchRow, column: ValueColumn, i: number): LogRecord {
   return {
     offset: recordOffset(row, i),
     timestamp: row.timestamps[i]!,
     key: row.keys[i]!,
-    value: row.values[i]!,
+    value: rawValue(column, i),
     headers: row.headers?.[i] ?? null,
   }
 }
 
+export interface Pick {
+  row: BatchRow
+  column: ValueColumn
+  index: number
+}
+
 /**
  * Builds a row from chosen records of existing rows (compaction). Offsets are kept; the row becomes
- * sparse, so it stores each record's delta from its first offset.
+ * sparse, so it stores each record's delta from its first offset. It stays a JSON row when all its
+ * records come from JSON rows.
  */
 export function rebuildBatch(
   topic: string,
   partition: number,
-  picks: readonly { row: BatchRow; index: number }[],
+  picks: readonly Pick[],
   deleteHorizon: number | undefined,
 ): BatchRow {
   const first = picks[0]!
@@ -110,19 +155,22 @@ export function rebuildBatch(
   const timestamps = new Array<number>(n)
   const keys = new Array<RecordKey>(n)
   const values = new Array<RecordValue>(n)
+  const json = picks.every((p) => p.column.parsed !== null)
+  const parsed: unknown[] = json ? new Array<unknown>(n) : []
   let headers: (RecordHeaders | null)[] | null = null
   let maxTimestamp = -Infinity
   let bytes = BATCH_OVERHEAD
   let lastOffset = baseOffset
   for (let i = 0; i < n; i++) {
-    const { row, index } = picks[i]!
+    const { row, column, index } = picks[i]!
     const offset = recordOffset(row, index)
     lastOffset = offset
     deltas[i] = offset - baseOffset
     timestamps[i] = row.timestamps[index]!
     if (timestamps[i]! > maxTimestamp) maxTimestamp = timestamps[i]!
     keys[i] = row.keys[index]!
-    values[i] = row.values[index]!
+    values[i] = rawValue(column, index)
+    if (json) parsed[i] = column.parsed![index]
     const h = row.headers?.[index] ?? null
     if (h) (headers ??= new Array<RecordHeaders | null>(n).fill(null))[i] = h
     bytes += recordSize(keys[i]!, values[i]!, h)
@@ -137,7 +185,7 @@ export function rebuildBatch(
     deltas,
     timestamps,
     keys,
-    values,
+    values: json ? JSON.stringify(parsed) : values,
     headers,
   }
   if (deleteHorizon !== undefined) batch.deleteHorizon = deleteHorizon

@@ -8,6 +8,11 @@ import { utf8Decode, utf8Encode } from './utf8.ts'
 export interface Serde<T> {
   serialize(data: T, topic: string): string | Uint8Array
   deserialize(data: string | Uint8Array, topic: string): T
+  /**
+   * 'json' promises that serialize returns JSON text and deserialize is JSON.parse: the log may then
+   * store a batch's values as one JSON array and parse them in one go.
+   */
+  readonly format?: 'json'
 }
 
 const text = (data: string | Uint8Array): string =>
@@ -17,6 +22,7 @@ const text = (data: string | Uint8Array): string =>
 export const Serdes = {
   JSON<T = unknown>(): Serde<T> {
     return {
+      format: 'json',
       serialize(data, topic) {
         let json: string | undefined
         try {
@@ -25,6 +31,13 @@ export const Serdes = {
           throw new InvalidRecordError(`Topic "${topic}": value is not JSON-serialisable`, {
             cause,
           })
+        }
+        // NaN, Infinity and invalid Dates stringify to "null": stored, it would read back as a
+        // tombstone and delete the key on a compacted topic.
+        if (json === 'null') {
+          throw new InvalidRecordError(
+            `Topic "${topic}": value ${String(data)} has no JSON form other than null; send null itself for a tombstone`,
+          )
         }
         if (json === undefined) {
           throw new InvalidRecordError(

@@ -18,7 +18,7 @@ export interface TopicConfig {
   'delete.retention.ms': number
   /** `min.compaction.lag.ms`: records younger than this are never compacted. */
   'min.compaction.lag.ms': number
-  /** `min.cleanable.dirty.ratio`: the background cleaner skips logs less dirty than this. */
+  /** `min.cleanable.dirty.ratio`: the background cleaner only cleans logs dirtier than this (as Kafka). */
   'min.cleanable.dirty.ratio': number
   /** `max.message.bytes`: the largest record (key + value + headers) the topic takes. */
   'max.message.bytes': number

@@ -15,9 +15,23 @@ export type Partitioner = (args: {
   sendIndex: number
 }) => number
 
+// Keys repeat (users, entities): remembering recent string keys' hashes skips encode + murmur2.
+const hashes = new Map<string, number>()
+const MAX_CACHED = 10_000
+
+function keyHash(key: string | Uint8Array): number {
+  if (typeof key !== 'string') return toPositive(murmur2(key))
+  let hash = hashes.get(key)
+  if (hash === undefined) {
+    hash = toPositive(murmur2(utf8Encode(key)))
+    if (hashes.size >= MAX_CACHED) hashes.clear()
+    hashes.set(key, hash)
+  }
+  return hash
+}
+
 export function keyPartition(key: string | Uint8Array, numPartitions: number): number {
-  const bytes = typeof key === 'string' ? utf8Encode(key) : key
-  return toPositive(murmur2(bytes)) % numPartitions
+  return numPartitions === 1 ? 0 : keyHash(key) % numPartitions
 }
 
 export const defaultPartitioner: Partitioner = ({ numPartitions, key, sendIndex }) =>

@@ -45,6 +45,7 @@ export function planAppend(
   sizes: readonly number[],
   now: number,
   maxRowBytes: number,
+  json: boolean,
 ): AppendPlan {
   const { topic, partition } = state
   // An empty segment's age starts with its first record, so an idle log does not roll at once.
@@ -80,6 +81,7 @@ export function planAppend(
       records.slice(i, j),
       sizes.slice(i, j),
       maxRowBytes,
+      json,
     )
     for (const row of rows) {
       batches.push(row)

@@ -23,10 +23,20 @@ export interface RecordInput {
   headers: RecordHeaders | null
 }
 
-/** The identity compaction uses for a key: byte keys and string keys never collide. */
+const nonAscii = /[\u0080-\uffff]/
+const encoder = new TextEncoder()
+
+/**
+ * The identity compaction uses for a key: its bytes, as Kafka compares keys, so the string 'a' and
+ * the bytes [0x61] are one key, and no string can pass for different bytes. (Bytes become a latin1
+ * string; ASCII strings already are one.)
+ */
 export function keyIdentity(key: string | Uint8Array): string {
-  if (typeof key === 'string') return key
-  let s = '\u0000b'
+  if (typeof key === 'string') {
+    if (!nonAscii.test(key)) return key
+    key = encoder.encode(key)
+  }
+  let s = ''
   for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]!)
   return s
 }

@@ -1,0 +1,437 @@
+// Property tests of the log against a small reference model (DESIGN.md §6): random sends, chunked
+// reads, clock advances and cleaner runs on random topic configs, on memory storage and on
+// fake-indexeddb. The model keeps, per partition, the records that should be present and the
+// segment boundaries (deterministic here: segments roll on segment.records alone), so it predicts
+// every cleaner report exactly and checks every read record by record.
+import 'fake-indexeddb/auto'
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { idbStorage } from '../src/idb/index.ts'
+import {
+  memoryStorage,
+  openLog,
+  type CleanReport,
+  type Log,
+  type LogRecord,
+  type LogStorage,
+} from '../src/index.ts'
+
+const TOPIC = 'prop'
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+const START = 1_700_000_000_000
+const NEVER = '31536000000000' // 1,000 years: segments never roll by size or age
+
+type Policy = 'delete' | 'compact' | 'compact,delete'
+
+interface Setup {
+  policy: Policy
+  numPartitions: number
+  segmentRecords: number
+  retentionMs: number
+  deleteRetentionMs: number
+  lagMs: number
+  /** How many keys of KEYS the run uses, and how many messages in ten are tombstones. */
+  keys: number
+  tombstones: number
+  /** Small rows split sends and compacted segments into many rows. */
+  maxRowBytes: number | undefined
+}
+
+type Command =
+  | {
+      kind: 'send'
+      messages: { partition: number; key: number | null; tombstone: boolean }[]
+    }
+  | {
+      kind: 'read'
+      partition: number
+      /** Picks the start offset in [low - 1, high + 1], so out-of-range reads happen too. */
+      pick: number
+      maxRecords: number | undefined
+      maxBytes: number | undefined
+    }
+  | { kind: 'tick'; ms: number }
+  | { kind: 'clean' }
+
+interface ModelRecord {
+  offset: number
+  timestamp: number
+  key: string | null
+  value: string | null
+  /** For a tombstone: when it may go, set by the first cleaning that kept it. */
+  horizon?: number
+}
+
+interface ModelPartition {
+  /** Records that must be present, in offset order. */
+  records: ModelRecord[]
+  low: number
+  next: number
+  /** The cleaner checkpoint: everything below was compacted. */
+  cleaned: number
+  /** Base offsets of the closed segments that still hold records. */
+  closed: number[]
+  activeBase: number
+  activeRecords: number
+}
+
+const setupArb: fc.Arbitrary<Setup> = fc.record({
+  policy: fc.constantFrom<Policy>('delete', 'compact', 'compact,delete'),
+  numPartitions: fc.integer({ min: 1, max: 3 }),
+  segmentRecords: fc.integer({ min: 1, max: 6 }),
+  retentionMs: fc.constantFrom(-1, 500, 1500, 4000),
+  deleteRetentionMs: fc.constantFrom(0, 250, 1000),
+  lagMs: fc.constantFrom(0, 0, 400),
+  keys: fc.integer({ min: 1, max: KEYS.length }),
+  tombstones: fc.integer({ min: 0, max: 4 }),
+  maxRowBytes: fc.constantFrom(undefined, 120, 300),
+})
+
+const commandArb = ({ policy, keys, tombstones }: Setup): fc.Arbitrary<Command> =>
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('send' as const),
+        messages: fc.array(
+          fc.record({
+            partition: fc.integer({ min: 0, max: 2 }),
+            // Keyless records only where they are allowed: compacted topics reject them.
+            key:
+              policy === 'delete'
+                ? fc.option(fc.integer({ min: 0, max: keys - 1 }), { freq: 4 })
+                : fc.integer({ min: 0, max: keys - 1 }),
+            tombstone: fc.integer({ min: 0, max: 9 }).map((n) => n < tombstones),
+          }),
+          { minLength: 1, maxLength: 20, size: 'max' },
+        ),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('read' as const),
+        partition: fc.integer({ min: 0, max: 2 }),
+        pick: fc.nat(10_000),
+        maxRecords: fc.option(fc.integer({ min: 1, max: 25 }), { nil: undefined }),
+        maxBytes: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('tick' as const),
+        // Mostly multiples of 50 ms, so records land exactly on retention and lag boundaries.
+        ms: fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: 0, max: 16 }).map((n) => n * 50) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+        ),
+      }),
+    },
+    { weight: 3, arbitrary: fc.constant({ kind: 'clean' as const }) },
+  )
+
+const scenarioArb = (maxCommands: number) =>
+  setupArb.chain((setup) =>
+    fc.record({
+      setup: fc.constant(setup),
+      commands: fc.array(commandArb(setup), {
+        minLength: 1,
+        maxLength: maxCommands,
+        size: 'max',
+      }),
+    }),
+  )
+
+const project = (r: LogRecord | ModelRecord) => ({
+  offset: r.offset,
+  timestamp: r.timestamp,
+  key: r.key,
+  value: r.value,
+})
+
+/** The present records of the segment starting at `base` (up to the next segment's base). */
+function segmentRecords(part: ModelPartition, base: number): ModelRecord[] {
+  const bases = [...part.closed, part.activeBase]
+  const i = bases.indexOf(base)
+  const end = bases[i + 1] ?? part.next
+  return part.records.filter((r) => r.offset >= base && r.offset < end)
+}
+
+const maxTimestamp = (records: ModelRecord[]) =>
+  Math.max(-Infinity, ...records.map((r) => r.timestamp))
+
+async function runScenario(storage: LogStorage, setup: Setup, commands: Command[]): Promise<void> {
+  let now = START
+  const log: Log = await openLog({
+    storage,
+    cleaner: false,
+    clock: () => now,
+    ...(setup.maxRowBytes === undefined ? {} : { maxRowBytes: setup.maxRowBytes }),
+  })
+  const compacted = setup.policy !== 'delete'
+  const retained = setup.policy !== 'compact'
+  try {
+    await log.admin().createTopics({
+      topics: [
+        {
+          topic: TOPIC,
+          numPartitions: setup.numPartitions,
+          configEntries: [
+            { name: 'cleanup.policy', value: setup.policy },
+            { name: 'segment.records', value: String(setup.segmentRecords) },
+            { name: 'segment.bytes', value: '1073741824' },
+            { name: 'segment.ms', value: NEVER },
+            { name: 'retention.ms', value: String(setup.retentionMs) },
+            { name: 'delete.retention.ms', value: String(setup.deleteRetentionMs) },
+            { name: 'min.compaction.lag.ms', value: String(setup.lagMs) },
+          ],
+        },
+      ],
+    })
+    const parts: ModelPartition[] = Array.from({ length: setup.numPartitions }, () => ({
+      records: [],
+      low: 0,
+      next: 0,
+      cleaned: 0,
+      closed: [],
+      activeBase: 0,
+      activeRecords: 0,
+    }))
+    // Every record ever appended, to check "a key's latest record survives" on its own terms.
+    const history: ModelRecord[][] = parts.map(() => [])
+    const producer = log.producer()
+    let seq = 0
+
+    const checkAll = async () => {
+      const offsets = await log.admin().fetchTopicOffsets(TOPIC)
+      expect(offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }))).toEqual(
+        parts.map((m, partition) => ({ partition, low: m.low, high: m.next })),
+      )
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!
+        const all = await log.read({ topic: TOPIC, partition: p, offset: part.low })
+        expect(all.records.map(project)).toEqual(part.records.map(project))
+        // fetch gives the same records, values deserialised by the default JSON serde.
+        const fetched = await log.fetch({ topic: TOPIC, partition: p, offset: part.low })
+        expect(fetched.records.map((m) => [m.offset, m.key, m.value])).toEqual(
+          part.records.map((r) => [r.offset, r.key, r.value === null ? null : JSON.parse(r.value)]),
+        )
+        // Independent of the model: each key's newest record is still there, unless it fell below
+        // the log start or is a tombstone whose delete.retention.ms has run out.
+        const present = new Set(all.records.map((r) => r.offset))
+        const newest = new Map<string, ModelRecord>()
+        for (const r of history[p]!) if (r.key !== null) newest.set(r.key, r)
+        for (const r of newest.values()) {
+          const expired = r.value === null && r.horizon !== undefined && r.horizon <= now
+          if (r.offset >= part.low && !expired) expect(present).toContain(r.offset)
+        }
+        // Below the cleaner checkpoint no key appears twice.
+        const below = all.records.filter((r) => r.offset < part.cleaned && r.key !== null)
+        expect(new Set(below.map((r) => r.key)).size).toBe(below.length)
+      }
+    }
+
+    for (const command of commands) {
+      if (command.kind === 'tick') {
+        now += command.ms
+      } else if (command.kind === 'send') {
+        const messages = command.messages.map((m) => ({
+          partition: m.partition % setup.numPartitions,
+          key: m.key === null ? null : KEYS[m.key]!,
+          value: m.tombstone ? null : { seq: seq++ },
+        }))
+        const result = await producer.send({ topic: TOPIC, messages })
+        const bases = new Map<number, number>()
+        for (const m of messages) {
+          const part = parts[m.partition]!
+          if (!bases.has(m.partition)) bases.set(m.partition, part.next)
+          // Segments roll on segment.records only (size and age limits are out of reach).
+          if (part.activeRecords >= setup.segmentRecords) {
+            part.closed.push(part.activeBase)
+            part.activeBase = part.next
+            part.activeRecords = 0
+          }
+          const record: ModelRecord = {
+            offset: part.next++,
+            timestamp: now,
+            key: m.key,
+            value: m.value === null ? null : JSON.stringify(m.value),
+          }
+          part.activeRecords++
+          part.records.push(record)
+          history[m.partition]!.push(record)
+        }
+        // One entry per partition written, with the offset of this send's first record there.
+        expect(
+          result
+            .map((r) => ({ partition: r.partition, baseOffset: r.baseOffset, topic: r.topicName }))
+            .sort((x, y) => x.partition - y.partition),
+        ).toEqual(
+          [...bases]
+            .sort((x, y) => x[0] - y[0])
+            .map(([partition, baseOffset]) => ({ partition, baseOffset, topic: TOPIC })),
+        )
+      } else if (command.kind === 'read') {
+        const p = command.partition % setup.numPartitions
+        const part = parts[p]!
+        const offset = Math.max(0, part.low - 1 + (command.pick % (part.next - part.low + 3)))
+        const limits = {
+          ...(command.maxRecords === undefined ? {} : { maxRecords: command.maxRecords }),
+          ...(command.maxBytes === undefined ? {} : { maxBytes: command.maxBytes }),
+        }
+        if (offset < part.low || offset > part.next) {
+          await expect(
+            log.read({ topic: TOPIC, partition: p, offset, ...limits }),
+          ).rejects.toMatchObject({
+            code: 'OFFSET_OUT_OF_RANGE',
+          })
+          continue
+        }
+        // Read in chunks until caught up; the chunks together are exactly the model's records.
+        const chunks: LogRecord[] = []
+        let at = offset
+        for (let round = 0; ; round++) {
+          expect(round).toBeLessThan(1000)
+          const chunk = await log.read({ topic: TOPIC, partition: p, offset: at, ...limits })
+          expect(chunk.highWatermark).toBe(part.next)
+          expect(chunk.logStartOffset).toBe(part.low)
+          if (command.maxRecords !== undefined)
+            expect(chunk.records.length).toBeLessThanOrEqual(command.maxRecords)
+          let previous = at - 1
+          for (const r of chunk.records) {
+            expect(r.offset).toBeGreaterThan(previous)
+            previous = r.offset
+          }
+          expect(chunk.nextOffset).toBeGreaterThan(previous)
+          expect(chunk.nextOffset).toBeLessThanOrEqual(part.next)
+          chunks.push(...chunk.records)
+          if (chunk.nextOffset === part.next) break
+          expect(chunk.nextOffset).toBeGreaterThan(at)
+          at = chunk.nextOffset
+        }
+        const expected = part.records.filter((r) => r.offset >= offset).map(project)
+        expect(chunks.map(project)).toEqual(expected)
+        const whole = await log.read({ topic: TOPIC, partition: p, offset })
+        expect(whole.records.map(project)).toEqual(expected)
+        expect(whole.nextOffset).toBe(part.next)
+      } else {
+        const reports = await log.cleaner.run({ topics: [TOPIC], force: true })
+        const predicted: CleanReport[] = parts.map((part, partition) => {
+          const lowBefore = part.low
+          const deletedSegments = retained ? retain(part, setup, now) : 0
+          expect(part.low).toBeGreaterThanOrEqual(lowBefore)
+          const compaction = compacted ? compact(part, setup, now) : null
+          return { topic: TOPIC, partition, deletedSegments, logStartOffset: part.low, compaction }
+        })
+        expect(reports).toEqual(predicted)
+        await checkAll()
+        // Below the new log start, reads fail rather than silently skipping ahead.
+        for (let p = 0; p < parts.length; p++) {
+          const low = parts[p]!.low
+          if (low > 0)
+            await expect(
+              log.read({ topic: TOPIC, partition: p, offset: low - 1 }),
+            ).rejects.toMatchObject({
+              code: 'OFFSET_OUT_OF_RANGE',
+            })
+        }
+      }
+    }
+    await checkAll()
+  } finally {
+    await log.close()
+  }
+}
+
+/**
+ * Retention by time, Kafka's way: delete whole segments, oldest first, while the newest record of
+ * the segment is older than retention.ms; the log start moves to the next segment's base (or to
+ * the log end if the active segment went too). Returns the number of segments deleted.
+ */
+function retain(part: ModelPartition, setup: Setup, now: number): number {
+  if (setup.retentionMs < 0) return 0
+  const bases = [...part.closed, part.activeBase]
+  let count = 0
+  for (const base of bases) {
+    const records = segmentRecords(part, base)
+    if (records.length === 0 || !(maxTimestamp(records) < now - setup.retentionMs)) break
+    count++
+  }
+  if (count === 0) return 0
+  part.low = Math.max(part.low, bases[count] ?? part.next)
+  part.records = part.records.filter((r) => r.offset >= part.low)
+  part.closed = part.closed.slice(count)
+  if (count === bases.length) {
+    part.activeBase = part.next
+    part.activeRecords = 0
+  }
+  part.cleaned = Math.max(part.cleaned, part.low)
+  return count
+}
+
+/**
+ * Compaction, Kafka's way, of a forced run: below the first uncleanable offset (the active
+ * segment, or the first segment with a record younger than min.compaction.lag.ms) keep only each
+ * key's latest record; tombstones get a horizon of delete.retention.ms at the first cleaning that
+ * keeps them and go at the first cleaning past it. Offsets never change.
+ */
+function compact(part: ModelPartition, setup: Setup, now: number): CleanReport['compaction'] {
+  const young =
+    setup.lagMs > 0
+      ? part.closed.find((b) => maxTimestamp(segmentRecords(part, b)) > now - setup.lagMs)
+      : undefined
+  const cleanedUpTo = young ?? part.activeBase
+  const cleanable = part.closed.filter((b) => b < cleanedUpTo)
+  if (cleanable.length === 0) return null
+  const dirtyStart = Math.max(part.cleaned, part.low)
+  const dirty = cleanable.some((b) => b >= dirtyStart)
+  const tombstonesDue = part.records.some(
+    (r) => r.offset < cleanedUpTo && r.horizon !== undefined && r.horizon <= now,
+  )
+  if (!dirty && !tombstonesDue) return null
+  const latest = new Map<string, number>()
+  for (const r of part.records)
+    if (r.offset < cleanedUpTo && r.key !== null) latest.set(r.key, r.offset)
+  const before = part.records.length
+  part.records = part.records.filter((r) => {
+    if (r.offset >= cleanedUpTo) return true
+    if (r.key !== null && latest.get(r.key)! > r.offset) return false
+    if (r.value !== null) return true
+    if (r.horizon !== undefined && now >= r.horizon) return false
+    r.horizon ??= now + setup.deleteRetentionMs
+    return true
+  })
+  part.closed = part.closed.filter((b) => segmentRecords(part, b).length > 0)
+  part.cleaned = Math.max(part.cleaned, cleanedUpTo)
+  return { cleanedUpTo, removedRecords: before - part.records.length }
+}
+
+describe('log against a reference model', () => {
+  test('memory storage', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(40), ({ setup, commands }) =>
+        runScenario(memoryStorage(), setup, commands),
+      ),
+      { numRuns: 100 },
+    )
+  }, 30_000)
+
+  let db = 0
+  test('fake-indexeddb', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(25), async ({ setup, commands }) => {
+        const name = `log-property-${process.pid}-${db++}`
+        try {
+          await runScenario(await idbStorage({ name }), setup, commands)
+        } finally {
+          await new Promise((resolve) => {
+            const request = indexedDB.deleteDatabase(name)
+            request.onsuccess = request.onerror = request.onblocked = resolve
+          })
+        }
+      }),
+      { numRuns: 25 },
+    )
+  }, 30_000)
+})
