@@ -1,21 +1,7 @@
 /// <reference types="vitest/config" />
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vite'
-
-/**
- * Debian's chromium, never a downloaded browser: installs here have no internet beyond npm and
- * Debian. These flags stop Chromium from calling home, which this network refuses (DESIGN.md §6).
- */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
+import { chromiumArgs, chromiumPath } from './test/support/chromiumLaunch.js'
 
 export default defineConfig({
   build: {

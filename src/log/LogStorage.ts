@@ -105,8 +105,9 @@ export interface BatchRow {
   maxTimestamp: number
   bytes: number
   /** Offset of each record minus baseOffset; null while the batch is dense (never compacted). */
-  deltas: number[] | null
-  timestamps: number[]
+  deltas: Int32Array | null
+  /** A typed array: structured clone copies it in one go instead of element by element. */
+  timestamps: Float64Array
   keys: RecordKey[]
   /**
    * One value per record or, when every value is JSON text (the JSON serde), one JSON array text

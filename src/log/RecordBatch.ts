@@ -44,7 +44,7 @@ export function packBatches(
       end++
     } while (end < records.length && bytes + sizes[end]! <= maxRowBytes)
     const n = end - start
-    const timestamps = new Array<number>(n)
+    const timestamps = new Float64Array(n)
     const keys = new Array<RecordKey>(n)
     const values = new Array<RecordValue>(n)
     let headers: (RecordHeaders | null)[] | null = null
@@ -151,8 +151,8 @@ export function rebuildBatch(
   const first = picks[0]!
   const baseOffset = recordOffset(first.row, first.index)
   const n = picks.length
-  const deltas = new Array<number>(n)
-  const timestamps = new Array<number>(n)
+  const deltas = new Int32Array(n)
+  const timestamps = new Float64Array(n)
   const keys = new Array<RecordKey>(n)
   const values = new Array<RecordValue>(n)
   const json = picks.every((p) => p.column.parsed !== null)

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import { createServer } from 'vite'
+import { chromiumArgs, chromiumPath } from '../support/chromiumLaunch.js'
 import { evaluateChecks, formatText } from './report.mjs'
 import { suites } from './suites.mjs'
 
@@ -90,16 +91,8 @@ async function main(cleanups) {
     // Our own signal handlers close everything in order.
     handleSIGINT: false,
     handleSIGTERM: false,
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
+    executablePath: chromiumPath,
+    args: chromiumArgs,
   }
   // A persistent profile keeps IndexedDB on disk, as for a user; a plain newContext() is
   // incognito, where Chromium keeps IndexedDB in memory.

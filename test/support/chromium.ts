@@ -1,6 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { createServer, type ViteDevServer } from 'vite'
-import { chromiumArgs, chromiumPath } from '../../vite.config.ts'
+import { chromiumArgs, chromiumPath } from './chromiumLaunch.js'
 
 /**
  * Real pages for multi-page scenarios (reloads, several tabs): a Vite dev server over the repo and
