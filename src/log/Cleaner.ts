@@ -6,6 +6,7 @@ import {
   rebuildBatch,
   recordCount,
   recordOffset,
+  rowKeys,
   valueColumn,
   type Pick,
 } from './RecordBatch.ts'
@@ -215,8 +216,9 @@ export class Cleaner {
       )
       for (const row of rows) {
         const n = recordCount(row)
+        const keys = rowKeys(row)
         for (let i = 0; i < n; i++) {
-          const key = row.keys[i]
+          const key = keys[i]
           const offset = recordOffset(row, i)
           if (key !== null && key !== undefined && offset >= dirtyStart)
             latest.set(keyIdentity(key), offset)
@@ -279,7 +281,7 @@ export class Cleaner {
         const n = recordCount(row)
         const column = valueColumn(row)
         for (let i = 0; i < n; i++) {
-          const key = row.keys[i]
+          const key = column.keys[i]
           const offset = recordOffset(row, i)
           const newest =
             key === null || key === undefined ? undefined : latest.get(keyIdentity(key))

@@ -188,7 +188,7 @@ export class Log {
     const values = this.valueSerde(topic)
     const json = values.format === 'json'
     return this.scan(options, (row, column, i) => {
-      const key = row.keys[i]!
+      const key = column.keys[i]!
       try {
         return {
           offset: recordOffset(row, i),

@@ -108,7 +108,8 @@ export interface BatchRow {
   deltas: Int32Array | null
   /** A typed array: structured clone copies it in one go instead of element by element. */
   timestamps: Float64Array
-  keys: RecordKey[]
+  /** One key per record or, when all are strings or null, one JSON array text of them. */
+  keys: RecordKey[] | string
   /**
    * One value per record or, when every value is JSON text (the JSON serde), one JSON array text
    * of them all with tombstones as `null`: one parse per row instead of one per record made full

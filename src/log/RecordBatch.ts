@@ -67,7 +67,7 @@ export function packBatches(
       bytes,
       deltas: null,
       timestamps,
-      keys,
+      keys: packKeys(keys),
       values: json ? jsonArray(values) : values,
       headers,
     })
@@ -95,19 +95,31 @@ function jsonArray(values: readonly RecordValue[]): string {
   return text + ']'
 }
 
+/** String (or null) keys travel as one JSON array text: one string to clone, one parse to read. */
+function packKeys(keys: RecordKey[]): RecordKey[] | string {
+  for (const k of keys) if (k !== null && typeof k !== 'string') return keys
+  return JSON.stringify(keys)
+}
+
 /**
- * A row's values, ready to use: `parsed` for a JSON row (already deserialised by one JSON.parse),
- * `raw` otherwise. Build it once per row.
+ * A row's keys and values, ready to use: `parsed` for a JSON row (already deserialised by one
+ * JSON.parse), `raw` otherwise. Build it once per row.
  */
 export interface ValueColumn {
+  keys: RecordKey[]
   parsed: unknown[] | null
   raw: RecordValue[] | null
 }
 
+export function rowKeys(row: BatchRow): RecordKey[] {
+  return typeof row.keys === 'string' ? (JSON.parse(row.keys) as RecordKey[]) : row.keys
+}
+
 export function valueColumn(row: BatchRow): ValueColumn {
+  const keys = rowKeys(row)
   return typeof row.values === 'string'
-    ? { parsed: JSON.parse(row.values) as unknown[], raw: null }
-    : { parsed: null, raw: row.values }
+    ? { keys, parsed: JSON.parse(row.values) as unknown[], raw: null }
+    : { keys, parsed: null, raw: row.values }
 }
 
 /** The stored form of a value: JSON text for JSON rows (JSON.stringify of JSON.parse is stable). */
@@ -125,7 +137,7 @@ export function batchRecord(row: BatchRow, column: ValueColumn, i: number): LogR
   return {
     offset: recordOffset(row, i),
     timestamp: row.timestamps[i]!,
-    key: row.keys[i]!,
+    key: column.keys[i]!,
     value: rawValue(column, i),
     headers: row.headers?.[i] ?? null,
   }
@@ -168,7 +180,7 @@ export function rebuildBatch(
     deltas[i] = offset - baseOffset
     timestamps[i] = row.timestamps[index]!
     if (timestamps[i]! > maxTimestamp) maxTimestamp = timestamps[i]!
-    keys[i] = row.keys[index]!
+    keys[i] = column.keys[index]!
     values[i] = rawValue(column, index)
     if (json) parsed[i] = column.parsed![index]
     const h = row.headers?.[index] ?? null
@@ -184,7 +196,7 @@ export function rebuildBatch(
     bytes,
     deltas,
     timestamps,
-    keys,
+    keys: packKeys(keys),
     values: json ? JSON.stringify(parsed) : values,
     headers,
   }
