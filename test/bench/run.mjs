@@ -94,35 +94,49 @@ async function main(cleanups) {
     executablePath: chromiumPath,
     args: chromiumArgs,
   }
-  // A persistent profile keeps IndexedDB on disk, as for a user; a plain newContext() is
-  // incognito, where Chromium keeps IndexedDB in memory.
-  let context
-  if (args['in-memory']) {
-    const browser = await chromium.launch(launch)
-    cleanups.push(() => browser.close())
-    context = await browser.newContext()
-  } else {
-    const profile = mkdtempSync(join(tmpdir(), 'duality-bench-'))
-    cleanups.push(() => rmSync(profile, { recursive: true, force: true }))
-    context = await chromium.launchPersistentContext(profile, launch)
-    cleanups.push(() => context.close())
+  /**
+   * A fresh browser and profile for every suite: a browser that just deleted another peer's
+   * databases keeps compacting its disk store in the background, which on 2 cores slowed
+   * whichever suite came next (by up to a third). A persistent profile keeps IndexedDB on disk,
+   * as for a user; a plain newContext() is incognito, where Chromium keeps IndexedDB in memory.
+   */
+  async function openPage() {
+    const closers = []
+    let context
+    if (args['in-memory']) {
+      const browser = await chromium.launch(launch)
+      closers.push(() => browser.close())
+      context = await browser.newContext()
+    } else {
+      const profile = mkdtempSync(join(tmpdir(), 'duality-bench-'))
+      closers.push(() => rmSync(profile, { recursive: true, force: true }))
+      context = await chromium.launchPersistentContext(profile, launch)
+      closers.push(() => context.close())
+    }
+    const close = () => cleanUp(closers)
+    cleanups.push(close)
+    const page = context.pages()[0] ?? (await context.newPage())
+    page.on('pageerror', (error) => log(`page error: ${error.message}`))
+    page.on('console', (m) => (m.type() === 'error' ? log(`console: ${m.text()}`) : undefined))
+    page.on('response', (r) =>
+      r.status() >= 400 ? log(`HTTP ${r.status()} ${r.url()}`) : undefined,
+    )
+    await page.exposeFunction('benchProgress', (suite, message) => log(`${suite}: ${message}`))
+    await page.goto(new URL('test/bench/index.html', baseUrl).href)
+    await page.waitForFunction(() => 'bench' in window)
+    return { page, context, close }
   }
 
-  const page = context.pages()[0] ?? (await context.newPage())
-  page.on('pageerror', (error) => log(`page error: ${error.message}`))
-  page.on('console', (m) => (m.type() === 'error' ? log(`console: ${m.text()}`) : undefined))
-  page.on('response', (r) => (r.status() >= 400 ? log(`HTTP ${r.status()} ${r.url()}`) : undefined))
-  await page.exposeFunction('benchProgress', (suite, message) => log(`${suite}: ${message}`))
-  await page.goto(new URL('test/bench/index.html', baseUrl).href)
-  await page.waitForFunction(() => 'bench' in window)
-  const browserName = await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0])
-
+  let browserName
   const rows = []
   const skipped = []
   for (const suite of selected) {
     const started = Date.now()
     log(`${suite.name}: start`)
+    const { page, context, close } = await openPage()
+    browserName ??= await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0])
     const result = await suite.run({ page, context, baseUrl, options, progress: log })
+    await close()
     if ('skipped' in result) {
       const missing = (suite.requiresFiles ?? []).filter((f) => !existsSync(join(root, f)))
       if (missing.length === 0) throw new Error(`suite '${suite.name}' failed: ${result.skipped}`)
