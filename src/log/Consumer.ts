@@ -1,7 +1,10 @@
 import { commitGroupOffsets, fetchGroupOffset, type OffsetCommit } from './Admin.ts'
 import { InvalidArgumentError, OffsetOutOfRangeError } from './errors.ts'
 import type { Log, Message } from './Log.ts'
+import { soloMembership, type GroupMembership, type TopicPartition } from './GroupMembership.ts'
 import { checkOffset } from './validate.ts'
+
+export type { TopicPartition }
 
 export interface ConsumerConfig {
   groupId: string
@@ -11,6 +14,8 @@ export interface ConsumerConfig {
   maxWaitTimeInMs?: number
   /** Retries of a failing handler before the consumer crashes (default 5). */
   retries?: number
+  /** Who owns which partition when several members share the group (default: this one, all). */
+  membership?: GroupMembership
 }
 
 export interface EachMessagePayload<V = unknown, K = unknown> {
@@ -50,29 +55,30 @@ export interface ConsumerRunConfig {
   eachBatchAutoResolve?: boolean
 }
 
-export interface TopicPartition {
-  topic: string
-  partition: number
-}
-
 type Crash = { error: unknown; groupId: string }
 
 const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 /**
- * KafkaJS's consumer over the local log. This in-process consumer owns every partition of its
- * subscriptions; splitting partitions between members of a group across tabs is the worker
- * runtime's job (it assigns, this consumes).
+ * KafkaJS's consumer over the local log. Which partitions it consumes is its GroupMembership's call
+ * (by default all it subscribes to); it starts each from the group's committed offset, commits
+ * after every batch, and gives a partition up only between batches, after committing.
  */
 export class Consumer {
   readonly groupId: string
   private readonly subscriptions = new Map<string, { fromBeginning: boolean }>()
   private readonly positions = new Map<string, number>()
+  /** Seeks not yet applied by an assignment. */
+  private readonly seeks = new Map<string, number>()
   /** Bumped by seek, so a fetch that was in flight when the seek came is thrown away. */
   private readonly generations = new Map<string, number>()
   private readonly paused = new Set<string>()
   private readonly crashListeners = new Set<(crash: Crash) => void>()
-  private assigned: TopicPartition[] | null = null
+  /** The partitions this member owns now, in a stable order. */
+  private readonly owned = new Map<string, TopicPartition>()
+  /** The partition being delivered right now, and its delivery: revoking waits for it. */
+  private current: { key: string; done: Promise<void> } | undefined
+  private membership: { leave(): Promise<void> } | undefined
   private running = false
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
@@ -99,7 +105,6 @@ export class Consumer {
     for (const topic of topics) await this.log.topic(topic)
     for (const topic of topics)
       this.subscriptions.set(topic, { fromBeginning: options.fromBeginning ?? false })
-    this.assigned = null
   }
 
   /** Starts consuming in the background; resolves once the loop is running. */
@@ -108,7 +113,18 @@ export class Consumer {
       throw new InvalidArgumentError('run needs an eachMessage or eachBatch handler')
     }
     if (this.running) throw new InvalidArgumentError('This consumer is already running')
+    if (this.subscriptions.size === 0) throw new InvalidArgumentError('subscribe before run')
     this.running = true
+    const subscriptions = await Promise.all(
+      [...this.subscriptions.keys()].map(async (topic) => ({
+        topic,
+        numPartitions: (await this.log.topic(topic)).numPartitions,
+      })),
+    )
+    this.membership = await (this.config.membership ?? soloMembership).join(
+      { groupId: this.groupId, subscriptions },
+      { assigned: (tps) => this.assign(tps), revoked: (tps) => this.revoke(tps) },
+    )
     const unsubscribe = this.log.onAppend((events) => {
       if (events.some((e) => this.subscriptions.has(e.topic))) this.wake?.()
     })
@@ -142,6 +158,8 @@ export class Consumer {
     const o = checkOffset(offset)
     const key = id(topic, partition)
     this.positions.set(key, o)
+    // Remembered until the partition is (re)assigned, so a seek before run() is not lost.
+    if (!this.owned.has(key)) this.seeks.set(key, o)
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
     this.wake?.()
   }
@@ -171,7 +189,8 @@ export class Consumer {
     partitions: TopicPartition[] | undefined,
     offsetOf: (tp: TopicPartition) => Promise<number>,
   ): Promise<void> {
-    const targets = partitions ?? (this.assigned ??= await this.assign())
+    // Before run() nothing is assigned yet: a seek then applies to every subscribed partition.
+    const targets = partitions ?? (this.running ? this.assignment() : await this.subscribed())
     for (const tp of targets) this.seek({ ...tp, offset: await offsetOf(tp) })
   }
 
@@ -189,31 +208,61 @@ export class Consumer {
   }
 
   assignment(): TopicPartition[] {
-    return [...(this.assigned ?? [])]
+    return [...this.owned.values()]
   }
 
   async stop(): Promise<void> {
     this.running = false
     this.wake?.()
     await this.loop
+    const membership = this.membership
+    this.membership = undefined
+    await membership?.leave()
+  }
+
+  private assign(partitions: TopicPartition[]): void {
+    for (const tp of partitions) {
+      const key = id(tp.topic, tp.partition)
+      if (this.owned.has(key)) continue
+      this.owned.set(key, tp)
+      // Another member may have moved on since we last owned it: start from the group's commit,
+      // unless the user seeked.
+      const seek = this.seeks.get(key)
+      if (seek === undefined) this.positions.delete(key)
+      else this.positions.set(key, seek)
+      this.seeks.delete(key)
+      this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
+    }
+    this.wake?.()
+  }
+
+  private async revoke(partitions: TopicPartition[]): Promise<void> {
+    const keys = new Set(partitions.map((tp) => id(tp.topic, tp.partition)))
+    for (const key of keys) this.owned.delete(key)
+    for (const key of keys) this.seeks.delete(key)
+    // A batch being delivered finishes and commits before the partition is given up.
+    const current = this.current
+    if (current && keys.has(current.key)) await current.done
   }
 
   async disconnect(): Promise<void> {
     await this.stop()
   }
 
-  private partitionsOf({ topic, partitions }: { topic: string; partitions?: number[] }): number[] {
-    const all = (this.assigned ?? []).filter((a) => a.topic === topic).map((a) => a.partition)
-    return partitions ?? all
-  }
-
-  private async assign(): Promise<TopicPartition[]> {
+  private async subscribed(): Promise<TopicPartition[]> {
     const out: TopicPartition[] = []
     for (const topic of this.subscriptions.keys()) {
       const { numPartitions } = await this.log.topic(topic)
       for (let partition = 0; partition < numPartitions; partition++) out.push({ topic, partition })
     }
     return out
+  }
+
+  private partitionsOf({ topic, partitions }: { topic: string; partitions?: number[] }): number[] {
+    const all = this.assignment()
+      .filter((a) => a.topic === topic)
+      .map((a) => a.partition)
+    return partitions ?? all
   }
 
   /** Where a partition starts: its committed offset, else the reset policy (earliest/latest). */
@@ -234,43 +283,57 @@ export class Consumer {
   }
 
   private async consume(config: ConsumerRunConfig): Promise<void> {
-    const maxBytes = this.config.maxBytesPerPartition ?? 1024 * 1024
-    const maxWait = this.config.maxWaitTimeInMs ?? 5000
     while (this.running) {
-      this.assigned ??= await this.assign()
       let delivered = false
-      for (const { topic, partition } of this.assigned) {
+      for (const [key, { topic, partition }] of [...this.owned]) {
         if (!this.running) break
-        const key = id(topic, partition)
-        if (this.paused.has(key)) continue
-        const generation = this.generations.get(key) ?? 0
-        const offset = await this.position(topic, partition)
-        let result
-        try {
-          result = await this.log.fetch({ topic, partition, offset, maxBytes })
-        } catch (error) {
-          if (!(error instanceof OffsetOutOfRangeError)) throw error
-          // Retention removed our position: Kafka's auto.offset.reset.
-          this.positions.set(key, await this.reset(topic, partition))
-          continue
+        if (this.paused.has(key) || !this.owned.has(key)) continue
+        const done = this.consumePartition(config, key, topic, partition)
+        this.current = {
+          key,
+          done: done.then(
+            () => undefined,
+            () => undefined,
+          ),
         }
-        if ((this.generations.get(key) ?? 0) !== generation) continue
-        if (result.records.length > 0) {
-          delivered = true
-          await this.deliver(
-            config,
-            topic,
-            partition,
-            result.records,
-            result.highWatermark,
-            generation,
-          )
-        } else if (result.nextOffset !== offset) {
-          this.positions.set(key, result.nextOffset)
+        try {
+          delivered = (await done) || delivered
+        } finally {
+          this.current = undefined
         }
       }
-      if (!delivered && this.running) await this.idle(maxWait)
+      if (!delivered && this.running) await this.idle(this.config.maxWaitTimeInMs ?? 5000)
     }
+  }
+
+  /** One fetch and delivery for a partition; true when records were delivered. */
+  private async consumePartition(
+    config: ConsumerRunConfig,
+    key: string,
+    topic: string,
+    partition: number,
+  ): Promise<boolean> {
+    const generation = this.generations.get(key) ?? 0
+    const offset = await this.position(topic, partition)
+    let result
+    try {
+      const maxBytes = this.config.maxBytesPerPartition ?? 1024 * 1024
+      result = await this.log.fetch({ topic, partition, offset, maxBytes })
+    } catch (error) {
+      if (!(error instanceof OffsetOutOfRangeError)) throw error
+      // Retention removed our position: Kafka's auto.offset.reset.
+      this.positions.set(key, await this.reset(topic, partition))
+      return false
+    }
+    // A seek, or losing the partition, while fetching: this batch is not ours to deliver.
+    if ((this.generations.get(key) ?? 0) !== generation || !this.owned.has(key)) return false
+    if (result.records.length === 0) {
+      if (result.nextOffset !== offset) this.positions.set(key, result.nextOffset)
+      return false
+    }
+    const { records, highWatermark } = result
+    await this.deliver(config, topic, partition, records, highWatermark, generation)
+    return true
   }
 
   private idle(ms: number): Promise<void> {

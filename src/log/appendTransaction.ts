@@ -98,6 +98,8 @@ export async function appendTransaction(
       ['partitions', 'segments', 'batches'],
       async (tx) => {
         const reading = Promise.all(keys.map((k) => tx.get('partitions', k)))
+        // If a write below throws, the transaction aborts and this read rejects unawaited.
+        reading.catch(() => undefined)
         if (heads.length === 0) heads = await reading
         const plan = planGroup(requests, keys, heads, options)
         for (const segment of plan.segments) tx.put('segments', segment)

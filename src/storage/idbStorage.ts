@@ -63,16 +63,29 @@ export async function idbStorage(options: IdbStorageOptions): Promise<IdbStorage
   }
   let closed = false
 
+  // A body may issue a read and fail (or abort) before awaiting it; the read then rejects with
+  // AbortError, which must not surface as an unhandled rejection. The body still sees it if it awaits.
+  const handled = <T>(request: Promise<T>): Promise<T> => {
+    request.catch(() => undefined)
+    return request
+  }
+
   const reader = (tx: IDBPTransaction<unknown, StoreName[], IDBTransactionMode>): ReadTx => ({
-    get: (store, key) => tx.objectStore(store).get(key) as Promise<Rows[typeof store] | undefined>,
+    get: (store, key) =>
+      handled(tx.objectStore(store).get(key) as Promise<Rows[typeof store] | undefined>),
     getAll: (store, range, count) =>
-      tx.objectStore(store).getAll(toIdbRange(Range, range), count) as Promise<
-        Rows[typeof store][]
-      >,
-    async getLast(store, range) {
-      const cursor = await tx.objectStore(store).openCursor(toIdbRange(Range, range), 'prev')
-      return cursor?.value as Rows[typeof store] | undefined
-    },
+      handled(
+        tx.objectStore(store).getAll(toIdbRange(Range, range), count) as Promise<
+          Rows[typeof store][]
+        >,
+      ),
+    getLast: (store, range) =>
+      handled(
+        tx
+          .objectStore(store)
+          .openCursor(toIdbRange(Range, range), 'prev')
+          .then((cursor) => cursor?.value as Rows[typeof store] | undefined),
+      ),
   })
 
   const transaction = (
