@@ -104,7 +104,7 @@ export class Log {
   /** Partition heads this Log committed last: a guess that each append verifies (appendTransaction). */
   private readonly heads = new Map<string, PartitionRow>()
   private readonly serdes = new Map<string, TopicSerdes>()
-  private readonly listeners = new Set<(events: AppendEvent[]) => void>()
+  private readonly listeners = new Set<(events: AppendEvent[], local: boolean) => void>()
   private readonly appends: GroupCommit<AppendRequest, AppendResult>
   private closed = false
 
@@ -169,6 +169,11 @@ export class Log {
 
   forgetTopic(name: string): void {
     this.topics.delete(name)
+  }
+
+  /** Drops every cached topic (another tab created or deleted topics). */
+  forgetTopics(): void {
+    this.topics.clear()
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
@@ -326,15 +331,18 @@ export class Log {
     })
   }
 
-  /** Called after each commit with the new high watermarks; returns an unsubscribe function. */
-  onAppend(listener: (events: AppendEvent[]) => void): () => void {
+  /**
+   * Called after each commit with the new high watermarks (`local`: this Log wrote them), and for
+   * appends made elsewhere that were reported through `notifyAppended`. Returns an unsubscribe.
+   */
+  onAppend(listener: (events: AppendEvent[], local: boolean) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
   /** Tells local listeners about appends made elsewhere (another tab, a sync pull). */
-  notifyAppended(events: AppendEvent[]): void {
-    for (const listener of this.listeners) listener(events)
+  notifyAppended(events: AppendEvent[], local = false): void {
+    for (const listener of this.listeners) listener(events, local)
   }
 
   get isClosed(): boolean {
@@ -397,7 +405,7 @@ export class Log {
     })
     for (const topic of stale) this.topics.delete(topic)
     for (const head of heads) this.heads.set(`${head.topic}\u0000${head.partition}`, head)
-    if (events.length > 0) this.notifyAppended(events)
+    if (events.length > 0) this.notifyAppended(events, true)
     return outcomes
   }
 }

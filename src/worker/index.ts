@@ -1,0 +1,19 @@
+// duality/worker: serve the log from your own worker file, connect to it from the page.
+export { serve, type ServeOptions, type Served } from './serve.ts'
+export {
+  connect,
+  type Client,
+  type ClientConsumer,
+  type ClientProducer,
+  type RemoteApi,
+} from './connect.ts'
+export {
+  createWorkerApi,
+  type WorkerApi,
+  type DeliveredBatch,
+  type DeliveryReport,
+  type Settled,
+} from './workerApi.ts'
+export { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
+export { tabBridge } from './tabBridge.ts'
+export { installErrorTransfer } from './errorTransfer.ts'

@@ -1,0 +1,90 @@
+/// <reference lib="webworker" />
+import { expose, type Endpoint } from 'comlink'
+import type { TopicSpec } from '../log/Admin.ts'
+import { Log, type LogOptions } from '../log/Log.ts'
+import type { LogStorage } from '../log/LogStorage.ts'
+import { deferredStorage } from '../storage/deferredStorage.ts'
+import { idbStorage } from '../storage/idbStorage.ts'
+import { installErrorTransfer } from './errorTransfer.ts'
+import { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
+import { tabBridge } from './tabBridge.ts'
+import { createWorkerApi } from './workerApi.ts'
+
+export interface ServeOptions extends Omit<LogOptions, 'storage'> {
+  /** The database: every tab's worker that serves the same name shares one log. */
+  name: string
+  /** Storage (default: IndexedDB under `name`). */
+  storage?: LogStorage
+  /** Topics to create at start if they do not exist yet. */
+  topics?: TopicSpec[]
+  /** Consumer groups across tabs (Web Locks); `false` makes every consumer own all partitions. */
+  groups?: LockMembershipOptions | false
+  /** Where to expose the API (default: the worker's global scope). */
+  endpoint?: Endpoint
+}
+
+export interface Served {
+  log: Log
+  close(): Promise<void>
+}
+
+/**
+ * Sets up the log in the user's own worker file and exposes it to the page over comlink:
+ *
+ *   // my.worker.ts
+ *   import { serve } from 'duality/worker'
+ *   serve({ name: 'my-app', topics: [{ topic: 'todos', numPartitions: 3 }] })
+ *
+ * Each tab runs its own worker; they coordinate through IndexedDB (one order per partition),
+ * BroadcastChannel (new-record notices) and Web Locks (consumer groups), so no SharedWorker is needed.
+ */
+export function serve(options: ServeOptions): Promise<Served> {
+  installErrorTransfer()
+  const { name, topics, groups, endpoint, storage, ...logOptions } = options
+  // Expose at once (a message that arrives before the listener would be lost); calls wait below.
+  const log = new Log({
+    ...logOptions,
+    storage: deferredStorage(storage ? Promise.resolve(storage) : idbStorage({ name })),
+  })
+  const bridge = tabBridge(log, name)
+  const locks = typeof navigator !== 'undefined' && 'locks' in navigator
+  const membership =
+    groups === false || !locks ? undefined : () => lockMembership(name, groups || {})
+  const ready = (async () => {
+    if (topics?.length) await log.admin().createTopics({ topics, ifNotExists: true })
+    log.cleaner.start()
+  })()
+  // Reported through every call and through serve()'s promise; never unhandled.
+  ready.catch(() => undefined)
+  const api = createWorkerApi(log, {
+    ...(membership ? { membership } : {}),
+    topicsChanged: bridge.topicsChanged,
+  })
+  expose(gated(api, ready), endpoint ?? (self as unknown as Endpoint))
+  const served: Served = {
+    log,
+    async close() {
+      bridge.close()
+      await log.close()
+    },
+  }
+  return ready.then(() => served)
+}
+
+/** The same API, each function waiting for `ready` first (two levels deep, as the API is). */
+function gated<T extends object>(api: T, ready: Promise<unknown>): T {
+  const wrap = (value: unknown): unknown => {
+    if (typeof value === 'function') {
+      const fn = value as (...args: unknown[]) => unknown
+      return async (...args: unknown[]) => {
+        await ready
+        return fn(...args)
+      }
+    }
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrap(v)]))
+    }
+    return value
+  }
+  return wrap(api) as T
+}

@@ -1,0 +1,140 @@
+import { proxy } from 'comlink'
+import type { CreateTopicsOptions, OffsetCommit } from '../log/Admin.ts'
+import type { CleanerRunOptions } from '../log/Cleaner.ts'
+import type { Consumer, ConsumerConfig } from '../log/Consumer.ts'
+import { DualityError, InvalidArgumentError } from '../log/errors.ts'
+import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
+import type { FetchOptions, Log, Message } from '../log/Log.ts'
+import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
+
+/** An outcome that crosses the worker boundary: errors as their JSON form. */
+export type Settled<T> =
+  { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
+
+/** A batch of records for one partition, as a page consumer receives it. */
+export interface DeliveredBatch {
+  topic: string
+  partition: number
+  highWatermark: number
+  messages: Message[]
+}
+
+/** What the page's handler reports back: the last offset it processed, and its error if any. */
+export interface DeliveryReport {
+  resolved: number | null
+  error?: { name: string; message: string }
+}
+
+const settle = (error: unknown): Settled<never> => ({
+  ok: false,
+  error:
+    error instanceof DualityError
+      ? error.toJSON()
+      : { code: 'STORAGE_ERROR', message: String((error as Error)?.message ?? error) },
+})
+
+/**
+ * The API a worker exposes over comlink. The page's client (`connect`) is typed from it
+ * (`Remote<WorkerApi>`), so the two sides cannot drift apart.
+ */
+export function createWorkerApi(
+  log: Log,
+  options: { membership?: () => GroupMembership; topicsChanged?: () => void } = {},
+) {
+  const consumers = new Map<string, Consumer>()
+  const admin = log.admin()
+  const producer = log.producer()
+  const consumerOf = (id: string): Consumer => {
+    const consumer = consumers.get(id)
+    if (!consumer) throw new InvalidArgumentError(`No consumer ${id} in this worker (stopped?)`)
+    return consumer
+  }
+  const changed = <T>(result: T): T => {
+    options.topicsChanged?.()
+    return result
+  }
+
+  return {
+    /** Many sends in one message; each settles on its own, all-or-nothing as in-process. */
+    async sendMany(records: ProducerRecord[]): Promise<Settled<RecordMetadata[]>[]> {
+      return Promise.all(
+        records.map((record) =>
+          producer.send(record).then((value) => ({ ok: true as const, value }), settle),
+        ),
+      )
+    },
+    sendBatch: (topicMessages: ProducerRecord[]) => producer.sendBatch({ topicMessages }),
+    fetch: (fetchOptions: FetchOptions) => log.fetch(fetchOptions),
+    runCleaner: (runOptions?: CleanerRunOptions) => log.cleaner.run(runOptions),
+
+    admin: {
+      createTopics: (o: CreateTopicsOptions) => admin.createTopics(o).then(changed),
+      deleteTopics: (o: { topics: string[] }) => admin.deleteTopics(o).then(changed),
+      listTopics: () => admin.listTopics(),
+      fetchTopicMetadata: (o?: { topics?: string[] }) => admin.fetchTopicMetadata(o),
+      fetchTopicOffsets: (topic: string) => admin.fetchTopicOffsets(topic),
+      fetchTopicOffsetsByTimestamp: (topic: string, timestamp: number) =>
+        admin.fetchTopicOffsetsByTimestamp(topic, timestamp),
+      fetchOffsets: (o: { groupId: string; topics?: string[] }) => admin.fetchOffsets(o),
+      setOffsets: (o: Parameters<typeof admin.setOffsets>[0]) => admin.setOffsets(o),
+    },
+
+    consumer: {
+      create(config: Omit<ConsumerConfig, 'membership'>): string {
+        const id = crypto.randomUUID()
+        const membership = options.membership?.()
+        consumers.set(id, log.consumer(membership ? { ...config, membership } : config))
+        return id
+      },
+      subscribe: (id: string, o: { topics?: string[]; topic?: string; fromBeginning?: boolean }) =>
+        consumerOf(id).subscribe(o),
+      async run(
+        id: string,
+        deliver: (batch: DeliveredBatch) => Promise<DeliveryReport>,
+        // Its own argument: comlink passes callbacks by reference only at the top level.
+        onCrash: ((error: { message: string }) => void) | null,
+        config: { autoCommit?: boolean },
+      ): Promise<void> {
+        const consumer = consumerOf(id)
+        if (onCrash) {
+          consumer.on('consumer.crash', ({ payload }) =>
+            onCrash({ message: String((payload.error as Error)?.message ?? payload.error) }),
+          )
+        }
+        const run: Parameters<Consumer['run']>[0] = {
+          eachBatchAutoResolve: false,
+          // Whole batches cross the boundary; the page runs eachMessage over them.
+          eachBatch: async ({ batch, resolveOffset }) => {
+            const { topic, partition, highWatermark, messages } = batch
+            const report = await deliver({ topic, partition, highWatermark, messages })
+            if (report.resolved !== null) resolveOffset(report.resolved)
+            if (report.error) throw Object.assign(new Error(report.error.message), report.error)
+          },
+        }
+        if (config.autoCommit !== undefined) run.autoCommit = config.autoCommit
+        await consumer.run(run)
+      },
+      seek: (id: string, o: TopicPartition & { offset: number }) => consumerOf(id).seek(o),
+      seekToBeginning: (id: string, tps?: TopicPartition[]) => consumerOf(id).seekToBeginning(tps),
+      seekToEnd: (id: string, tps?: TopicPartition[]) => consumerOf(id).seekToEnd(tps),
+      seekToTimestamp: (id: string, timestamp: number, tps?: TopicPartition[]) =>
+        consumerOf(id).seekToTimestamp(timestamp, tps),
+      commitOffsets: (id: string, offsets: OffsetCommit[]) => consumerOf(id).commitOffsets(offsets),
+      pause: (id: string, topics: { topic: string; partitions?: number[] }[]) =>
+        consumerOf(id).pause(topics),
+      resume: (id: string, topics: { topic: string; partitions?: number[] }[]) =>
+        consumerOf(id).resume(topics),
+      assignment: (id: string) => consumerOf(id).assignment(),
+      async stop(id: string): Promise<void> {
+        const consumer = consumers.get(id)
+        consumers.delete(id)
+        await consumer?.stop()
+      },
+    },
+  }
+}
+
+export type WorkerApi = ReturnType<typeof createWorkerApi>
+
+/** Marks a page callback so comlink passes it by reference (the page wraps handlers with this). */
+export const callback = proxy
