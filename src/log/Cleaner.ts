@@ -76,6 +76,11 @@ export class Cleaner {
     this.timer = undefined
   }
 
+  /** Whether background cleaning is on in this Log. */
+  get active(): boolean {
+    return this.timer !== undefined
+  }
+
   /** Resolves when the current run (if any) has finished. */
   async idle(): Promise<void> {
     await this.running.catch(() => undefined)

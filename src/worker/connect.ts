@@ -29,6 +29,7 @@ export interface Client {
   admin(): Admin
   fetch: RemoteNamespace<WorkerApi>['fetch']
   cleaner: { run: RemoteNamespace<WorkerApi>['runCleaner'] }
+  status: RemoteNamespace<WorkerApi>['status']
   /** The comlink proxy, for what the client does not wrap. */
   remote: RemoteApi
   /** Releases the connection (the worker keeps running; terminate it yourself). */
@@ -85,6 +86,7 @@ export function connect(worker: Worker | MessagePort | Endpoint): Client {
     admin: () => remote.admin as unknown as Admin,
     fetch: (options: FetchOptions) => remote.fetch(options),
     cleaner: { run: (options) => remote.runCleaner(options) },
+    status: () => remote.status(),
     remote,
     close: () => remote[releaseProxy](),
   }

@@ -52,8 +52,25 @@ export function serve(options: ServeOptions): Promise<Served> {
     groups === false || !locks ? undefined : () => lockMembership(name, groups || {})
   const ready = (async () => {
     if (topics?.length) await log.admin().createTopics({ topics, ifNotExists: true })
-    log.cleaner.start()
   })()
+  // Every tab serves the log, but the background cleaner must run once: in whichever worker
+  // holds the cleaner lock (the next one takes over when that tab closes).
+  let releaseCleaner: (() => void) | undefined
+  if (locks) {
+    void navigator.locks
+      .request(`duality:${name}:cleaner`, async () => {
+        await ready.catch(() => undefined)
+        if (log.isClosed) return
+        log.cleaner.start()
+        await new Promise<void>((resolve) => (releaseCleaner = resolve))
+      })
+      .catch(() => undefined)
+  } else {
+    void ready.then(
+      () => log.cleaner.start(),
+      () => undefined,
+    )
+  }
   // Reported through every call and through serve()'s promise; never unhandled.
   ready.catch(() => undefined)
   const api = createWorkerApi(log, {
@@ -66,6 +83,7 @@ export function serve(options: ServeOptions): Promise<Served> {
     async close() {
       bridge.close()
       await log.close()
+      releaseCleaner?.()
     },
   }
   return ready.then(() => served)

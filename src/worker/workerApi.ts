@@ -66,6 +66,8 @@ export function createWorkerApi(
     sendBatch: (topicMessages: ProducerRecord[]) => producer.sendBatch({ topicMessages }),
     fetch: (fetchOptions: FetchOptions) => log.fetch(fetchOptions),
     runCleaner: (runOptions?: CleanerRunOptions) => log.cleaner.run(runOptions),
+    /** What this worker is doing for the tabs it shares the log with. */
+    status: () => ({ cleaner: log.cleaner.active }),
 
     admin: {
       createTopics: (o: CreateTopicsOptions) => admin.createTopics(o).then(changed),

@@ -96,3 +96,23 @@ test('a record sent in one tab reaches a live consumer in another', async () => 
   expect(performance.now() - sent).toBeLessThan(2000)
   await consumer.stop()
 })
+
+test('the background cleaner runs in exactly one tab, and moves when that tab dies', async () => {
+  const name = dbName()
+  const a = tab(name)
+  await a.admin().listTopics()
+  const b = tab(name)
+  await b.admin().listTopics()
+  const both = async () => [(await a.status()).cleaner, (await b.status()).cleaner]
+  const deadline = Date.now() + 3000
+  while ((await both()).filter(Boolean).length !== 1 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  expect(await both()).toEqual([true, false])
+  workers[0]!.terminate()
+  const start = Date.now()
+  while (!(await b.status()).cleaner && Date.now() - start < 3000) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  expect((await b.status()).cleaner).toBe(true)
+})

@@ -60,13 +60,19 @@ test('three tabs split six partitions; when one dies its partitions move and not
   const send = (from: number, count: number) =>
     tabs[0]!.client.producer().send({
       topic: 'jobs',
-      messages: Array.from({ length: count }, (_, i) => ({ partition: (from + i) % 6, value: from + i })),
+      messages: Array.from({ length: count }, (_, i) => ({
+        partition: (from + i) % 6,
+        value: from + i,
+      })),
     })
   await send(0, 60)
   await until(() => seen.length >= 60)
   // Each record went to exactly one tab, the one owning its partition.
   const byPartition = new Map<number, Set<number>>()
-  for (const s of seen) (byPartition.get(s.partition) ?? byPartition.set(s.partition, new Set()).get(s.partition)!).add(s.tab)
+  for (const s of seen)
+    (byPartition.get(s.partition) ?? byPartition.set(s.partition, new Set()).get(s.partition)!).add(
+      s.tab,
+    )
   for (const tabsOf of byPartition.values()) expect(tabsOf.size).toBe(1)
   expect(seen).toHaveLength(60)
 
@@ -74,7 +80,9 @@ test('three tabs split six partitions; when one dies its partitions move and not
   const lost = (await owners(consumers))[1]!
   tabs[1]!.worker.terminate()
   consumers[1] = null
-  const committedAtCrash = await tabs[0]!.client.admin().fetchOffsets({ groupId: 'g', topics: ['jobs'] })
+  const committedAtCrash = await tabs[0]!.client
+    .admin()
+    .fetchOffsets({ groupId: 'g', topics: ['jobs'] })
   const takeover = await until(async () => exclusiveAndComplete(await owners(consumers), 6), 4000)
   expect(takeover).toBeLessThan(2000)
   const survivors = (await owners(consumers)).flat()
