@@ -1,7 +1,6 @@
-import { wrap } from 'comlink'
-import type { DemoWorkerApi } from '../worker/demo.worker.ts'
+import { connect } from '../src/worker/index.ts'
 
-const worker = wrap<DemoWorkerApi>(
+const client = connect(
   new Worker(new URL('../worker/demo.worker.ts', import.meta.url), { type: 'module' }),
 )
 const $ = (id: string) => document.getElementById(id)!
@@ -12,7 +11,7 @@ type Payment = { user: string; amount: number; merchant: string }
 /** Reads a whole partition in chunks; the views below are folds over it. */
 async function* records(topic: string, partition: number) {
   for (let offset = 0; ;) {
-    const chunk = await worker.read(topic, partition, offset)
+    const chunk = await client.fetch({ topic, partition, offset, maxRecords: 500 })
     yield* chunk.records
     if (chunk.nextOffset >= chunk.highWatermark) return
     offset = chunk.nextOffset
@@ -38,9 +37,17 @@ async function lastPayments(): Promise<Map<string, Payment>> {
   return table
 }
 
+async function overview() {
+  const admin = client.admin()
+  const topics = await admin.listTopics()
+  return Promise.all(
+    topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
+  )
+}
+
 async function render(): Promise<void> {
-  const overview = await worker.overview()
-  $('topics').innerHTML = overview
+  const overview_ = await overview()
+  $('topics').innerHTML = overview_
     .map(
       ({ topic, partitions }) =>
         `<h3>${esc(topic)}</h3><table><tr><th>partition</th><th>log start</th><th>high watermark</th></tr>` +
@@ -65,17 +72,37 @@ async function render(): Promise<void> {
 $('pay').addEventListener('submit', async (event) => {
   event.preventDefault()
   const form = new FormData(event.target as HTMLFormElement)
-  await worker.pay({
+  const payment = {
     user: String(form.get('user')),
     amount: Number(form.get('amount')),
     merchant: String(form.get('merchant')),
+  }
+  // The payment and the user's latest-payment record go in together or not at all. The tables
+  // change because the log changed: the consumer below sees the new records and re-renders.
+  await client.producer().sendBatch({
+    topicMessages: [
+      { topic: 'payments', messages: [{ key: payment.user, value: payment }] },
+      { topic: 'last-payment', messages: [{ key: payment.user, value: payment }] },
+    ],
   })
-  await render()
 })
 $('compact').addEventListener('click', async () => {
-  await worker.compact()
+  await client.cleaner.run({ force: true })
   await render()
 })
 
-await worker.ensureTopics()
+// Every tab follows the log live (its own group, so each tab sees every record), including
+// records appended in other tabs; renders are coalesced to one per frame.
+let scheduled = false
+const rerender = () => {
+  if (scheduled) return
+  scheduled = true
+  requestAnimationFrame(() => {
+    scheduled = false
+    void render()
+  })
+}
+const follower = client.consumer({ groupId: `demo-view-${crypto.randomUUID()}` })
+await follower.subscribe({ topics: ['payments', 'last-payment'] })
+await follower.run({ autoCommit: false, eachBatch: async () => rerender() })
 await render()
