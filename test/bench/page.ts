@@ -4,9 +4,18 @@
  */
 import type { PageRequest, SuiteOptions, SuiteResult, WorkerReply } from './protocol.ts'
 
+/**
+ * Page-side modules of the suites that run in the page itself (suites/*.page.ts), loaded on demand:
+ * their runners (suites/*.mjs) call them through page.evaluate.
+ */
+const pageSuites = {
+  'worker-client': () => import('./suites/workerClient.page.ts'),
+  'cross-tab': () => import('./suites/crossTab.page.ts'),
+}
+
 declare global {
   interface Window {
-    bench: { runWorkerSuite: typeof runWorkerSuite }
+    bench: { runWorkerSuite: typeof runWorkerSuite; pageSuites: typeof pageSuites }
     /** Exposed by the runner (page.exposeFunction): progress lines go to its stderr. */
     benchProgress?: (suite: string, message: string) => void
   }
@@ -29,4 +38,4 @@ function runWorkerSuite(suite: string, options: SuiteOptions): Promise<SuiteResu
   }).finally(() => worker.terminate())
 }
 
-window.bench = { runWorkerSuite }
+window.bench = { runWorkerSuite, pageSuites }

@@ -11,6 +11,18 @@ export interface Row {
   ms: number
   eventsPerSec: number
   note?: string
+  /** Latency rows (cross-tab delivery): `events` is the samples, `ms` the time they took. */
+  latencyMs?: LatencyStats
+  /** Page suites: the page's main-thread task time per 1,000 events (CDP TaskDuration). */
+  mainThreadMsPer1k?: number
+}
+
+export interface LatencyStats {
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  mean: number
 }
 
 export interface SuiteOptions {

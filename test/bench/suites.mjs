@@ -10,7 +10,12 @@
 //
 // `checks`: ratios and targets printed under the table. A check is
 //   { label, of: [rowId] | [rowId, rowId], min? }
-// with one row id the value is that row's events/s, with two it is the first over the second.
+// with one row id the value is that row's events/s, with two it is the first over the second; or,
+// for a latency row,
+//   { label, of: [rowId], stat: 'p50' | 'p90' | 'p99' | 'max' | 'mean', max? }
+// whose value is that statistic in ms, met when at most `max`.
+import { runCrossTab } from './suites/crossTab.mjs'
+import { runWorkerClient } from './suites/workerClient.mjs'
 
 /** A suite that runs in a fresh module worker of the bench page (see bench.worker.ts). */
 const inWorker = (name, title, extra = {}) => ({
@@ -58,4 +63,31 @@ export const suites = [
       { label: 'duality scan / Dexie chunked scan', of: ['duality.scan', 'dexie.scan'] },
     ],
   }),
+  {
+    name: 'worker-client',
+    title: 'duality client in the page (connect) -> served worker, against the worker itself',
+    requiresFiles: ['src/worker/index.ts', 'worker/duality.worker.ts'],
+    run: runWorkerClient,
+    checks: [
+      {
+        label: 'page send@1000 via connect() / in-worker send@1000',
+        of: ['worker-client.page.send@1000', 'worker-client.in-worker.send@1000'],
+        min: 0.7,
+      },
+      {
+        label: 'page send@1 concurrent via connect() / in-worker',
+        of: ['worker-client.page.send@1-concurrent', 'worker-client.in-worker.send@1-concurrent'],
+      },
+    ],
+  },
+  {
+    name: 'cross-tab',
+    title: 'delivery latency from a send in one tab to a consumer in another',
+    requiresFiles: ['src/worker/index.ts', 'worker/duality.worker.ts'],
+    run: runCrossTab,
+    checks: [
+      { label: 'cross-tab delivery p99', of: ['cross-tab.delivery'], stat: 'p99', max: 16 },
+      { label: 'cross-tab delivery p50', of: ['cross-tab.delivery'], stat: 'p50' },
+    ],
+  },
 ]
