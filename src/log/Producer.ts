@@ -3,6 +3,7 @@ import type { Log, TopicAppend } from './Log.ts'
 import { defaultPartitioner, type Partitioner } from './partitioner.ts'
 import { recordSize } from './RecordBatch.ts'
 import type { RecordHeaders, RecordInput } from './record.ts'
+import type { Serde } from './Serde.ts'
 import { isCompacted } from './TopicConfig.ts'
 import { checkPartition } from './validate.ts'
 
@@ -60,12 +61,20 @@ export class Producer {
     return this.sendBatch({ topicMessages: [record] })
   }
 
+  /**
+   * A send whose values are already JSON text (`Serdes.JSON()`'s output): what a page client
+   * hands its worker, so values cross the thread boundary as strings instead of object graphs.
+   * A topic with another value serde gets each value parsed and passed through its serde.
+   */
+  async sendEncoded(record: ProducerRecord<string | null>): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [record] }, true)
+  }
+
   /** Several topics in one all-or-nothing append. */
-  async sendBatch({
-    topicMessages,
-  }: {
-    topicMessages: ProducerRecord[]
-  }): Promise<RecordMetadata[]> {
+  async sendBatch(
+    { topicMessages }: { topicMessages: ProducerRecord[] },
+    encoded = false,
+  ): Promise<RecordMetadata[]> {
     if (!Array.isArray(topicMessages)) {
       throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }')
     }
@@ -74,7 +83,7 @@ export class Producer {
       if (record === null || typeof record !== 'object' || !Array.isArray(record.messages)) {
         throw new InvalidArgumentError('send needs { topic, messages: [{ key, value }] }')
       }
-      request.push(await this.prepare(record))
+      request.push(await this.prepare(record, encoded))
     }
     const parts = request.filter((t) => t.parts.size > 0)
     if (parts.length === 0) return []
@@ -89,13 +98,21 @@ export class Producer {
     }))
   }
 
-  private async prepare({ topic, messages }: ProducerRecord): Promise<TopicAppend> {
+  private async prepare(
+    { topic, messages }: ProducerRecord,
+    encoded: boolean,
+  ): Promise<TopicAppend> {
     const meta = await this.log.topic(topic)
     const { numPartitions, config } = meta
     const compacted = isCompacted(config)
     const maxBytes = config['max.message.bytes']
     const keySerde = this.log.keySerde(topic)
-    const valueSerde = this.log.valueSerde(topic)
+    const serde = this.log.valueSerde(topic)
+    const valueSerde: Pick<Serde<unknown>, 'serialize'> = !encoded
+      ? serde
+      : serde.format === 'json'
+        ? { serialize: (text) => checkJsonText(text, topic) }
+        : { serialize: (text, t) => serde.serialize(JSON.parse(checkJsonText(text, t)), t) }
     const index = this.sendIndex.get(topic) ?? Math.floor(Math.random() * numPartitions)
     this.sendIndex.set(topic, index + 1)
     const now = this.log.clock()
@@ -139,8 +156,15 @@ export class Producer {
       part.records.push(input)
       part.sizes.push(size)
     })
-    return { topic: meta, parts, json: valueSerde.format === 'json' }
+    return { topic: meta, parts, json: serde.format === 'json' }
   }
+}
+
+function checkJsonText(text: unknown, topic: string): string {
+  if (typeof text !== 'string' || text === 'null') {
+    throw new InvalidRecordError(`Topic "${topic}": an encoded value must be JSON text (not null)`)
+  }
+  return text
 }
 
 function checkHeaders(headers: unknown, where: string): RecordHeaders {

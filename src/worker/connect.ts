@@ -6,6 +6,7 @@ import type { TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
+import { SendWireBuilder } from './sendWire.ts'
 import type { DeliveredBatch, DeliveryReport, WorkerApi } from './workerApi.ts'
 
 export type RemoteApi = Remote<WorkerApi>
@@ -61,13 +62,25 @@ export function connect(worker: Worker | MessagePort | Endpoint): Client {
   const flush = async () => {
     const sends = queue
     queue = []
+    // A send the page cannot even encode fails alone, before anything crosses.
+    const builder = new SendWireBuilder()
+    const live: typeof sends = []
+    for (const s of sends) {
+      try {
+        builder.add(s.record)
+        live.push(s)
+      } catch (error) {
+        s.reject(error)
+      }
+    }
+    if (live.length === 0) return
     try {
-      const outcomes = await remote.sendMany(sends.map((s) => s.record))
+      const outcomes = await remote.sendMany(builder.wire)
       outcomes.forEach((o, i) =>
-        o.ok ? sends[i]!.resolve(o.value) : sends[i]!.reject(errorFromJSON(o.error)),
+        o.ok ? live[i]!.resolve(o.value) : live[i]!.reject(errorFromJSON(o.error)),
       )
     } catch (error) {
-      for (const s of sends) s.reject(error)
+      for (const s of live) s.reject(error)
     }
   }
   const producer: ClientProducer = {

@@ -6,6 +6,7 @@ import { DualityError, InvalidArgumentError } from '../log/errors.ts'
 import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
+import { decodeSendWire, type SendWire } from './sendWire.ts'
 
 /** An outcome that crosses the worker boundary: errors as their JSON form. */
 export type Settled<T> =
@@ -56,10 +57,15 @@ export function createWorkerApi(
 
   return {
     /** Many sends in one message; each settles on its own, all-or-nothing as in-process. */
-    async sendMany(records: ProducerRecord[]): Promise<Settled<RecordMetadata[]>[]> {
+    /** A page task's sends in one message; each settles on its own, all-or-nothing. */
+    async sendMany(wire: SendWire): Promise<Settled<RecordMetadata[]>[]> {
       return Promise.all(
-        records.map((record) =>
-          producer.send(record).then((value) => ({ ok: true as const, value }), settle),
+        decodeSendWire(wire).map((send) =>
+          Promise.resolve()
+            .then(() =>
+              send.encoded ? producer.sendEncoded(send.record) : producer.send(send.record),
+            )
+            .then((value) => ({ ok: true as const, value }), settle),
         ),
       )
     },
