@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { memoryStorage, openLog, type Consumer, type Log } from '../src/index.ts'
+import { memoryStorage, openLog, type Consumer, type Log, type LogStorage } from '../src/index.ts'
 
 async function setup(): Promise<Log> {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
@@ -118,5 +118,39 @@ test('a consumer whose position fell below the log start resets instead of faili
   const c = log.consumer({ groupId: 'slow', maxWaitTimeInMs: 20 })
   await c.subscribe({ topics: ['r'], fromBeginning: true })
   expect(await collect(c, 1)).toEqual([[0, 6, 6]])
+  await log.close()
+})
+
+test('an append announced while the consumer is fetching is not lost to a long idle wait', async () => {
+  // Reads return 50 ms late, so a send can commit (and be announced) while a fetch is under way.
+  const base = memoryStorage()
+  const slow: LogStorage = {
+    kind: base.kind,
+    read: async (stores, body) => {
+      const result = await base.read(stores, body)
+      await new Promise((r) => setTimeout(r, 50))
+      return result
+    },
+    write: base.write.bind(base),
+    close: base.close.bind(base),
+  }
+  const log = await openLog({ storage: slow, cleaner: false })
+  await log.admin().createTopics({ topics: [{ topic: 'q' }] })
+  const c = log.consumer({ groupId: 'g', maxWaitTimeInMs: 10_000 })
+  await c.subscribe({ topics: ['q'], fromBeginning: true })
+  const got: unknown[] = []
+  await c.run({ eachMessage: async ({ message }) => void got.push(message.value) })
+  await new Promise((r) => setTimeout(r, 100))
+  const producer = log.producer()
+  await producer.send({ topic: 'q', messages: [{ value: 'a' }] })
+  // Right after delivering 'a' the consumer looks again and finds nothing (a 50 ms read): 'b'
+  // commits, and is announced, during that look.
+  while (got.length < 1) await new Promise((r) => setTimeout(r, 1))
+  await producer.send({ topic: 'q', messages: [{ value: 'b' }] })
+  const start = Date.now()
+  while (got.length < 2 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 10))
+  expect(got).toEqual(['a', 'b'])
+  expect(Date.now() - start).toBeLessThan(1000)
+  await c.stop()
   await log.close()
 })

@@ -82,6 +82,7 @@ export class Consumer {
   private running = false
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
+  private poked = false
 
   constructor(
     private readonly log: Log,
@@ -126,7 +127,7 @@ export class Consumer {
       { assigned: (tps) => this.assign(tps), revoked: (tps) => this.revoke(tps) },
     )
     const unsubscribe = this.log.onAppend((events) => {
-      if (events.some((e) => this.subscriptions.has(e.topic))) this.wake?.()
+      if (events.some((e) => this.subscriptions.has(e.topic))) this.poke()
     })
     this.loop = this.consume(config)
       .catch((error: unknown) => {
@@ -161,7 +162,7 @@ export class Consumer {
     // Remembered until the partition is (re)assigned, so a seek before run() is not lost.
     if (!this.owned.has(key)) this.seeks.set(key, o)
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
-    this.wake?.()
+    this.poke()
   }
 
   /** Rewinds partitions (default: all assigned) to their log start offset. */
@@ -204,7 +205,7 @@ export class Consumer {
 
   resume(topics: { topic: string; partitions?: number[] }[]): void {
     for (const t of topics) for (const p of this.partitionsOf(t)) this.paused.delete(id(t.topic, p))
-    this.wake?.()
+    this.poke()
   }
 
   assignment(): TopicPartition[] {
@@ -213,7 +214,7 @@ export class Consumer {
 
   async stop(): Promise<void> {
     this.running = false
-    this.wake?.()
+    this.poke()
     await this.loop
     const membership = this.membership
     this.membership = undefined
@@ -233,7 +234,7 @@ export class Consumer {
       this.seeks.delete(key)
       this.generations.set(key, (this.generations.get(key) ?? 0) + 1)
     }
-    this.wake?.()
+    this.poke()
   }
 
   private async revoke(partitions: TopicPartition[]): Promise<void> {
@@ -284,6 +285,7 @@ export class Consumer {
 
   private async consume(config: ConsumerRunConfig): Promise<void> {
     while (this.running) {
+      this.poked = false
       let delivered = false
       for (const [key, { topic, partition }] of [...this.owned]) {
         if (!this.running) break
@@ -336,7 +338,15 @@ export class Consumer {
     return true
   }
 
+  /** Something changed (an append, a seek, an assignment): look again before idling. */
+  private poke(): void {
+    this.poked = true
+    this.wake?.()
+  }
+
   private idle(ms: number): Promise<void> {
+    // A notice that came while we were fetching must not be lost to a full maxWait sleep.
+    if (this.poked) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
       function done() {
