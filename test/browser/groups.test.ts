@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest'
 import { connect, type Client, type ClientConsumer } from '../../src/worker/index.ts'
+import { until } from '../support/until.ts'
 
 // Three workers in one page are three tabs to each other: own log, own locks, own channel.
 const workers: Worker[] = []
@@ -16,15 +17,6 @@ afterEach(() => {
 })
 
 type Seen = { tab: number; partition: number; offset: number }
-
-async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promise<number> {
-  const start = performance.now()
-  while (!(await check())) {
-    if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return performance.now() - start
-}
 
 async function member(client: Client, tab: number, seen: Seen[]): Promise<ClientConsumer> {
   const consumer = client.consumer({ groupId: 'g', maxWaitTimeInMs: 200 })

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startChromium, type ChromiumHarness } from '../support/chromium.ts'
+import { until } from '../support/until.ts'
 
 // Real tabs: pages of one origin, each with its own worker from worker/duality.worker.ts.
 let chromium: ChromiumHarness
@@ -11,15 +12,6 @@ afterAll(() => chromium?.close())
 
 const tabs = (db: string, n: number) =>
   Promise.all(Array.from({ length: n }, () => chromium.open(`client.html?db=${db}`)))
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<number> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  return Date.now() - start
-}
 
 test('four tabs sending at once through their workers: dense offsets, every acknowledged record once', async () => {
   const db = `send-${Date.now()}`
