@@ -1,5 +1,5 @@
 import type { Log } from './Log.ts'
-import { topicRange, type PartitionRow, type SegmentRow } from './LogStorage.ts'
+import { topicRange, type PartitionRow, type ReadTx, type SegmentRow } from './LogStorage.ts'
 import { emptySegment } from './planAppend.ts'
 import {
   isTombstone,
@@ -123,17 +123,18 @@ export class Cleaner {
   }
 
   /** Deletes whole segments, oldest first, by time and by size; advances the log start offset. */
-  private retain(topic: string, partition: number, config: TopicConfig): Promise<number> {
+  private async retain(topic: string, partition: number, config: TopicConfig): Promise<number> {
     const retentionMs = config['retention.ms']
     const retentionBytes = config['retention.bytes']
-    if (retentionMs < 0 && retentionBytes < 0) return Promise.resolve(0)
+    if (retentionMs < 0 && retentionBytes < 0) return 0
     const now = this.log.clock()
-    return this.log.storage.write(['partitions', 'segments', 'batches'], async (tx) => {
-      const [state, closed] = await Promise.all([
+    const read = (tx: ReadTx) =>
+      Promise.all([
         tx.get('partitions', [topic, partition]),
         tx.getAll('segments', topicRange(topic, partition)),
       ])
-      if (!state) return 0
+    /** How many of the oldest segments retention removes, and the bytes left. */
+    const plan = (state: PartitionRow, closed: SegmentRow[]) => {
       const segments = [...closed, state.active]
       let total = state.bytes
       let count = 0
@@ -146,6 +147,16 @@ export class Cleaner {
         total -= segment.bytes
         count++
       }
+      return { segments, total, count }
+    }
+    // Decide in a read-only transaction: a write one would queue behind, and hold up, appends
+    // in every tab, every time the cleaner passes with nothing to delete.
+    const [peek, peekClosed] = await this.log.storage.read(['partitions', 'segments'], read)
+    if (!peek || plan(peek, peekClosed).count === 0) return 0
+    return this.log.storage.write(['partitions', 'segments', 'batches'], async (tx) => {
+      const [state, closed] = await read(tx)
+      if (!state) return 0
+      const { segments, total, count } = plan(state, closed)
       if (count === 0) return 0
       const doomed = segments.slice(0, count)
       for (const segment of doomed) {
@@ -316,7 +327,13 @@ export class Cleaner {
         }
       }
       const batches = groups.map((g) => rebuildBatch(topic, partition, g.picks, g.horizon))
-      if (removed === 0 && !stamped && checkpoint === undefined) return 0
+      if (removed === 0 && !stamped) {
+        // Nothing to rewrite: only the checkpoint moves (if this is the last segment).
+        if (checkpoint !== undefined && checkpoint > state.cleanedOffset) {
+          tx.put('partitions', { ...state, cleanedOffset: checkpoint })
+        }
+        return 0
+      }
       tx.deleteRange('batches', {
         lower: [topic, partition, base],
         upper: [topic, partition, segment.lastOffset],

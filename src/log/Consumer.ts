@@ -116,22 +116,31 @@ export class Consumer {
     if (this.running) throw new InvalidArgumentError('This consumer is already running')
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('subscribe before run')
     this.running = true
-    const subscriptions = await Promise.all(
-      [...this.subscriptions.keys()].map(async (topic) => ({
-        topic,
-        numPartitions: (await this.log.topic(topic)).numPartitions,
-      })),
-    )
-    this.membership = await (this.config.membership ?? soloMembership).join(
-      { groupId: this.groupId, subscriptions },
-      { assigned: (tps) => this.assign(tps), revoked: (tps) => this.revoke(tps) },
-    )
+    try {
+      const subscriptions = await Promise.all(
+        [...this.subscriptions.keys()].map(async (topic) => ({
+          topic,
+          numPartitions: (await this.log.topic(topic)).numPartitions,
+        })),
+      )
+      this.membership = await (this.config.membership ?? soloMembership).join(
+        { groupId: this.groupId, subscriptions },
+        { assigned: (tps) => this.assign(tps), revoked: (tps) => this.revoke(tps) },
+      )
+    } catch (error) {
+      this.running = false
+      throw error
+    }
     const unsubscribe = this.log.onAppend((events) => {
       if (events.some((e) => this.subscriptions.has(e.topic))) this.poke()
     })
     this.loop = this.consume(config)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         this.running = false
+        // A crashed member leaves its group, so the others take its partitions over.
+        const membership = this.membership
+        this.membership = undefined
+        await membership?.leave().catch(() => undefined)
         for (const listener of this.crashListeners) listener({ error, groupId: this.groupId })
       })
       .finally(unsubscribe)

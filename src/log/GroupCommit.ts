@@ -1,7 +1,7 @@
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
 interface Pending<T, R> {
-  item: T
+  item: T | Promise<T>
   resolve: (value: R) => void
   reject: (error: unknown) => void
 }
@@ -21,7 +21,8 @@ export class GroupCommit<T, R> {
     private readonly lingerMs = 0,
   ) {}
 
-  enqueue(item: T): Promise<R> {
+  /** `item` may still be a promise: its place in the queue is taken now. */
+  enqueue(item: T | Promise<T>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject })
       this.schedule()
@@ -48,11 +49,24 @@ export class GroupCommit<T, R> {
     this.scheduled = false
     this.running = true
     while (this.queue.length > 0) {
-      const group = this.queue
+      const queued = this.queue
       this.queue = []
+      // Items still being prepared are waited for in order; one whose preparation failed is
+      // rejected alone and the rest commit together.
+      const settled = await Promise.allSettled(queued.map((p) => p.item))
+      const group: Pending<T, R>[] = []
+      const items: T[] = []
+      settled.forEach((s, i) => {
+        if (s.status === 'rejected') queued[i]!.reject(s.reason)
+        else {
+          group.push(queued[i]!)
+          items.push(s.value)
+        }
+      })
+      if (group.length === 0) continue
       let outcomes: Outcome<R>[]
       try {
-        outcomes = await this.commit(group.map((p) => p.item))
+        outcomes = await this.commit(items)
       } catch (error) {
         outcomes = group.map(() => ({ ok: false, error }))
       }

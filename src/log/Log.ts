@@ -35,7 +35,7 @@ export interface LogOptions {
   storage: LogStorage
   /** Sends arriving within this many ms of the first share one transaction (default 0: same task). */
   lingerMs?: number
-  /** Rows are packed up to this many bytes (default 60,000: Chromium stores larger values as blobs). */
+  /** Rows are packed up to this many bytes (default 256 KiB; measured in docs/benchmarks.md). */
   maxRowBytes?: number
   /** Durability of appends (default 'relaxed'). */
   durability?: WriteOptions['durability']
@@ -176,7 +176,11 @@ export class Log {
     this.topics.clear()
   }
 
-  append(request: AppendRequest): Promise<AppendResult> {
+  /**
+   * Queues an append. The request may still be in preparation (a promise): its place in the queue,
+   * and so in the partitions' order, is taken now, when the send was made.
+   */
+  append(request: AppendRequest | Promise<AppendRequest>): Promise<AppendResult> {
     this.checkOpen()
     return this.appends.enqueue(request)
   }
@@ -289,6 +293,12 @@ export class Log {
     const rows = await this.storage.read(['partitions'], (tx) =>
       tx.getAll('partitions', topicRange(topic)),
     )
+    if (rows.length === 0) {
+      this.topics.delete(topic)
+      throw new UnknownTopicError(
+        `Topic "${topic}" does not exist (was it deleted in another tab?)`,
+      )
+    }
     return rows.map((r) => ({
       partition: r.partition,
       low: r.logStartOffset,
@@ -342,7 +352,18 @@ export class Log {
 
   /** Tells local listeners about appends made elsewhere (another tab, a sync pull). */
   notifyAppended(events: AppendEvent[], local = false): void {
-    for (const listener of this.listeners) listener(events, local)
+    // Another tab wrote: the heads this tab cached for those partitions are stale now.
+    if (!local) for (const e of events) this.heads.delete(`${e.topic}\u0000${e.partition}`)
+    for (const listener of this.listeners) {
+      try {
+        listener(events, local)
+      } catch (error) {
+        // A listener's bug must not look like a failed commit (the append is already durable).
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   get isClosed(): boolean {
@@ -378,6 +399,7 @@ export class Log {
   }
 
   private async commitAppends(requests: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
+    if (requests.every((r) => r.length === 0)) return requests.map(() => ({ ok: true, value: [] }))
     try {
       return await this.appendTransaction(requests)
     } catch (error) {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, InvalidRecordError, RecordTooLargeError } from './errors.ts'
 import type { Log, TopicAppend } from './Log.ts'
+import type { TopicRow } from './LogStorage.ts'
 import { defaultPartitioner, type Partitioner } from './partitioner.ts'
 import { recordSize } from './RecordBatch.ts'
 import type { RecordHeaders, RecordInput } from './record.ts'
@@ -78,16 +79,20 @@ export class Producer {
     if (!Array.isArray(topicMessages)) {
       throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }')
     }
-    const request: TopicAppend[] = []
     for (const record of topicMessages) {
       if (record === null || typeof record !== 'object' || !Array.isArray(record.messages)) {
         throw new InvalidArgumentError('send needs { topic, messages: [{ key, value }] }')
       }
-      request.push(await this.prepare(record, encoded))
     }
-    const parts = request.filter((t) => t.parts.size > 0)
-    if (parts.length === 0) return []
-    const results = await this.log.append(parts)
+    // The append's place in line is taken now, before any await: sends made in one order
+    // land in that order, even when one of them must first look its topic up.
+    const request = (async () => {
+      const metas = await Promise.all(topicMessages.map((r) => this.log.topic(r.topic)))
+      return topicMessages
+        .map((record, i) => this.prepare(record, metas[i]!, encoded))
+        .filter((t) => t.parts.size > 0)
+    })()
+    const results = await this.log.append(request)
     return results.map((r) => ({
       topicName: r.topic,
       partition: r.partition,
@@ -98,11 +103,11 @@ export class Producer {
     }))
   }
 
-  private async prepare(
+  private prepare(
     { topic, messages }: ProducerRecord,
+    meta: TopicRow,
     encoded: boolean,
-  ): Promise<TopicAppend> {
-    const meta = await this.log.topic(topic)
+  ): TopicAppend {
     const { numPartitions, config } = meta
     const compacted = isCompacted(config)
     const maxBytes = config['max.message.bytes']
@@ -160,11 +165,23 @@ export class Producer {
   }
 }
 
+/**
+ * An encoded value must be exactly one JSON value: the texts of a row are joined into one JSON
+ * array, so a text like `1,2` would shift its neighbours' values.
+ */
 function checkJsonText(text: unknown, topic: string): string {
-  if (typeof text !== 'string' || text === 'null') {
-    throw new InvalidRecordError(`Topic "${topic}": an encoded value must be JSON text (not null)`)
+  let parsed: unknown
+  try {
+    parsed = typeof text === 'string' ? JSON.parse(text) : undefined
+  } catch {
+    parsed = undefined
   }
-  return text
+  if (parsed === undefined || parsed === null) {
+    throw new InvalidRecordError(
+      `Topic "${topic}": an encoded value must be the JSON text of one value other than null`,
+    )
+  }
+  return text as string
 }
 
 function checkHeaders(headers: unknown, where: string): RecordHeaders {

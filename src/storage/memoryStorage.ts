@@ -129,9 +129,16 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
   return {
     kind: 'memory',
     database,
-    async read(_stores, body) {
-      check()
-      return body(reader(check))
+    read(_stores, body) {
+      // Reads queue with writes, so a read spanning several awaits sees one consistent state
+      // (IndexedDB gives the same: a write waits for overlapping reads and the other way round).
+      const run = async () => {
+        check()
+        return body(reader(check))
+      }
+      const done = writeQueue.then(run, run)
+      writeQueue = done.catch(() => undefined)
+      return done
     },
     write(_stores, body) {
       const run = async () => {

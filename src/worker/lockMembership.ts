@@ -131,8 +131,10 @@ export function lockMembership(
         return running
       }
 
-      channel.onmessage = () => void rebalance()
-      const timer = setInterval(() => void rebalance(), pollMs)
+      // A failed round (a lock query refused mid-shutdown) is retried by the next one.
+      const tick = () => void rebalance().catch(() => undefined)
+      channel.onmessage = tick
+      const timer = setInterval(tick, pollMs)
       channel.postMessage('changed')
       await rebalance()
 

@@ -86,7 +86,10 @@ export function serve(options: ServeOptions): Promise<Served> {
       releaseCleaner?.()
     },
   }
-  return ready.then(() => served)
+  const result = ready.then(() => served)
+  // Marked handled: a worker file may call serve() without awaiting it. Its calls still fail.
+  result.catch(() => undefined)
+  return result
 }
 
 /** The same API, each function waiting for `ready` first (two levels deep, as the API is). */
