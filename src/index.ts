@@ -25,6 +25,8 @@ export type {
   Batch,
   TopicPartition,
 } from './log/Consumer.ts'
+export { soloMembership } from './log/GroupMembership.ts'
+export type { GroupMembership, GroupMember, MembershipHandlers } from './log/GroupMembership.ts'
 export { Admin, MAX_PARTITIONS } from './log/Admin.ts'
 export type {
   TopicSpec,
