@@ -112,3 +112,50 @@ test('offsets of a topic deleted behind this Log (another tab) are an UnknownTop
   await a.admin().deleteTopics({ topics: ['gone'] })
   await expect(c.seekToEnd()).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' })
 })
+
+test("a custom serde's own error is an InvalidRecordError naming the message", async () => {
+  const log = await openLog({
+    storage: memoryStorage(),
+    cleaner: false,
+    serdes: {
+      strict: {
+        value: {
+          serialize: () => {
+            throw new Error('no dates please')
+          },
+          deserialize: (d) => d,
+        },
+      },
+    },
+  })
+  await log.admin().createTopics({ topics: [{ topic: 'strict' }] })
+  const error = await log
+    .producer()
+    .send({ topic: 'strict', messages: [{ value: 1 }] })
+    .catch((e: unknown) => e)
+  expect(error).toMatchObject({ code: 'INVALID_RECORD' })
+  expect((error as Error).message).toMatch(
+    /Message 0 to "strict": its value could not be serialised: no dates please/,
+  )
+})
+
+test('while running, a consumer may commit only partitions it owns', async () => {
+  const log = await fresh()
+  const membership: GroupMembership = {
+    async join(_member, handlers) {
+      handlers.assigned([{ topic: 'x', partition: 0 }])
+      return { leave: async () => undefined }
+    },
+  }
+  await log.admin().createTopics({ topics: [{ topic: 'two', numPartitions: 2 }] })
+  const c = log.consumer({ groupId: 'g', membership: { ...membership } })
+  await c.subscribe({ topics: ['x', 'two'] })
+  await c.run({ eachMessage: async () => undefined })
+  await c.commitOffsets([{ topic: 'x', partition: 0, offset: 0 }])
+  await expect(c.commitOffsets([{ topic: 'two', partition: 1, offset: 5 }])).rejects.toMatchObject({
+    code: 'ILLEGAL_GENERATION',
+  })
+  await c.stop()
+  // Stopped, it is no member any more: KafkaJS-style manual commits work again.
+  await c.commitOffsets([{ topic: 'two', partition: 1, offset: 5 }])
+})

@@ -1,5 +1,5 @@
 import { commitGroupOffsets, fetchGroupOffset, type OffsetCommit } from './Admin.ts'
-import { InvalidArgumentError, OffsetOutOfRangeError } from './errors.ts'
+import { InvalidArgumentError, NotAssignedError, OffsetOutOfRangeError } from './errors.ts'
 import type { Log, Message } from './Log.ts'
 import { soloMembership, type GroupMembership, type TopicPartition } from './GroupMembership.ts'
 import { checkOffset } from './validate.ts'
@@ -204,7 +204,21 @@ export class Consumer {
     for (const tp of targets) this.seek({ ...tp, offset: await offsetOf(tp) })
   }
 
+  /**
+   * Commits offsets for the group. While running, only for partitions this member owns (or is
+   * finishing a batch of): a member that lost a partition must not rewind its new owner.
+   */
   async commitOffsets(offsets: OffsetCommit[]): Promise<void> {
+    if (this.membership) {
+      for (const { topic, partition } of offsets) {
+        const key = id(topic, partition)
+        if (!this.owned.has(key) && this.current?.key !== key) {
+          throw new NotAssignedError(
+            `${topic}/${partition} is not assigned to this consumer (the group moved it); its owner commits it`,
+          )
+        }
+      }
+    }
     await commitGroupOffsets(this.log, this.groupId, offsets)
   }
 

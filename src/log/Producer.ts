@@ -126,14 +126,19 @@ export class Producer {
       const where = `Message ${i} to "${topic}"`
       if (m === null || typeof m !== 'object')
         throw new InvalidRecordError(`${where} is not an object`)
-      const key = m.key === undefined || m.key === null ? null : keySerde.serialize(m.key, topic)
+      const key =
+        m.key === undefined || m.key === null
+          ? null
+          : serialize(() => keySerde.serialize(m.key, topic), `${where}: its key`)
       if (key === null && compacted) {
         throw new InvalidRecordError(
           `${where} has no key, but the topic is compacted: compacted topics need keyed records`,
         )
       }
       const value =
-        m.value === undefined || m.value === null ? null : valueSerde.serialize(m.value, topic)
+        m.value === undefined || m.value === null
+          ? null
+          : serialize(() => valueSerde.serialize(m.value, topic), `${where}: its value`)
       const headers =
         m.headers === undefined || m.headers === null ? null : checkHeaders(m.headers, where)
       const timestamp = m.timestamp === undefined ? now : Number(m.timestamp)
@@ -162,6 +167,21 @@ export class Producer {
       part.sizes.push(size)
     })
     return { topic: meta, parts, json: serde.format === 'json' }
+  }
+}
+
+/** Runs a serde; whatever it throws becomes an InvalidRecordError naming the message. */
+function serialize<T>(run: () => T, what: string): T {
+  try {
+    return run()
+  } catch (cause) {
+    if (cause instanceof InvalidRecordError) throw cause
+    throw new InvalidRecordError(
+      `${what} could not be serialised: ${String((cause as Error)?.message ?? cause)}`,
+      {
+        cause,
+      },
+    )
   }
 }
 

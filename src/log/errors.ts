@@ -15,6 +15,8 @@ export type DualityErrorCode =
   | 'INVALID_ARGUMENT'
   | 'QUOTA_EXCEEDED'
   | 'STORAGE_ERROR'
+  | 'ILLEGAL_GENERATION'
+  | 'UNKNOWN_SERVER_ERROR'
   | 'CLOSED'
 
 export class DualityError extends Error {
@@ -109,6 +111,20 @@ export class StorageError extends DualityError {
   }
 }
 
+/** A commit for a partition this consumer no longer owns (its group moved it to another member). */
+export class NotAssignedError extends DualityError {
+  constructor(message: string) {
+    super('ILLEGAL_GENERATION', message)
+  }
+}
+
+/** An unexpected failure (a bug, in duality or in user code it called), not retriable. */
+export class UnknownError extends DualityError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNKNOWN_SERVER_ERROR', message, options)
+  }
+}
+
 export class ClosedError extends DualityError {
   constructor(message: string) {
     super('CLOSED', message)
@@ -127,6 +143,8 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   INVALID_ARGUMENT: InvalidArgumentError,
   QUOTA_EXCEEDED: QuotaExceededError,
   STORAGE_ERROR: StorageError,
+  ILLEGAL_GENERATION: NotAssignedError,
+  UNKNOWN_SERVER_ERROR: UnknownError,
   CLOSED: ClosedError,
 }
 
@@ -135,5 +153,5 @@ export function errorFromJSON(json: { code: string; message: string }): DualityE
   const Class = (classes as Record<string, (new (message: string) => DualityError) | undefined>)[
     json.code
   ]
-  return Class ? new Class(json.message) : new StorageError(json.message)
+  return Class ? new Class(json.message) : new UnknownError(json.message)
 }

@@ -1,4 +1,4 @@
-import { proxy } from 'comlink'
+import { proxy, releaseProxy } from 'comlink'
 import type { CreateTopicsOptions, OffsetCommit } from '../log/Admin.ts'
 import type { CleanerRunOptions } from '../log/Cleaner.ts'
 import type { Consumer, ConsumerConfig } from '../log/Consumer.ts'
@@ -31,7 +31,7 @@ const settle = (error: unknown): Settled<never> => ({
   error:
     error instanceof DualityError
       ? error.toJSON()
-      : { code: 'STORAGE_ERROR', message: String((error as Error)?.message ?? error) },
+      : { code: 'UNKNOWN_SERVER_ERROR', message: String((error as Error)?.message ?? error) },
 })
 
 /**
@@ -43,6 +43,8 @@ export function createWorkerApi(
   options: { membership?: () => GroupMembership; topicsChanged?: () => void } = {},
 ) {
   const consumers = new Map<string, Consumer>()
+  /** The page callbacks each consumer holds, released when it stops. */
+  const callbacks = new Map<string, unknown[]>()
   const admin = log.admin()
   const producer = log.producer()
   const consumerOf = (id: string): Consumer => {
@@ -104,6 +106,7 @@ export function createWorkerApi(
         config: { autoCommit?: boolean },
       ): Promise<void> {
         const consumer = consumerOf(id)
+        callbacks.set(id, [deliver, onCrash])
         if (onCrash) {
           consumer.on('consumer.crash', ({ payload }) =>
             onCrash({ message: String((payload.error as Error)?.message ?? payload.error) }),
@@ -137,6 +140,10 @@ export function createWorkerApi(
         const consumer = consumers.get(id)
         consumers.delete(id)
         await consumer?.stop()
+        for (const callback of callbacks.get(id) ?? []) {
+          ;(callback as Partial<Record<typeof releaseProxy, () => void>> | null)?.[releaseProxy]?.()
+        }
+        callbacks.delete(id)
       },
     },
   }
