@@ -59,13 +59,19 @@ export function createWorkerApi(
 
   return {
     /** Many sends in one message; each settles on its own, all-or-nothing as in-process. */
-    /** A page task's sends in one message; each settles on its own, all-or-nothing. */
+    /**
+     * A page task's sends in one message (the client's wire, see sendWire.ts); each settles on its
+     * own, all-or-nothing. Its JSON texts are made by Serdes.JSON() in the page, so they are not
+     * checked again here.
+     */
     async sendMany(wire: SendWire): Promise<Settled<RecordMetadata[]>[]> {
       return Promise.all(
         decodeSendWire(wire).map((send) =>
           Promise.resolve()
             .then(() =>
-              send.encoded ? producer.sendEncoded(send.record) : producer.send(send.record),
+              send.encoded
+                ? producer.sendEncoded(send.record, { checked: true })
+                : producer.send(send.record),
             )
             .then((value) => ({ ok: true as const, value }), settle),
         ),
