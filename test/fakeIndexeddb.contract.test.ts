@@ -1,10 +1,15 @@
 import 'fake-indexeddb/auto'
 import { idbStorage } from '../src/idb/index.ts'
 import type { IdbStorage } from '../src/idb/index.ts'
+import { describe, expect, test } from 'vitest'
 import { logContract } from './contract/logContract.ts'
 
 let n = 0
-logContract('fake-indexeddb', {
-  create: () => idbStorage({ name: `contract-${n++}` }),
-  reopen: async (closed) => idbStorage({ name: (closed as IdbStorage).db.name }),
-})
+logContract(
+  'fake-indexeddb',
+  {
+    create: () => idbStorage({ name: `contract-${n++}` }),
+    reopen: async (closed) => idbStorage({ name: (closed as IdbStorage).db.name }),
+  },
+  { describe, test, expect },
+)

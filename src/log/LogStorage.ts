@@ -102,6 +102,8 @@ export interface BatchRow {
   partition: number
   baseOffset: number
   lastOffset: number
+  /** Smallest and largest record timestamp (CreateTime): timestamp lookups skip by them. */
+  minTimestamp: number
   maxTimestamp: number
   bytes: number
   /** Offset of each record minus baseOffset; null while the batch is dense (never compacted). */

@@ -49,10 +49,12 @@ export function packBatches(
     const values = new Array<RecordValue>(n)
     let headers: (RecordHeaders | null)[] | null = null
     let maxTimestamp = -Infinity
+    let minTimestamp = Infinity
     for (let i = 0; i < n; i++) {
       const r = records[start + i]!
       timestamps[i] = r.timestamp
       if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp
+      if (r.timestamp < minTimestamp) minTimestamp = r.timestamp
       keys[i] = r.key
       values[i] = r.value
       if (r.headers) (headers ??= new Array<RecordHeaders | null>(n).fill(null))[i] = r.headers
@@ -63,6 +65,7 @@ export function packBatches(
       partition,
       baseOffset: first,
       lastOffset: first + n - 1,
+      minTimestamp,
       maxTimestamp,
       bytes,
       deltas: null,
@@ -171,6 +174,7 @@ export function rebuildBatch(
   const parsed: unknown[] = json ? new Array<unknown>(n) : []
   let headers: (RecordHeaders | null)[] | null = null
   let maxTimestamp = -Infinity
+  let minTimestamp = Infinity
   let bytes = BATCH_OVERHEAD
   let lastOffset = baseOffset
   for (let i = 0; i < n; i++) {
@@ -180,6 +184,7 @@ export function rebuildBatch(
     deltas[i] = offset - baseOffset
     timestamps[i] = row.timestamps[index]!
     if (timestamps[i]! > maxTimestamp) maxTimestamp = timestamps[i]!
+    if (timestamps[i]! < minTimestamp) minTimestamp = timestamps[i]!
     keys[i] = column.keys[index]!
     values[i] = rawValue(column, index)
     if (json) parsed[i] = column.parsed![index]
@@ -192,6 +197,7 @@ export function rebuildBatch(
     partition,
     baseOffset,
     lastOffset,
+    minTimestamp,
     maxTimestamp,
     bytes,
     deltas,

@@ -1,4 +1,3 @@
-import { describe, expect, test } from 'vitest'
 import {
   keyPartition,
   openLog,
@@ -19,6 +18,31 @@ export interface StorageFactory {
   /** Opens the same data again after the storage passed in was closed. */
   reopen(closed: LogStorage): Promise<LogStorage>
 }
+
+/** The jest-style matchers the suite uses; vitest's expect fits, and so does the worker's. */
+export interface Assertion {
+  toBe(expected: unknown): void
+  toEqual(expected: unknown): void
+  toMatch(expected: RegExp | string): void
+  toMatchObject(expected: object): void
+  toHaveLength(expected: number): void
+  toBeGreaterThan(expected: number): void
+  toBeGreaterThanOrEqual(expected: number): void
+  toBeLessThan(expected: number): void
+  toBeLessThanOrEqual(expected: number): void
+}
+
+/**
+ * The test API the suite is written against, passed in rather than imported so that the same
+ * suite also runs inside a Web Worker (test/browser/contractWorker.ts), where vitest cannot.
+ */
+export interface ContractApi {
+  describe(name: string, body: () => void): void
+  test(name: string, body: () => Promise<void>): void
+  expect(actual: unknown, message?: string): Assertion
+}
+
+let expect: ContractApi['expect']
 
 /** Counts write transactions, to see group commit at work. */
 function counting(storage: LogStorage): LogStorage & { writes: number } {
@@ -93,7 +117,9 @@ async function readAll(log: Log, topic: string, partition: number, offset = 0): 
   }
 }
 
-export function logContract(name: string, factory: StorageFactory): void {
+export function logContract(name: string, factory: StorageFactory, api: ContractApi): void {
+  const { describe, test } = api
+  expect = api.expect
   describe(`log contract: ${name}`, () => {
     const open = async (extra: Partial<LogOptions> = {}) => {
       const storage = await factory.create()
