@@ -7,7 +7,12 @@ export default defineConfig({
   build: {
     // The library: one entry per subpath export; dependencies stay external for the app's bundler.
     lib: {
-      entry: { index: 'src/index.ts', idb: 'src/idb/index.ts', worker: 'src/worker/index.ts' },
+      entry: {
+        index: 'src/index.ts',
+        idb: 'src/idb/index.ts',
+        worker: 'src/worker/index.ts',
+        testing: 'src/testing/index.ts',
+      },
       formats: ['es'],
     },
     outDir: 'dist',

@@ -1,5 +1,5 @@
-// duality: the partitioned log (and, as they land, the streams DSL). Storage-agnostic and free of
-// browser, Node and UI libraries; IndexedDB lives in 'duality/idb'.
+// duality: the partitioned log and the streams DSL. Storage-agnostic and free of browser, Node and
+// UI libraries; IndexedDB lives in 'duality/idb'.
 export { openLog, Log } from './log/Log.ts'
 export type {
   LogOptions,
@@ -64,3 +64,4 @@ export type {
 export { keyPaths, storeNames } from './log/LogStorage.ts'
 export { memoryStorage, MemoryDatabase } from './storage/memoryStorage.ts'
 export type { MemoryStorage, MemoryStorageOptions } from './storage/memoryStorage.ts'
+export * from './streams/index.ts'

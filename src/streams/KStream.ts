@@ -1,0 +1,152 @@
+import { KGroupedStream } from './KGroupedStream.ts'
+import { KTable, tableSource, type Materialized } from './KTable.ts'
+import { createNode, type KeyValue, type ProcessorNode, type StreamRecord } from './processor.ts'
+import type { StreamsBuilder } from './StreamsBuilder.ts'
+
+/** Kafka Streams' KStream: a record stream; every operator returns a new stream. */
+export class KStream<K, V> {
+  constructor(
+    readonly builder: StreamsBuilder,
+    readonly node: ProcessorNode,
+  ) {}
+
+  private then<K2, V2>(
+    prefix: string,
+    body: (record: StreamRecord<K, V>, emit: (record: StreamRecord<K2, V2>) => void) => void,
+  ): KStream<K2, V2> {
+    const node = createNode(this.builder.nextName(prefix), body as never)
+    this.node.children.push(node)
+    return new KStream<K2, V2>(this.builder, node)
+  }
+
+  filter(predicate: (key: K, value: V) => boolean): KStream<K, V> {
+    return this.then('KSTREAM-FILTER', (r, emit) => predicate(r.key, r.value) && emit(r))
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean): KStream<K, V> {
+    return this.then('KSTREAM-FILTER', (r, emit) => !predicate(r.key, r.value) && emit(r))
+  }
+
+  map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>): KStream<K2, V2> {
+    return this.then('KSTREAM-MAP', (r, emit) => {
+      const { key, value } = mapper(r.key, r.value)
+      emit({ ...r, key, value })
+    })
+  }
+
+  mapValues<V2>(mapper: (value: V, key: K) => V2): KStream<K, V2> {
+    return this.then('KSTREAM-MAPVALUES', (r, emit) =>
+      emit({ ...r, value: mapper(r.value, r.key) }),
+    )
+  }
+
+  flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>): KStream<K2, V2> {
+    return this.then('KSTREAM-FLATMAP', (r, emit) => {
+      for (const { key, value } of mapper(r.key, r.value)) emit({ ...r, key, value })
+    })
+  }
+
+  flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>): KStream<K, V2> {
+    return this.then('KSTREAM-FLATMAPVALUES', (r, emit) => {
+      for (const value of mapper(r.value, r.key)) emit({ ...r, value })
+    })
+  }
+
+  selectKey<K2>(mapper: (key: K, value: V) => K2): KStream<K2, V> {
+    return this.then('KSTREAM-KEY-SELECT', (r, emit) => emit({ ...r, key: mapper(r.key, r.value) }))
+  }
+
+  peek(action: (key: K, value: V) => void): KStream<K, V> {
+    return this.then('KSTREAM-PEEK', (r, emit) => {
+      action(r.key, r.value)
+      emit(r)
+    })
+  }
+
+  foreach(action: (key: K, value: V) => void): void {
+    this.then('KSTREAM-FOREACH', (r) => action(r.key, r.value))
+  }
+
+  merge(other: KStream<K, V>): KStream<K, V> {
+    const node = createNode(this.builder.nextName('KSTREAM-MERGE'), (r, emit) => emit(r))
+    this.node.children.push(node)
+    other.node.children.push(node)
+    return new KStream<K, V>(this.builder, node)
+  }
+
+  /**
+   * Routes each record to the first branch whose predicate holds (Kafka's split().branch()). The
+   * branches come back in a map keyed by `named` + the branch's name, as in Kafka.
+   */
+  split(named = ''): BranchedKStream<K, V> {
+    return new BranchedKStream(this, named || `${this.builder.nextName('KSTREAM-BRANCH')}-`)
+  }
+
+  /** Sends every record to a topic; the runtime appends them, a test driver collects them. */
+  to(topic: string): void {
+    const topology = this.builder.topology
+    this.then('KSTREAM-SINK', (r) => topology.emit(topic, r as StreamRecord))
+  }
+
+  toTable(options: { materialized?: Materialized } = {}): KTable<K, V> {
+    const name =
+      typeof options.materialized === 'string'
+        ? options.materialized
+        : this.builder.nextName('KSTREAM-TOTABLE-STATE-STORE')
+    const store = this.builder.topology.store(name)
+    const node = tableSource(this.builder.nextName('KSTREAM-TOTABLE'), store)
+    this.node.children.push(node)
+    return new KTable<K, V>(this.builder, node, name)
+  }
+
+  groupByKey(): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this.builder, this.node)
+  }
+
+  /** Groups by a new key. (In one process no repartition topic is needed; see the docs.) */
+  groupBy<K2>(selector: (key: K, value: V) => K2): KGroupedStream<K2, V> {
+    return this.selectKey(selector).groupByKey()
+  }
+}
+
+/** Kafka's BranchedKStream: branch(predicate, name), then defaultBranch() or noDefaultBranch(). */
+export class BranchedKStream<K, V> {
+  private readonly branches: {
+    name: string
+    predicate: (key: K, value: V) => boolean
+    node: ProcessorNode
+  }[] = []
+  private defaultNode: ProcessorNode | undefined
+
+  constructor(
+    private readonly stream: KStream<K, V>,
+    private readonly prefix: string,
+  ) {
+    const router = createNode(`${prefix}ROUTER`, (r) => {
+      const hit = this.branches.find((b) => b.predicate(r.key as K, r.value as V))
+      const target = hit?.node ?? this.defaultNode
+      target?.process(r)
+    })
+    stream.node.children.push(router)
+  }
+
+  branch(predicate: (key: K, value: V) => boolean, name?: string): this {
+    const branchName = `${this.prefix}${name ?? String(this.branches.length + 1)}`
+    const node = createNode(branchName, (r, emit) => emit(r))
+    this.branches.push({ name: branchName, predicate, node })
+    return this
+  }
+
+  defaultBranch(name = '0'): Map<string, KStream<K, V>> {
+    this.defaultNode = createNode(`${this.prefix}${name}`, (r, emit) => emit(r))
+    const out = this.noDefaultBranch()
+    out.set(this.defaultNode.name, new KStream<K, V>(this.stream.builder, this.defaultNode))
+    return out
+  }
+
+  noDefaultBranch(): Map<string, KStream<K, V>> {
+    return new Map(
+      this.branches.map((b) => [b.name, new KStream<K, V>(this.stream.builder, b.node)]),
+    )
+  }
+}

@@ -1,0 +1,110 @@
+import { KGroupedTable } from './KGroupedTable.ts'
+import type { KeyValueStore } from './KeyValueStore.ts'
+import { KStream } from './KStream.ts'
+import {
+  createNode,
+  type Change,
+  type KeyValue,
+  type ProcessorNode,
+  type StreamRecord,
+} from './processor.ts'
+import type { StreamsBuilder } from './StreamsBuilder.ts'
+
+/** A store name for interactive queries (Kafka's Materialized.as(name)). */
+export type Materialized = string
+
+/**
+ * The node that turns records into a table: null keys are dropped, a null value deletes the key,
+ * and each update is forwarded as a Change (caching off: every update, as Kafka's test driver shows).
+ */
+export function tableSource(name: string, store: KeyValueStore): ProcessorNode {
+  return createNode(name, (r, emit) => {
+    if (r.key === null || r.key === undefined) return
+    const old = store.getWithTimestamp(r.key)
+    const value = r.value ?? null
+    store.put(r.key, value, r.timestamp)
+    if (value === null && old === null) return
+    emit({
+      ...r,
+      value: { newValue: value, oldValue: old?.value ?? null } satisfies Change<unknown>,
+    })
+  })
+}
+
+/** Kafka Streams' KTable: a changelog stream of updates per key. */
+export class KTable<K, V> {
+  constructor(
+    readonly builder: StreamsBuilder,
+    readonly node: ProcessorNode,
+    /** The store holding the table, for interactive queries. */
+    readonly storeName: string,
+  ) {}
+
+  private then<V2>(
+    prefix: string,
+    map: (change: Change<V>, key: K) => Change<V2> | null,
+    options: { materialized?: Materialized },
+  ): KTable<K, V2> {
+    const builder = this.builder
+    const name = options.materialized ?? builder.nextName(`${prefix}-STATE-STORE`)
+    const store = builder.topology.store(name)
+    const node = createNode(builder.nextName(prefix), (r, emit) => {
+      const change = map(r.value as Change<V>, r.key as K)
+      if (!change || (change.newValue === null && change.oldValue === null)) return
+      store.put(r.key, change.newValue, r.timestamp)
+      emit({ ...r, value: change })
+    })
+    this.node.children.push(node)
+    return new KTable<K, V2>(builder, node, name)
+  }
+
+  /** Keys whose value fails the predicate are deleted from the result (a tombstone is forwarded). */
+  filter(
+    predicate: (key: K, value: V) => boolean,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, V> {
+    const keep = (key: K, v: V | null): V | null => (v !== null && predicate(key, v) ? v : null)
+    return this.then<V>(
+      'KTABLE-FILTER',
+      (c, k) => ({ newValue: keep(k, c.newValue), oldValue: keep(k, c.oldValue) }),
+      options,
+    )
+  }
+
+  filterNot(
+    predicate: (key: K, value: V) => boolean,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, V> {
+    return this.filter((k, v) => !predicate(k, v), options)
+  }
+
+  mapValues<V2>(
+    mapper: (value: V, key: K) => V2,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, V2> {
+    const map = (k: K, v: V | null) => (v === null ? null : mapper(v, k))
+    return this.then(
+      'KTABLE-MAPVALUES',
+      (c, k) => ({ newValue: map(k, c.newValue), oldValue: map(k, c.oldValue) }),
+      options,
+    )
+  }
+
+  /** The table's updates as a stream: a deletion becomes a record with a null value. */
+  toStream(): KStream<K, V | null> {
+    const node = createNode(this.builder.nextName('KTABLE-TOSTREAM'), (r, emit) =>
+      emit({ ...r, value: (r.value as Change<V>).newValue } as StreamRecord),
+    )
+    this.node.children.push(node)
+    return new KStream<K, V | null>(this.builder, node)
+  }
+
+  /** Re-groups the table by a new key, for aggregations with an adder and a subtractor. */
+  groupBy<K2, V2>(selector: (key: K, value: V) => KeyValue<K2, V2>): KGroupedTable<K2, V2> {
+    return new KGroupedTable<K2, V2>(
+      this.builder,
+      this.node,
+      selector as (key: unknown, value: unknown) => KeyValue<K2, V2>,
+    )
+  }
+}

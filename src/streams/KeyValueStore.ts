@@ -1,0 +1,67 @@
+/** An entry of a timestamped key-value store (Kafka's ValueAndTimestamp). */
+export interface ValueAndTimestamp<V> {
+  value: V
+  timestamp: number
+}
+
+/** Keys are compared by their JSON text (strings and numbers as themselves). */
+export const keyId = (key: unknown): string =>
+  typeof key === 'string' ? `s${key}` : `j${JSON.stringify(key)}`
+
+/**
+ * An in-memory key-value state store. It records what changed since the last `flushChanges()`,
+ * which is what a runtime commits (and writes to the store's changelog) with each input batch.
+ */
+export class KeyValueStore<K = unknown, V = unknown> {
+  private readonly entries = new Map<string, { key: K; entry: ValueAndTimestamp<V> }>()
+  private readonly dirty = new Map<string, K>()
+
+  constructor(readonly name: string) {}
+
+  get(key: K): V | null {
+    return this.entries.get(keyId(key))?.entry.value ?? null
+  }
+
+  getWithTimestamp(key: K): ValueAndTimestamp<V> | null {
+    return this.entries.get(keyId(key))?.entry ?? null
+  }
+
+  put(key: K, value: V | null, timestamp: number): void {
+    const id = keyId(key)
+    if (value === null) this.entries.delete(id)
+    else this.entries.set(id, { key, entry: { value, timestamp } })
+    this.dirty.set(id, key)
+  }
+
+  delete(key: K): V | null {
+    const old = this.get(key)
+    this.put(key, null, 0)
+    return old
+  }
+
+  /** Every entry, in key order (by the keys' JSON text). */
+  all(): KeyValuePair<K, V>[] {
+    return [...this.entries.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, { key, entry }]) => ({ key, value: entry.value }))
+  }
+
+  approximateNumEntries(): number {
+    return this.entries.size
+  }
+
+  /** The keys changed since the last call, with their current entries (null: deleted). */
+  flushChanges(): { key: K; entry: ValueAndTimestamp<V> | null }[] {
+    const out = [...this.dirty.entries()].map(([id, key]) => ({
+      key,
+      entry: this.entries.get(id)?.entry ?? null,
+    }))
+    this.dirty.clear()
+    return out
+  }
+}
+
+export interface KeyValuePair<K, V> {
+  key: K
+  value: V
+}

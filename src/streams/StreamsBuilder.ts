@@ -1,0 +1,40 @@
+import { KStream } from './KStream.ts'
+import { KTable, tableSource, type Materialized } from './KTable.ts'
+import { createNode } from './processor.ts'
+import { Topology } from './Topology.ts'
+
+/** Kafka Streams' StreamsBuilder: declare streams and tables over topics, then build(). */
+export class StreamsBuilder {
+  readonly topology = new Topology()
+  private counter = 0
+
+  /** A unique processor or store name, in Kafka's KSTREAM-FILTER-0000000001 style. */
+  nextName(prefix: string): string {
+    return `${prefix}-${String(this.counter++).padStart(10, '0')}`
+  }
+
+  stream<K = unknown, V = unknown>(topic: string | string[]): KStream<K, V> {
+    const node = createNode(this.nextName('KSTREAM-SOURCE'), (record, emit) => emit(record))
+    for (const t of Array.isArray(topic) ? topic : [topic]) this.topology.addSource(t, node)
+    return new KStream<K, V>(this, node)
+  }
+
+  /** A table over a (usually compacted) topic: the latest value per key; null deletes. */
+  table<K = unknown, V = unknown>(
+    topic: string,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, V> {
+    const store = this.topology.store(
+      typeof options.materialized === 'string'
+        ? options.materialized
+        : this.nextName('KTABLE-SOURCE-STATE-STORE'),
+    )
+    const node = tableSource(this.nextName('KTABLE-SOURCE'), store)
+    this.topology.addSource(topic, node)
+    return new KTable<K, V>(this, node, store.name)
+  }
+
+  build(): Topology {
+    return this.topology
+  }
+}

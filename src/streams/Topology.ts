@@ -1,0 +1,44 @@
+import { KeyValueStore } from './KeyValueStore.ts'
+import type { ProcessorNode, StreamRecord } from './processor.ts'
+
+export type Sink = (topic: string, record: StreamRecord) => void
+
+/**
+ * A built processor graph: source nodes per input topic, state stores by name, and the sinks'
+ * output. `process` runs one input record through the graph, synchronously and depth-first.
+ */
+export class Topology {
+  readonly sources = new Map<string, ProcessorNode[]>()
+  readonly stores = new Map<string, KeyValueStore>()
+  private sink: Sink = () => undefined
+
+  /** Where records sent `to()` a topic go (a test driver's output topics, a runtime's appends). */
+  connectSink(sink: Sink): void {
+    this.sink = sink
+  }
+
+  emit(topic: string, record: StreamRecord): void {
+    this.sink(topic, record)
+  }
+
+  addSource(topic: string, node: ProcessorNode): void {
+    const nodes = this.sources.get(topic) ?? []
+    nodes.push(node)
+    this.sources.set(topic, nodes)
+  }
+
+  store(name: string): KeyValueStore {
+    let store = this.stores.get(name)
+    if (!store) this.stores.set(name, (store = new KeyValueStore(name)))
+    return store
+  }
+
+  process(topic: string, record: StreamRecord): void {
+    for (const node of this.sources.get(topic) ?? []) node.process(record)
+  }
+
+  /** Input topics, in the order they were first used. */
+  inputTopics(): string[] {
+    return [...this.sources.keys()]
+  }
+}

@@ -1,0 +1,8 @@
+export { StreamsBuilder } from './StreamsBuilder.ts'
+export { KStream, BranchedKStream } from './KStream.ts'
+export { KTable, type Materialized } from './KTable.ts'
+export { KGroupedStream } from './KGroupedStream.ts'
+export { KGroupedTable } from './KGroupedTable.ts'
+export { Topology, type Sink } from './Topology.ts'
+export { KeyValueStore, type ValueAndTimestamp, type KeyValuePair } from './KeyValueStore.ts'
+export { KeyValue, type StreamRecord, type Change, type ProcessorNode } from './processor.ts'

@@ -1,0 +1,49 @@
+import type { RecordHeaders } from '../log/record.ts'
+
+/** A record inside a topology: key and value already deserialised. */
+export interface StreamRecord<K = unknown, V = unknown> {
+  key: K
+  value: V
+  timestamp: number
+  headers: RecordHeaders | null
+}
+
+/** What a KTable forwards: the new value of a key and the one it replaced (null: none / deleted). */
+export interface Change<V> {
+  newValue: V | null
+  oldValue: V | null
+}
+
+/** A node of the processor graph. Processing is synchronous and depth-first, as in Kafka Streams. */
+export interface ProcessorNode {
+  readonly name: string
+  readonly children: ProcessorNode[]
+  process(record: StreamRecord): void
+}
+
+export function forward(node: ProcessorNode, record: StreamRecord): void {
+  for (const child of node.children) child.process(record)
+}
+
+/** A node whose behaviour is `body`, which forwards to the node's children through `emit`. */
+export function createNode(
+  name: string,
+  body: (record: StreamRecord, emit: (record: StreamRecord) => void) => void,
+): ProcessorNode {
+  const node: ProcessorNode = {
+    name,
+    children: [],
+    process: (record) => body(record, (out) => forward(node, out)),
+  }
+  return node
+}
+
+/** Kafka Streams' KeyValue.pair. */
+export interface KeyValue<K, V> {
+  key: K
+  value: V
+}
+
+export const KeyValue = {
+  pair: <K, V>(key: K, value: V): KeyValue<K, V> => ({ key, value }),
+}
