@@ -1,6 +1,9 @@
 import { KTable, type Materialized } from './KTable.ts'
 import { createNode, type Change, type ProcessorNode } from './processor.ts'
+import { SessionWindowedKStream } from './SessionWindowedKStream.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
+import { TimeWindowedKStream } from './TimeWindowedKStream.ts'
+import { SessionWindows, type TimeWindows } from './windows.ts'
 
 /** Kafka Streams' KGroupedStream: records grouped by key, ready to aggregate into a KTable. */
 export class KGroupedStream<K, V> {
@@ -8,6 +11,18 @@ export class KGroupedStream<K, V> {
     private readonly builder: StreamsBuilder,
     private readonly parent: ProcessorNode,
   ) {}
+
+  /** Aggregates per time window (tumbling or hopping). */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
+  /** Aggregates per session of activity. */
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
+  windowedBy(
+    windows: TimeWindows | SessionWindows,
+  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows instanceof SessionWindows
+      ? new SessionWindowedKStream<K, V>(this.builder, this.parent, windows)
+      : new TimeWindowedKStream<K, V>(this.builder, this.parent, windows)
+  }
 
   count(options: { materialized?: Materialized } = {}): KTable<K, number> {
     return this.aggregate(

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../log/errors.ts'
+import { EndIndex } from './EndIndex.ts'
 import { KGroupedTable } from './KGroupedTable.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { KStream } from './KStream.ts'
@@ -9,6 +11,14 @@ import {
   type StreamRecord,
 } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
+import type { Window } from './windows.ts'
+
+/** Suppression configs (Kafka's Suppressed): only final results, when windows close. */
+export const Suppressed = {
+  untilWindowCloses: (_buffer: 'unbounded' = 'unbounded') =>
+    ({ type: 'untilWindowCloses' }) as const,
+}
+export type Suppressed = ReturnType<typeof Suppressed.untilWindowCloses>
 
 /** A store name for interactive queries (Kafka's Materialized.as(name)). */
 export type Materialized = string
@@ -39,6 +49,9 @@ export class KTable<K, V> {
     /** The store holding the table, for interactive queries. */
     readonly storeName: string,
   ) {}
+
+  /** Set on windowed tables: how long after a window's end updates may still arrive. */
+  windowGraceMs: number | undefined
 
   private then<V2>(
     prefix: string,
@@ -88,6 +101,40 @@ export class KTable<K, V> {
       (c, k) => ({ newValue: map(k, c.newValue), oldValue: map(k, c.oldValue) }),
       options,
     )
+  }
+
+  /**
+   * Holds back a windowed table's updates and emits each window's final value once the window
+   * closes (end + grace <= stream time): Kafka's suppress(untilWindowCloses(unbounded())).
+   * Retracted windows (merged sessions) are never emitted.
+   */
+  suppress(_config: Suppressed): KTable<K, V> {
+    const grace = this.windowGraceMs
+    if (grace === undefined) {
+      throw new InvalidArgumentError(
+        'suppress(untilWindowCloses) needs a windowed table (windowedBy(...) aggregate)',
+      )
+    }
+    const builder = this.builder
+    const pending = new EndIndex<string>()
+    const latest = new Map<string, StreamRecord>()
+    let streamTime = -Infinity
+    const node = createNode(builder.nextName('KTABLE-SUPPRESS'), (r, emit) => {
+      streamTime = Math.max(streamTime, r.timestamp)
+      const window = (r.key as { window: Window }).window
+      const id = JSON.stringify(r.key)
+      if (!latest.has(id)) pending.add(window.end, id, id)
+      latest.set(id, r)
+      for (const due of pending.takeUpTo(streamTime - grace)) {
+        const record = latest.get(due)
+        latest.delete(due)
+        if (record && (record.value as Change<V>).newValue !== null) emit(record)
+      }
+    })
+    this.node.children.push(node)
+    const table = new KTable<K, V>(builder, node, this.storeName)
+    table.windowGraceMs = grace
+    return table
   }
 
   /** The table's updates as a stream: a deletion becomes a record with a null value. */

@@ -10,6 +10,8 @@ export type Sink = (topic: string, record: StreamRecord) => void
 export class Topology {
   readonly sources = new Map<string, ProcessorNode[]>()
   readonly stores = new Map<string, KeyValueStore>()
+  /** Records dropped per processor (late for their window), as Kafka's dropped-records metric. */
+  readonly droppedRecords = new Map<string, number>()
   private sink: Sink = () => undefined
 
   /** Where records sent `to()` a topic go (a test driver's output topics, a runtime's appends). */
@@ -31,6 +33,10 @@ export class Topology {
     let store = this.stores.get(name)
     if (!store) this.stores.set(name, (store = new KeyValueStore(name)))
     return store
+  }
+
+  dropped(processor: string): void {
+    this.droppedRecords.set(processor, (this.droppedRecords.get(processor) ?? 0) + 1)
   }
 
   process(topic: string, record: StreamRecord): void {

@@ -58,6 +58,12 @@ export class TopologyTestDriver {
     return store as never
   }
 
+  /** Records dropped (late for their windows), per processor and in total. */
+  droppedRecords(): { total: number; byProcessor: Map<string, number> } {
+    const byProcessor = new Map(this.topology.droppedRecords)
+    return { total: [...byProcessor.values()].reduce((a, b) => a + b, 0), byProcessor }
+  }
+
   advanceWallClockTime(ms: number): void {
     this.wallClock += ms
   }

@@ -1,0 +1,35 @@
+/**
+ * Items grouped by a time (a window's end), taken out in time order. Window ends are aligned, so
+ * there are few distinct times: closing or expiring windows costs nothing while none is due.
+ */
+export class EndIndex<T> {
+  private readonly groups = new Map<number, Map<string, T>>()
+  private readonly times: number[] = []
+
+  add(time: number, id: string, item: T): void {
+    let group = this.groups.get(time)
+    if (!group) {
+      this.groups.set(time, (group = new Map()))
+      // Insert in order; new times are nearly always the largest.
+      let i = this.times.length
+      while (i > 0 && this.times[i - 1]! > time) i--
+      this.times.splice(i, 0, time)
+    }
+    group.set(id, item)
+  }
+
+  delete(time: number, id: string): void {
+    this.groups.get(time)?.delete(id)
+  }
+
+  /** Removes and returns every item whose time is <= `limit`, oldest first. */
+  takeUpTo(limit: number): T[] {
+    const out: T[] = []
+    while (this.times.length > 0 && this.times[0]! <= limit) {
+      const time = this.times.shift()!
+      out.push(...this.groups.get(time)!.values())
+      this.groups.delete(time)
+    }
+    return out
+  }
+}
