@@ -1,3 +1,7 @@
+import { InvalidArgumentError } from '../log/errors.ts'
+import { GlobalKTable } from './GlobalKTable.ts'
+import { JoinWindows } from './JoinWindows.ts'
+import { streamStreamJoin, streamTableJoin, type Joiner } from './joins.ts'
 import { KGroupedStream } from './KGroupedStream.ts'
 import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode, type KeyValue, type ProcessorNode, type StreamRecord } from './processor.ts'
@@ -97,6 +101,89 @@ export class KStream<K, V> {
     const node = tableSource(this.builder.nextName('KSTREAM-TOTABLE'), store)
     this.node.children.push(node)
     return new KTable<K, V>(this.builder, node, name)
+  }
+
+  /** Inner join with a table (by key), a global table (by `keySelector`) or a stream (windowed). */
+  join<V2, VR>(table: KTable<K, V2>, joiner: (value: V, tableValue: V2) => VR): KStream<K, VR>
+  join<K2, V2, VR>(
+    table: GlobalKTable<K2, V2>,
+    keySelector: (key: K, value: V) => K2,
+    joiner: (value: V, tableValue: V2) => VR,
+  ): KStream<K, VR>
+  join<V2, VR>(
+    other: KStream<K, V2>,
+    joiner: (value: V, otherValue: V2) => VR,
+    windows: JoinWindows,
+  ): KStream<K, VR>
+  join(other: unknown, a: unknown, b?: unknown): KStream<K, unknown> {
+    return this.joinWith('inner', other, a, b)
+  }
+
+  /** Left join: every record of this stream comes out, with null where nothing matched. */
+  leftJoin<V2, VR>(
+    table: KTable<K, V2>,
+    joiner: (value: V, tableValue: V2 | null) => VR,
+  ): KStream<K, VR>
+  leftJoin<K2, V2, VR>(
+    table: GlobalKTable<K2, V2>,
+    keySelector: (key: K, value: V) => K2,
+    joiner: (value: V, tableValue: V2 | null) => VR,
+  ): KStream<K, VR>
+  leftJoin<V2, VR>(
+    other: KStream<K, V2>,
+    joiner: (value: V, otherValue: V2 | null) => VR,
+    windows: JoinWindows,
+  ): KStream<K, VR>
+  leftJoin(other: unknown, a: unknown, b?: unknown): KStream<K, unknown> {
+    return this.joinWith('left', other, a, b)
+  }
+
+  /** Outer join of two streams within a window: unmatched records of both sides come out. */
+  outerJoin<V2, VR>(
+    other: KStream<K, V2>,
+    joiner: (value: V | null, otherValue: V2 | null) => VR,
+    windows: JoinWindows,
+  ): KStream<K, VR> {
+    return this.joinWith('outer', other, joiner, windows) as KStream<K, VR>
+  }
+
+  private joinWith(
+    kind: 'inner' | 'left' | 'outer',
+    other: unknown,
+    a: unknown,
+    b: unknown,
+  ): KStream<K, unknown> {
+    const builder = this.builder
+    const topology = builder.topology
+    if (other instanceof KTable || other instanceof GlobalKTable) {
+      const global = other instanceof GlobalKTable
+      const store = global ? other.store : topology.store(other.storeName)
+      const joiner = (global ? b : a) as Joiner<unknown, unknown, unknown>
+      const keySelector = global ? (a as (key: unknown, value: unknown) => unknown) : undefined
+      const prefix = global ? 'KSTREAM-JOIN-GLOBAL' : 'KSTREAM-JOIN'
+      const node = streamTableJoin(
+        builder.nextName(prefix),
+        store,
+        joiner,
+        kind === 'left',
+        keySelector,
+      )
+      this.node.children.push(node)
+      return new KStream(builder, node)
+    }
+    if (!(other instanceof KStream) || !(b instanceof JoinWindows)) {
+      throw new InvalidArgumentError(
+        'join needs a KTable, a GlobalKTable with a key selector, or a KStream with JoinWindows',
+      )
+    }
+    const names = {
+      left: builder.nextName('KSTREAM-JOINTHIS'),
+      right: builder.nextName('KSTREAM-JOINOTHER'),
+    }
+    const join = streamStreamJoin(names, b, a as Joiner<unknown, unknown, unknown>, kind, topology)
+    this.node.children.push(join.left)
+    other.node.children.push(join.right)
+    return new KStream(builder, join.out)
   }
 
   groupByKey(): KGroupedStream<K, V> {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../log/errors.ts'
 import { EndIndex } from './EndIndex.ts'
 import { KGroupedTable } from './KGroupedTable.ts'
+import { tableTableJoin, type Joiner } from './joins.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { KStream } from './KStream.ts'
 import {
@@ -135,6 +136,67 @@ export class KTable<K, V> {
     const table = new KTable<K, V>(builder, node, this.storeName)
     table.windowGraceMs = grace
     return table
+  }
+
+  /** Inner join with another table on the key: a row exists while both sides have the key. */
+  join<V2, VR>(
+    other: KTable<K, V2>,
+    joiner: (value: V, otherValue: V2) => VR,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, VR> {
+    return this.joinWith('inner', other, joiner as Joiner<unknown, unknown, unknown>, options)
+  }
+
+  /** Left join: a row for every key of this table, joined with null where the other has none. */
+  leftJoin<V2, VR>(
+    other: KTable<K, V2>,
+    joiner: (value: V, otherValue: V2 | null) => VR,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, VR> {
+    return this.joinWith('left', other, joiner as Joiner<unknown, unknown, unknown>, options)
+  }
+
+  /** Outer join: a row for every key of either table. */
+  outerJoin<V2, VR>(
+    other: KTable<K, V2>,
+    joiner: (value: V | null, otherValue: V2 | null) => VR,
+    options: { materialized?: Materialized } = {},
+  ): KTable<K, VR> {
+    return this.joinWith('outer', other, joiner as Joiner<unknown, unknown, unknown>, options)
+  }
+
+  private joinWith<VR>(
+    kind: 'inner' | 'left' | 'outer',
+    other: { node: ProcessorNode; storeName: string },
+    joiner: Joiner<unknown, unknown, unknown>,
+    options: { materialized?: Materialized },
+  ): KTable<K, VR> {
+    const builder = this.builder
+    const topology = builder.topology
+    const name = options.materialized ?? builder.nextName('KTABLE-JOIN-STATE-STORE')
+    const result = topology.store(name)
+    const out = createNode(builder.nextName('KTABLE-MERGE'), (r, emit) => emit(r))
+    const mine = tableTableJoin(
+      builder.nextName('KTABLE-JOINTHIS'),
+      'left',
+      topology.store(other.storeName),
+      joiner,
+      kind,
+      result,
+    )
+    const theirs = tableTableJoin(
+      builder.nextName('KTABLE-JOINOTHER'),
+      'right',
+      topology.store(this.storeName),
+      joiner,
+      kind,
+      result,
+    )
+    mine.children.push(out)
+    theirs.children.push(out)
+    this.node.children.push(mine)
+    other.node.children.push(theirs)
+    return new KTable<K, VR>(builder, out, name)
   }
 
   /** The table's updates as a stream: a deletion becomes a record with a null value. */

@@ -1,3 +1,4 @@
+import { GlobalKTable } from './GlobalKTable.ts'
 import { KStream } from './KStream.ts'
 import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode } from './processor.ts'
@@ -32,6 +33,20 @@ export class StreamsBuilder {
     const node = tableSource(this.nextName('KTABLE-SOURCE'), store)
     this.topology.addSource(topic, node)
     return new KTable<K, V>(this, node, store.name)
+  }
+
+  /** A table every task sees whole, for stream lookups by any key (no co-partitioning needed). */
+  globalTable<K = unknown, V = unknown>(
+    topic: string,
+    options: { materialized?: Materialized } = {},
+  ): GlobalKTable<K, V> {
+    const store = this.topology.store(
+      typeof options.materialized === 'string'
+        ? options.materialized
+        : this.nextName('GLOBALKTABLE-STATE-STORE'),
+    )
+    this.topology.addSource(topic, tableSource(this.nextName('KTABLE-SOURCE'), store))
+    return new GlobalKTable<K, V>(store as never)
   }
 
   build(): Topology {

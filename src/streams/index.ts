@@ -9,3 +9,5 @@ export { KeyValue, type StreamRecord, type Change, type ProcessorNode } from './
 export { TimeWindowedKStream } from './TimeWindowedKStream.ts'
 export { SessionWindowedKStream } from './SessionWindowedKStream.ts'
 export { TimeWindows, SessionWindows, EmitStrategy, type Window, type Windowed } from './windows.ts'
+export { GlobalKTable } from './GlobalKTable.ts'
+export { JoinWindows } from './JoinWindows.ts'

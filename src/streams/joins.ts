@@ -1,0 +1,146 @@
+import type { KeyValueStore } from './KeyValueStore.ts'
+import { keyId } from './KeyValueStore.ts'
+import type { JoinWindows } from './JoinWindows.ts'
+import { createNode, type Change, type ProcessorNode, type StreamRecord } from './processor.ts'
+import type { Topology } from './Topology.ts'
+
+export type Joiner<V1, V2, VR> = (left: V1, right: V2) => VR
+
+/**
+ * Stream-table join: each stream record looks its key up in the table; table updates emit
+ * nothing. Inner drops records without a match, left joins them with null. Null keys never join.
+ */
+export function streamTableJoin(
+  name: string,
+  table: KeyValueStore,
+  joiner: Joiner<unknown, unknown, unknown>,
+  left: boolean,
+  keyOf: (key: unknown, value: unknown) => unknown = (key) => key,
+): ProcessorNode {
+  return createNode(name, (r, emit) => {
+    if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
+    const lookup = keyOf(r.key, r.value)
+    const other = lookup === null || lookup === undefined ? null : table.get(lookup)
+    if (other === null && !left) return
+    emit({ ...r, value: joiner(r.value, other) })
+  })
+}
+
+/**
+ * Table-table join (inner, left or outer), Kafka's semantics with caching off: an update on either
+ * side recomputes the joined value for its key from the other side's current value, and forwards
+ * the new and old joined values; a key that stops joining gets a tombstone.
+ */
+export function tableTableJoin(
+  name: string,
+  own: 'left' | 'right',
+  other: KeyValueStore,
+  joiner: Joiner<unknown, unknown, unknown>,
+  kind: 'inner' | 'left' | 'outer',
+  result: KeyValueStore,
+): ProcessorNode {
+  const join = (mine: unknown, theirs: unknown): unknown => {
+    const [l, r] = own === 'left' ? [mine, theirs] : [theirs, mine]
+    if (l === null && r === null) return null
+    if (kind === 'inner' && (l === null || r === null)) return null
+    if (kind === 'left' && l === null) return null
+    return joiner(l, r)
+  }
+  return createNode(name, (rec, emit) => {
+    const change = rec.value as Change<unknown>
+    const theirs = other.get(rec.key)
+    const newValue =
+      change.newValue === null && (kind === 'inner' || (kind === 'left' && own === 'left'))
+        ? null
+        : join(change.newValue, theirs)
+    const oldValue =
+      change.oldValue === null && (kind === 'inner' || (kind === 'left' && own === 'left'))
+        ? null
+        : join(change.oldValue, theirs)
+    if (newValue === null && oldValue === null) return
+    result.put(rec.key, newValue, rec.timestamp)
+    emit({ ...rec, value: { newValue, oldValue } satisfies Change<unknown> })
+  })
+}
+
+interface Buffered {
+  key: unknown
+  value: unknown
+  timestamp: number
+  joined: boolean
+}
+
+/**
+ * Windowed stream-stream join. Each record joins the other side's records of its key within the
+ * window. Inner joins emit matches only. Left and outer joins (Kafka >= 3.1) emit a record that
+ * found no partner, with null, only once its window has closed (timestamp + after + grace <=
+ * stream time), so a late partner can still join it. Records older than the window plus grace
+ * are dropped as late.
+ */
+export function streamStreamJoin(
+  names: { left: string; right: string },
+  windows: JoinWindows,
+  joiner: Joiner<unknown, unknown, unknown>,
+  kind: 'inner' | 'left' | 'outer',
+  topology: Topology,
+): { left: ProcessorNode; right: ProcessorNode; out: ProcessorNode } {
+  const buffers = { left: new Map<string, Buffered[]>(), right: new Map<string, Buffered[]>() }
+  let streamTime = -Infinity
+  const out = createNode(`${names.left}-MERGE`, (r, emit) => emit(r))
+  const forward = (r: StreamRecord) => out.process(r)
+  const emitsUnmatched = (side: 'left' | 'right') =>
+    kind === 'outer' || (kind === 'left' && side === 'left')
+
+  const side = (me: 'left' | 'right', name: string) =>
+    createNode(name, (r) => {
+      if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
+      streamTime = Math.max(streamTime, r.timestamp)
+      const { beforeMs, afterMs, graceMs } = windows
+      if (r.timestamp + Math.max(beforeMs, afterMs) + graceMs < streamTime) {
+        topology.dropped(name)
+        return
+      }
+      const them = me === 'left' ? 'right' : 'left'
+      const id = keyId(r.key)
+      // For a left record at t, right records in [t - before, t + after] join (mirrored for right).
+      const [from, to] =
+        me === 'left'
+          ? [r.timestamp - beforeMs, r.timestamp + afterMs]
+          : [r.timestamp - afterMs, r.timestamp + beforeMs]
+      const mine: Buffered = { key: r.key, value: r.value, timestamp: r.timestamp, joined: false }
+      for (const other of buffers[them].get(id) ?? []) {
+        if (other.timestamp < from || other.timestamp > to) continue
+        mine.joined = true
+        other.joined = true
+        const [l, rv] = me === 'left' ? [r.value, other.value] : [other.value, r.value]
+        forward({ ...r, timestamp: Math.max(r.timestamp, other.timestamp), value: joiner(l, rv) })
+      }
+      const list = buffers[me].get(id) ?? []
+      list.push(mine)
+      buffers[me].set(id, list)
+      flushClosed(r)
+    })
+
+  /** Emits unmatched records whose join window has closed (left/outer), and forgets old ones. */
+  const flushClosed = (trigger: StreamRecord) => {
+    const { beforeMs, afterMs, graceMs } = windows
+    for (const which of ['left', 'right'] as const) {
+      const horizon = (which === 'left' ? afterMs : beforeMs) + graceMs
+      for (const [id, list] of buffers[which]) {
+        // Each pass looks at every buffered record: fine for UI-sized windows; an index by
+        // timestamp is the next step if joins over large windows need it.
+        const keep = list.filter((b) => {
+          if (b.timestamp + horizon >= streamTime) return true
+          if (!b.joined && emitsUnmatched(which)) {
+            const value = which === 'left' ? joiner(b.value, null) : joiner(null, b.value)
+            forward({ ...trigger, key: b.key, timestamp: b.timestamp, value })
+          }
+          return false
+        })
+        if (keep.length === 0) buffers[which].delete(id)
+        else buffers[which].set(id, keep)
+      }
+    }
+  }
+  return { left: side('left', names.left), right: side('right', names.right), out }
+}
