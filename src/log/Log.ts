@@ -185,6 +185,38 @@ export class Log {
     return this.appends.enqueue(request)
   }
 
+  /**
+   * Appends records to several topics and commits a group's offsets in ONE transaction, outside
+   * the group commit: all of it lands or none (what exactly-once stream processing is built on).
+   */
+  async transact(
+    request: AppendRequest,
+    commit: { groupId: string; offsets: { topic: string; partition: number; offset: number }[] },
+  ): Promise<AppendResult> {
+    this.checkOpen()
+    const now = this.clock()
+    const offsets = commit.offsets.map((o) => ({
+      groupId: commit.groupId,
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      metadata: null,
+      committedAt: now,
+    }))
+    const { outcomes, events, heads } = await appendTransaction(this.storage, [request], {
+      now,
+      maxRowBytes: this.maxRowBytes,
+      durability: this.durability,
+      heads: this.heads,
+      offsets,
+    })
+    for (const head of heads) this.heads.set(`${head.topic}\u0000${head.partition}`, head)
+    if (events.length > 0) this.notifyAppended(events, true)
+    const outcome = outcomes[0]!
+    if (!outcome.ok) throw outcome.error
+    return outcome.value
+  }
+
   /** Stored records from `offset` on, in bounded chunks, values as stored (see `fetch`). */
   read(options: FetchOptions): Promise<FetchResult<LogRecord>> {
     return this.scan(options, batchRecord)

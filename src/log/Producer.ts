@@ -81,6 +81,17 @@ export class Producer {
     return this.sendBatch({ topicMessages: [record] }, options.checked ? 'checked' : 'encoded')
   }
 
+  /**
+   * Validates and serialises sends into an append request without appending it (for callers that
+   * commit it together with other writes, see Log.transact).
+   */
+  async prepareBatch(topicMessages: ProducerRecord[]): Promise<TopicAppend[]> {
+    const metas = await Promise.all(topicMessages.map((r) => this.log.topic(r.topic)))
+    return topicMessages
+      .map((record, i) => this.prepare(record, metas[i]!, 'values'))
+      .filter((t) => t.parts.size > 0)
+  }
+
   /** Several topics in one all-or-nothing append. */
   async sendBatch(
     { topicMessages }: { topicMessages: ProducerRecord[] },

@@ -2,6 +2,7 @@ import { UnknownTopicError } from './errors.ts'
 import type { Outcome } from './GroupCommit.ts'
 import type {
   BatchRow,
+  GroupOffsetRow,
   LogStorage,
   PartitionRow,
   SegmentRow,
@@ -79,6 +80,8 @@ export async function appendTransaction(
     maxRowBytes: number
     durability?: WriteOptions['durability']
     heads?: ReadonlyMap<string, PartitionRow>
+    /** Group offsets to commit in the same transaction (exactly-once stream processing). */
+    offsets?: GroupOffsetRow[]
   },
 ): Promise<AppendOutcome> {
   const keys: [string, number][] = []
@@ -95,7 +98,9 @@ export async function appendTransaction(
   const optimistic = cached.length > 0 && cached.every((h) => h !== undefined)
   const write = (heads: (PartitionRow | undefined)[]) =>
     storage.write(
-      ['partitions', 'segments', 'batches'],
+      options.offsets
+        ? ['partitions', 'segments', 'batches', 'offsets']
+        : ['partitions', 'segments', 'batches'],
       async (tx) => {
         const reading = Promise.all(keys.map((k) => tx.get('partitions', k)))
         // If a write below throws, the transaction aborts and this read rejects unawaited.
@@ -105,6 +110,7 @@ export async function appendTransaction(
         for (const segment of plan.segments) tx.put('segments', segment)
         for (const batch of plan.batches) tx.put('batches', batch)
         for (const head of plan.heads) tx.put('partitions', head)
+        for (const offset of options.offsets ?? []) tx.put('offsets', offset)
         if (optimistic) {
           const actual = await reading
           if (!actual.every((row, i) => sameHead(row, heads[i]))) throw new StaleHead()

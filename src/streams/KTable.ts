@@ -120,7 +120,9 @@ export class KTable<K, V> {
     const pending = new EndIndex<string>()
     const latest = new Map<string, StreamRecord>()
     let streamTime = -Infinity
-    const node = createNode(builder.nextName('KTABLE-SUPPRESS'), (r, emit) => {
+    const name = builder.nextName('KTABLE-SUPPRESS')
+    builder.topology.volatileState.push(name)
+    const node = createNode(name, (r, emit) => {
       streamTime = Math.max(streamTime, r.timestamp)
       const window = (r.key as { window: Window }).window
       const id = JSON.stringify(r.key)

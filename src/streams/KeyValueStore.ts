@@ -46,6 +46,12 @@ export class KeyValueStore<K = unknown, V = unknown> {
       .map(([, { key, entry }]) => ({ key, value: entry.value }))
   }
 
+  /** Empties the store (before restoring it from its changelog). */
+  clear(): void {
+    this.entries.clear()
+    this.dirty.clear()
+  }
+
   approximateNumEntries(): number {
     return this.entries.size
   }

@@ -60,6 +60,7 @@ export class SessionWindowedKStream<K, V> {
     const store = topology.store(name)
     const processor = builder.nextName('KSTREAM-SESSIONWINDOWAGGREGATE')
     const sessions = new Map<string, Session<VA>[]>()
+    topology.volatileState.push(processor)
     let streamTime = -Infinity
     const node = createNode(processor, (r, emit) => {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return

@@ -60,6 +60,7 @@ export class TimeWindowedKStream<K, V> {
     const store = topology.store(name)
     const processor = builder.nextName('KSTREAM-WINDOWAGGREGATE')
     const onClose = this.emit.type === 'close'
+    topology.volatileState.push(processor)
     // Windows by end: still open (to close, and emit with onWindowClose), and kept (to expire).
     const open = new EndIndex<Windowed<K>>()
     const kept = new EndIndex<Windowed<K>>()

@@ -11,3 +11,9 @@ export { SessionWindowedKStream } from './SessionWindowedKStream.ts'
 export { TimeWindows, SessionWindows, EmitStrategy, type Window, type Windowed } from './windows.ts'
 export { GlobalKTable } from './GlobalKTable.ts'
 export { JoinWindows } from './JoinWindows.ts'
+export {
+  KafkaStreams,
+  type KafkaStreamsConfig,
+  type KafkaStreamsState,
+  type ReadOnlyKeyValueStore,
+} from './KafkaStreams.ts'
