@@ -1,6 +1,11 @@
 import { expect, test } from 'vitest'
 import {
+  EmitStrategy,
   KafkaStreams,
+  SessionWindows,
+  Suppressed,
+  TimeWindows,
+  type Topology,
   MemoryDatabase,
   memoryStorage,
   openLog,
@@ -52,15 +57,16 @@ async function readTopic(log: Log, topic: string) {
   return out
 }
 
-async function caughtUp(log: Log, applicationId: string, timeoutMs = 5000) {
+async function caughtUp(
+  log: Log,
+  applicationId: string,
+  topics = ['lines', 'limits'],
+  timeoutMs = 5000,
+) {
   const start = Date.now()
   for (;;) {
-    const committed = await log
-      .admin()
-      .fetchOffsets({ groupId: applicationId, topics: ['lines', 'limits'] })
-    const highs = await Promise.all(
-      ['lines', 'limits'].map((t) => log.admin().fetchTopicOffsets(t)),
-    )
+    const committed = await log.admin().fetchOffsets({ groupId: applicationId, topics })
+    const highs = await Promise.all(topics.map((t) => log.admin().fetchTopicOffsets(t)))
     const done = committed.every((c, i) =>
       c.partitions.every(
         (p) => p.offset === highs[i]!.find((h) => h.partition === p.partition)!.high,
@@ -119,83 +125,157 @@ test('a topology runs over the log: outputs land in topics, state in changelogs,
   await log.close()
 })
 
-test('killed at any commit, a restarted instance produces exactly the outputs of an uninterrupted run', async () => {
-  // The uninterrupted run.
-  const baselineLog = await openLog({ storage: memoryStorage(), cleaner: false })
-  await setup(baselineLog)
-  await feed(baselineLog)
-  const baseline = new KafkaStreams(topology(), baselineLog, {
-    applicationId: 'wc',
-    maxRecordsPerBatch: 1,
-    pollMs: 10,
-  })
-  await baseline.start()
-  await caughtUp(baselineLog, 'wc')
-  await baseline.close()
-  const expected = {
-    counts: await readTopic(baselineLog, 'counts'),
-    alerts: await readTopic(baselineLog, 'alerts'),
-    store: baseline.store('word-counts').all(),
-  }
-  expect(expected.counts.length).toBeGreaterThan(5)
+interface Scenario {
+  name: string
+  topology: () => Topology
+  setup: (log: Log) => Promise<void>
+  feed: (log: Log) => Promise<void>
+  commits: number
+  outputs: string[]
+  inputs: string[]
+  stores: string[]
+}
 
-  // One commit per input record (maxRecordsPerBatch 1): crash at each of them.
-  for (let crashAt = 1; crashAt <= inputs.length; crashAt++) {
-    const database = new MemoryDatabase()
-    const base = memoryStorage({ database })
-    let commits = 0
-    // Fails the crashAt-th streams commit after its writes were issued: the transaction aborts.
-    const failing: LogStorage = {
-      kind: base.kind,
-      read: base.read.bind(base),
-      close: base.close.bind(base),
-      write: ((stores, body, options) =>
-        base.write(
-          stores,
-          async (tx) => {
-            const result = await body(tx)
-            if (stores.includes('offsets') && stores.includes('batches') && ++commits === crashAt) {
-              throw new Error(`crash at commit ${crashAt}`)
-            }
-            return result
-          },
-          options,
-        )) as LogStorage['write'],
-    }
-    const log = await openLog({ storage: failing, cleaner: false })
-    await setup(log)
-    await feed(log)
-    const doomed = new KafkaStreams(topology(), log, {
-      applicationId: 'wc',
-      maxRecordsPerBatch: 1,
-      pollMs: 10,
-    })
+/** Fails the crashAt-th streams commit after its writes were issued: the transaction aborts. */
+function crashingStorage(crashAt: number): LogStorage {
+  const base = memoryStorage({ database: new MemoryDatabase() })
+  let commits = 0
+  return {
+    kind: base.kind,
+    read: base.read.bind(base),
+    close: base.close.bind(base),
+    write: ((stores, body, options) =>
+      base.write(
+        stores,
+        async (tx) => {
+          const result = await body(tx)
+          if (stores.includes('offsets') && stores.includes('batches') && ++commits === crashAt) {
+            throw new Error(`crash at commit ${crashAt}`)
+          }
+          return result
+        },
+        options,
+      )) as LogStorage['write'],
+  }
+}
+
+async function killAtEveryCommit(scenario: Scenario) {
+  const config = { applicationId: 'app', maxRecordsPerBatch: 1, pollMs: 10 }
+  const done = (log: Log) => caughtUp(log, 'app', scenario.inputs)
+  const baselineLog = await openLog({ storage: memoryStorage(), cleaner: false })
+  await scenario.setup(baselineLog)
+  await scenario.feed(baselineLog)
+  const baseline = new KafkaStreams(scenario.topology(), baselineLog, config)
+  await baseline.start()
+  await done(baselineLog)
+  await baseline.close()
+  const snapshot = async (log: Log, streams: KafkaStreams) => ({
+    outputs: await Promise.all(scenario.outputs.map((t) => readTopic(log, t))),
+    stores: scenario.stores.map((s) => streams.store(s).all()),
+  })
+  const expected = await snapshot(baselineLog, baseline)
+  expect(expected.outputs.flat().length).toBeGreaterThan(3)
+  for (let crashAt = 1; crashAt <= scenario.commits; crashAt++) {
+    const log = await openLog({ storage: crashingStorage(crashAt), cleaner: false })
+    await scenario.setup(log)
+    await scenario.feed(log)
+    const doomed = new KafkaStreams(scenario.topology(), log, config)
     const crashed = new Promise<void>((r) => doomed.onError(() => r()))
     await doomed.start()
     await crashed
     expect(doomed.currentState).toBe('ERROR')
     // Restart on the same data, as after reopening a killed worker.
-    const again = new KafkaStreams(topology(), log, {
-      applicationId: 'wc',
-      maxRecordsPerBatch: 1,
-      pollMs: 10,
-    })
+    const again = new KafkaStreams(scenario.topology(), log, config)
     await again.start()
-    await caughtUp(log, 'wc')
+    await done(log)
     await again.close()
-    expect(await readTopic(log, 'counts'), `crash at ${crashAt}`).toEqual(expected.counts)
-    expect(await readTopic(log, 'alerts'), `crash at ${crashAt}`).toEqual(expected.alerts)
-    expect(again.store('word-counts').all()).toEqual(expected.store)
+    expect(await snapshot(log, again), `${scenario.name}, crash at commit ${crashAt}`).toEqual(
+      expected,
+    )
     await log.close()
   }
+}
+
+test('killed at any commit, a restarted instance produces exactly the outputs of an uninterrupted run', async () => {
+  await killAtEveryCommit({
+    name: 'word count + table join',
+    topology,
+    setup,
+    feed: (log) => feed(log),
+    // One commit per input record (maxRecordsPerBatch 1): crash at each of them.
+    commits: inputs.length,
+    outputs: ['counts', 'alerts'],
+    inputs: ['lines', 'limits'],
+    stores: ['word-counts'],
+  })
+})
+
+test('windows, sessions and suppress survive a crash at any commit too (their clocks are stored)', async () => {
+  const events: [string, number][] = [
+    ['a', 1],
+    ['b', 4],
+    ['a', 12],
+    ['a', 3], // within grace
+    ['b', 25],
+    ['a', 2], // late by then
+    ['a', 27],
+    ['b', 60],
+  ]
+  await killAtEveryCommit({
+    name: 'windows',
+    topology: () => {
+      const builder = new StreamsBuilder()
+      const grouped = builder.stream<string, number>('clicks').groupByKey()
+      grouped
+        .windowedBy(TimeWindows.ofSizeAndGrace(10, 5))
+        .emitStrategy(EmitStrategy.onWindowClose())
+        .count({ materialized: 'tumbling' })
+        .toStream()
+        .to('closed')
+      grouped
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(6, 2))
+        .count({ materialized: 'sessions' })
+        .toStream()
+        .to('session-updates')
+      grouped
+        .windowedBy(TimeWindows.ofSizeWithNoGrace(20))
+        .reduce((x, y) => x + y)
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to('final-sums')
+      return builder.build()
+    },
+    setup: (log) =>
+      log
+        .admin()
+        .createTopics({
+          ifNotExists: true,
+          topics: ['clicks', 'closed', 'session-updates', 'final-sums'].map((topic) => ({ topic })),
+        })
+        .then(() => undefined),
+    feed: async (log) => {
+      for (const [key, ts] of events) {
+        await log
+          .producer()
+          .send({ topic: 'clicks', messages: [{ key, value: ts, timestamp: ts }] })
+      }
+    },
+    commits: events.length,
+    outputs: ['closed', 'session-updates', 'final-sums'],
+    inputs: ['clicks'],
+    stores: ['tumbling', 'sessions'],
+  })
 })
 
 test('a topology with state outside its stores is refused over the log, with the reason', async () => {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
-  const { TimeWindows } = await import('../src/index.ts')
+  const { JoinWindows } = await import('../src/index.ts')
   const builder = new StreamsBuilder()
-  builder.stream('x').groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count()
+  builder
+    .stream('x')
+    .join(builder.stream('y'), (a, b) => [a, b], JoinWindows.ofTimeDifferenceWithNoGrace(10))
+    .to('z')
   expect(() => new KafkaStreams(builder.build(), log, { applicationId: 'w' })).toThrow(
-    /not yet over the log/,
+    /stream-stream joins .* not yet over the log/,
   )
 })

@@ -22,12 +22,17 @@ export class EndIndex<T> {
     this.groups.get(time)?.delete(id)
   }
 
-  /** Removes and returns every item whose time is <= `limit`, oldest first. */
+  /**
+   * Removes and returns every item whose time is <= `limit`, oldest first and, within one time, by
+   * id: the order depends only on what is there, not on when it came, so it is the same after a
+   * restore from changelogs as in an uninterrupted run.
+   */
   takeUpTo(limit: number): T[] {
     const out: T[] = []
     while (this.times.length > 0 && this.times[0]! <= limit) {
       const time = this.times.shift()!
-      out.push(...this.groups.get(time)!.values())
+      const group = [...this.groups.get(time)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      for (const [, item] of group) out.push(item)
       this.groups.delete(time)
     }
     return out

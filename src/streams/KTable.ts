@@ -117,21 +117,36 @@ export class KTable<K, V> {
       )
     }
     const builder = this.builder
-    const pending = new EndIndex<string>()
-    const latest = new Map<string, StreamRecord>()
-    let streamTime = -Infinity
+    const topology = builder.topology
     const name = builder.nextName('KTABLE-SUPPRESS')
-    builder.topology.volatileState.push(name)
+    // The buffer is a store (changelogged by a runtime), so held-back updates survive a restart.
+    const buffer = topology.store(`${name}-buffer`)
+    const meta = topology.store(`${name}-meta`)
+    const pending = new EndIndex<unknown>()
+    let streamTime = -Infinity
+    topology.onRestore(() => {
+      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      for (const { key } of buffer.all())
+        pending.add((key as { window: Window }).window.end, JSON.stringify(key), key)
+    })
     const node = createNode(name, (r, emit) => {
-      streamTime = Math.max(streamTime, r.timestamp)
+      if (r.timestamp > streamTime) {
+        streamTime = r.timestamp
+        meta.put('streamTime', streamTime, streamTime)
+      }
       const window = (r.key as { window: Window }).window
-      const id = JSON.stringify(r.key)
-      if (!latest.has(id)) pending.add(window.end, id, id)
-      latest.set(id, r)
-      for (const due of pending.takeUpTo(streamTime - grace)) {
-        const record = latest.get(due)
-        latest.delete(due)
-        if (record && (record.value as Change<V>).newValue !== null) emit(record)
+      if (buffer.get(r.key) === null) pending.add(window.end, JSON.stringify(r.key), r.key)
+      buffer.put(r.key, { value: r.value, timestamp: r.timestamp, headers: r.headers }, r.timestamp)
+      for (const key of pending.takeUpTo(streamTime - grace)) {
+        const held = buffer.get(key) as {
+          value: Change<V>
+          timestamp: number
+          headers: StreamRecord['headers']
+        } | null
+        if (!held) continue
+        buffer.delete(key)
+        if (held.value.newValue !== null)
+          emit({ key, value: held.value, timestamp: held.timestamp, headers: held.headers })
       }
     })
     this.node.children.push(node)

@@ -54,8 +54,8 @@ export class KafkaStreams {
       throw new InvalidArgumentError('KafkaStreams needs { applicationId }')
     if (topology.volatileState.length > 0) {
       throw new InvalidArgumentError(
-        `This topology keeps state outside its stores (${topology.volatileState.join(', ')}): windowed ` +
-          'aggregations, suppress and stream-stream joins run in the TopologyTestDriver, not yet over the log',
+        `This topology keeps state outside its stores (${topology.volatileState.join(', ')}): ` +
+          'stream-stream joins run in the TopologyTestDriver, not yet over the log',
       )
     }
     this.producer = log.producer()
@@ -85,6 +85,7 @@ export class KafkaStreams {
       })
     }
     for (const name of stores) await this.restore(name)
+    this.topology.restored()
     const committed = await admin.fetchOffsets({
       groupId: this.config.applicationId,
       topics: this.topology.inputTopics(),

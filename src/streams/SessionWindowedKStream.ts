@@ -59,14 +59,28 @@ export class SessionWindowedKStream<K, V> {
     const name = options.materialized ?? builder.nextName('KSTREAM-AGGREGATE-STATE-STORE')
     const store = topology.store(name)
     const processor = builder.nextName('KSTREAM-SESSIONWINDOWAGGREGATE')
+    const meta = topology.store(`${name}-meta`)
     const sessions = new Map<string, Session<VA>[]>()
-    topology.volatileState.push(processor)
     let streamTime = -Infinity
+    // The sessions index and stream time come back from the stores after a restore.
+    topology.onRestore(() => {
+      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      sessions.clear()
+      for (const { key, value } of store.all() as { key: Windowed<K>; value: VA }[]) {
+        const id = JSON.stringify(key.key)
+        const timestamp = store.getWithTimestamp(key)?.timestamp ?? key.window.end
+        sessions.set(id, [...(sessions.get(id) ?? []), { window: key.window, value, timestamp }])
+      }
+      for (const list of sessions.values()) list.sort((a, b) => a.window.start - b.window.start)
+    })
     const node = createNode(processor, (r, emit) => {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
       const key = r.key as K
       const ts = r.timestamp
-      streamTime = Math.max(streamTime, ts)
+      if (ts > streamTime) {
+        streamTime = ts
+        meta.put('streamTime', streamTime, streamTime)
+      }
       const closeTime = streamTime - windows.graceMs
       const id = JSON.stringify(key)
       const mine = sessions.get(id) ?? []

@@ -60,14 +60,29 @@ export class TimeWindowedKStream<K, V> {
     const store = topology.store(name)
     const processor = builder.nextName('KSTREAM-WINDOWAGGREGATE')
     const onClose = this.emit.type === 'close'
-    topology.volatileState.push(processor)
+    // Stream time is state too: it decides which windows are closed, so it is stored (and
+    // changelogged) with the windows; the indexes below are rebuilt from both after a restore.
+    const meta = topology.store(`${name}-meta`)
     // Windows by end: still open (to close, and emit with onWindowClose), and kept (to expire).
     const open = new EndIndex<Windowed<K>>()
     const kept = new EndIndex<Windowed<K>>()
     let streamTime = -Infinity
+    topology.onRestore(() => {
+      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      const closeTime = streamTime - windows.graceMs
+      for (const { key } of store.all() as { key: Windowed<K> }[]) {
+        const id = JSON.stringify(key)
+        kept.add(key.window.end, id, key)
+        // Closed windows were emitted (onWindowClose) in the commit that closed them.
+        if (key.window.end > closeTime) open.add(key.window.end, id, key)
+      }
+    })
     const node = createNode(processor, (r, emit) => {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
-      streamTime = Math.max(streamTime, r.timestamp)
+      if (r.timestamp > streamTime) {
+        streamTime = r.timestamp
+        meta.put('streamTime', streamTime, streamTime)
+      }
       const closeTime = streamTime - windows.graceMs
       let dropped = false
       for (const window of windows.windowsFor(r.timestamp)) {

@@ -15,6 +15,20 @@ export class Topology {
    * windows): a runtime cannot yet restore them after a restart, so it refuses such topologies.
    */
   readonly volatileState: string[] = []
+  private readonly restoreHooks: (() => void)[] = []
+
+  /**
+   * Processors that keep indexes or clocks derived from their stores register a hook here; a
+   * runtime calls `restored()` after filling the stores from their changelogs.
+   */
+  onRestore(hook: () => void): void {
+    this.restoreHooks.push(hook)
+  }
+
+  restored(): void {
+    for (const hook of this.restoreHooks) hook()
+  }
+
   /** Records dropped per processor (late for their window), as Kafka's dropped-records metric. */
   readonly droppedRecords = new Map<string, number>()
   private sink: Sink = () => undefined
