@@ -69,7 +69,7 @@ async function caughtUp(
     const highs = await Promise.all(topics.map((t) => log.admin().fetchTopicOffsets(t)))
     const done = committed.every((c, i) =>
       c.partitions.every(
-        (p) => p.offset === highs[i]!.find((h) => h.partition === p.partition)!.high,
+        (p) => Math.max(p.offset, 0) === highs[i]!.find((h) => h.partition === p.partition)!.high,
       ),
     )
     if (done) return
@@ -278,4 +278,28 @@ test('a topology with state outside its stores is refused over the log, with the
   expect(() => new KafkaStreams(builder.build(), log, { applicationId: 'w' })).toThrow(
     /stream-stream joins .* not yet over the log/,
   )
+})
+
+test('store subscriptions get each committed batch of changes; range queries go in key order', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  await setup(log)
+  const streams = new KafkaStreams(topology(), log, {
+    applicationId: 'sub',
+    maxRecordsPerBatch: 100,
+    pollMs: 10,
+  })
+  await streams.start()
+  const counts = streams.store<string, number>('word-counts')
+  const seen: string[][] = []
+  const off = counts.subscribe((changes) => seen.push(changes.map((c) => `${c.key}=${c.value}`)))
+  await log.producer().send({ topic: 'lines', messages: [{ value: 'b a b', partition: 0 }] })
+  await caughtUp(log, 'sub')
+  expect(seen).toEqual([['b=2', 'a=1']])
+  off()
+  await log.producer().send({ topic: 'lines', messages: [{ value: 'c', partition: 1 }] })
+  await caughtUp(log, 'sub')
+  expect(seen).toHaveLength(1)
+  expect(counts.range('a', 'b').map((kv) => kv.key)).toEqual(['a', 'b'])
+  expect(counts.range('b', 'z').map((kv) => kv.key)).toEqual(['b', 'c'])
+  await streams.close()
 })

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, OffsetOutOfRangeError } from '../log/errors.ts'
 import type { Log, Message } from '../log/Log.ts'
 import type { Producer, ProducerRecord } from '../log/Producer.ts'
-import type { KeyValuePair } from './KeyValueStore.ts'
+import type { KeyValuePair, KeyValueStore } from './KeyValueStore.ts'
 import type { StreamRecord } from './processor.ts'
 import type { Topology } from './Topology.ts'
 
@@ -20,7 +20,20 @@ export type KafkaStreamsState = 'CREATED' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING'
 export interface ReadOnlyKeyValueStore<K, V> {
   get(key: K): V | null
   all(): KeyValuePair<K, V>[]
+  /** Entries whose keys lie in [from, to], in key order (keys compare by their JSON text). */
+  range(from: K, to: K): KeyValuePair<K, V>[]
   approximateNumEntries(): number
+  /**
+   * Calls `listener` after every commit that changed the store, with the changed keys' new values
+   * (null: deleted): one call per committed batch, never for uncommitted state. Returns an
+   * unsubscribe function. (What the zustand bindings will build on.)
+   */
+  subscribe(listener: (changes: StoreChange<K, V>[]) => void): () => void
+}
+
+export interface StoreChange<K, V> {
+  key: K
+  value: V | null
 }
 
 /** Keys go to topics as strings: a string as itself, anything else as its JSON text. */
@@ -44,6 +57,10 @@ export class KafkaStreams {
   private readonly producer: Producer
   private readonly positions = new Map<string, number>()
   private readonly errorListeners = new Set<(error: unknown) => void>()
+  private readonly listeners = new Map<
+    string,
+    Set<(changes: StoreChange<unknown, unknown>[]) => void>
+  >()
 
   constructor(
     private readonly topology: Topology,
@@ -118,9 +135,22 @@ export class KafkaStreams {
 
   /** Interactive queries on a materialized store. */
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
-    const store = this.topology.stores.get(name)
+    const store = this.topology.stores.get(name) as KeyValueStore<K, V> | undefined
     if (!store) throw new InvalidArgumentError(`No store "${name}" in this topology`)
-    return store as unknown as ReadOnlyKeyValueStore<K, V>
+    const listeners = this.listeners
+    return {
+      get: (key) => store.get(key),
+      all: () => store.all(),
+      range: (from, to) => store.range(from, to),
+      approximateNumEntries: () => store.approximateNumEntries(),
+      subscribe(listener) {
+        const set = listeners.get(name) ?? new Set()
+        listeners.set(name, set)
+        const wrapped = listener as (changes: StoreChange<unknown, unknown>[]) => void
+        set.add(wrapped)
+        return () => set.delete(wrapped)
+      },
+    }
   }
 
   async close(): Promise<void> {
@@ -254,9 +284,16 @@ export class KafkaStreams {
       })
     }
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
+    const changed: [string, StoreChange<unknown, unknown>[]][] = []
     for (const [name, store] of this.topology.stores) {
       const changes = store.flushChanges()
       if (changes.length === 0) continue
+      if (this.listeners.get(name)?.size) {
+        changed.push([
+          name,
+          changes.map(({ key, entry }) => ({ key, value: entry?.value ?? null })),
+        ])
+      }
       sends.push({
         topic: this.changelogTopic(name),
         messages: changes.map(({ key, entry }) => ({
@@ -272,5 +309,9 @@ export class KafkaStreams {
       offsets: [{ topic, partition, offset: nextOffset }],
     })
     this.positions.set(`${topic}\u0000${partition}`, nextOffset)
+    // Committed: now the views may see it.
+    for (const [name, changes] of changed) {
+      for (const listener of this.listeners.get(name) ?? []) listener(changes)
+    }
   }
 }

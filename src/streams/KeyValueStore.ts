@@ -52,6 +52,16 @@ export class KeyValueStore<K = unknown, V = unknown> {
     this.dirty.clear()
   }
 
+  /** Entries whose keys lie in [from, to], in key order (by the keys' JSON text). */
+  range(from: K, to: K): KeyValuePair<K, V>[] {
+    const lo = keyId(from)
+    const hi = keyId(to)
+    return this.all().filter(({ key }) => {
+      const id = keyId(key)
+      return id >= lo && id <= hi
+    })
+  }
+
   approximateNumEntries(): number {
     return this.entries.size
   }

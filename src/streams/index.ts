@@ -16,4 +16,5 @@ export {
   type KafkaStreamsConfig,
   type KafkaStreamsState,
   type ReadOnlyKeyValueStore,
+  type StoreChange,
 } from './KafkaStreams.ts'

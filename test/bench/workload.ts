@@ -18,17 +18,20 @@ export interface Item {
 
 const BASE_TIME = 1_700_000_000_000
 
+/** Event `i`: key 'user-' + (i % 1000), timestamps 1 ms apart. */
+export function makeItem(i: number): Item {
+  const user = 'user-' + (i % 1000)
+  return {
+    key: user,
+    timestamp: BASE_TIME + i,
+    value: { id: i, user, amount: i % 977, currency: 'EUR', note: 'coffee' },
+  }
+}
+
 /** Fresh objects per workload: Dexie writes its key into them, so they are never shared. */
 export function makeItems(n: number): Item[] {
   const items: Item[] = new Array(n)
-  for (let i = 0; i < n; i++) {
-    const user = 'user-' + (i % 1000)
-    items[i] = {
-      key: user,
-      timestamp: BASE_TIME + i,
-      value: { id: i, user, amount: i % 977, currency: 'EUR', note: 'coffee' },
-    }
-  }
+  for (let i = 0; i < n; i++) items[i] = makeItem(i)
   return items
 }
 
