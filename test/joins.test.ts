@@ -165,3 +165,53 @@ test('joins compose with the rest of the DSL (KeyValue-mapped streams into a tab
     'ada=over',
   ])
 })
+
+describe('KTable-KTable foreign-key join', () => {
+  for (const kind of ['inner', 'left'] as const) {
+    test(`${kind}: rows follow their foreign key; updates of the target re-join every row pointing at it`, () => {
+      const builder = new StreamsBuilder()
+      const orders = builder.table<string, { product: string; qty: number }>('orders')
+      const products = builder.table<string, string>('products')
+      orders
+        .joinOnForeignKey(
+          products,
+          (o) => o.product,
+          (o, name) => `${o.qty}x${String(name ?? '?')}`,
+          {
+            kind,
+            materialized: 'order-lines',
+          },
+        )
+        .toStream()
+        .to('out')
+      const driver = new TopologyTestDriver(builder.build())
+      const o = driver.createInputTopic<string, { product: string; qty: number } | null>('orders')
+      const p = driver.createInputTopic<string, string | null>('products')
+      o.pipeInput('o1', { product: 'p1', qty: 2 }, 1) // p1 unknown yet
+      p.pipeInput('p1', 'pen', 2) // re-joins o1
+      o.pipeInput('o2', { product: 'p1', qty: 5 }, 3)
+      p.pipeInput('p1', 'fountain pen', 4) // re-joins o1 and o2
+      o.pipeInput('o1', { product: 'p2', qty: 2 }, 5) // moves to a missing product
+      p.pipeInput('p1', null, 6) // o2's product is deleted
+      o.pipeInput('o2', null, 7) // o2 is deleted
+      const out = kv(driver.createOutputTopic('out').readKeyValuesToList())
+      expect(out).toEqual(
+        kind === 'inner'
+          ? ['o1=2xpen', 'o2=5xpen', 'o1=2xfountain pen', 'o2=5xfountain pen', 'o1=null', 'o2=null']
+          : [
+              'o1=2x?',
+              'o1=2xpen',
+              'o2=5xpen',
+              'o1=2xfountain pen',
+              'o2=5xfountain pen',
+              'o1=2x?',
+              'o2=5x?',
+              'o2=null',
+            ],
+      )
+      expect(kv(driver.getKeyValueStore('order-lines').all())).toEqual(
+        kind === 'inner' ? [] : ['o1=2x?'],
+      )
+    })
+  }
+})

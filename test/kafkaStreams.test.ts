@@ -303,3 +303,48 @@ test('store subscriptions get each committed batch of changes; range queries go 
   expect(counts.range('b', 'z').map((kv) => kv.key)).toEqual(['b', 'c'])
   await streams.close()
 })
+
+test('a foreign-key join over the log survives a crash at any commit (its index is rebuilt)', async () => {
+  const events: [string, string, unknown][] = [
+    ['orders', 'o1', { product: 'p1', qty: 2 }],
+    ['products', 'p1', 'pen'],
+    ['orders', 'o2', { product: 'p1', qty: 5 }],
+    ['products', 'p1', 'fountain pen'],
+    ['orders', 'o1', { product: 'p2', qty: 1 }],
+    ['products', 'p2', 'ink'],
+  ]
+  await killAtEveryCommit({
+    name: 'fk join',
+    topology: () => {
+      const builder = new StreamsBuilder()
+      builder
+        .table<string, { product: string; qty: number }>('orders', { materialized: 'orders' })
+        .joinOnForeignKey(
+          builder.table<string, string>('products', { materialized: 'products' }),
+          (o) => o.product,
+          (o, name) => `${o.qty}x${name}`,
+          { materialized: 'lines' },
+        )
+        .toStream()
+        .to('order-lines')
+      return builder.build()
+    },
+    setup: (log) =>
+      log
+        .admin()
+        .createTopics({
+          ifNotExists: true,
+          topics: ['orders', 'products', 'order-lines'].map((topic) => ({ topic })),
+        })
+        .then(() => undefined),
+    feed: async (log) => {
+      for (const [i, [topic, key, value]] of events.entries()) {
+        await log.producer().send({ topic, messages: [{ key, value, timestamp: 100 + i }] })
+      }
+    },
+    commits: events.length,
+    outputs: ['order-lines'],
+    inputs: ['orders', 'products'],
+    stores: ['lines'],
+  })
+})

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../log/errors.ts'
 import { EndIndex } from './EndIndex.ts'
 import { KGroupedTable } from './KGroupedTable.ts'
+import { foreignKeyJoin } from './foreignKeyJoin.ts'
 import { tableTableJoin, type Joiner } from './joins.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { KStream } from './KStream.ts'
@@ -162,6 +163,39 @@ export class KTable<K, V> {
     options: { materialized?: Materialized } = {},
   ): KTable<K, VR> {
     return this.joinWith('inner', other, joiner as Joiner<unknown, unknown, unknown>, options)
+  }
+
+  /**
+   * Foreign-key join (KIP-213): each row of this table points, through `foreignKey`, at a row of
+   * `other`; the result is keyed like this table. `kind` 'left' keeps rows whose target is missing.
+   */
+  joinOnForeignKey<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKey: (value: V) => KO,
+    joiner: (value: V, otherValue: VO) => VR,
+    options: { materialized?: Materialized; kind?: 'inner' | 'left' } = {},
+  ): KTable<K, VR> {
+    const builder = this.builder
+    const topology = builder.topology
+    const name = options.materialized ?? builder.nextName('KTABLE-FK-JOIN-STATE-STORE')
+    const join = foreignKeyJoin(
+      {
+        left: builder.nextName('KTABLE-FK-JOIN-THIS'),
+        right: builder.nextName('KTABLE-FK-JOIN-OTHER'),
+      },
+      {
+        left: topology.store(this.storeName),
+        right: topology.store(other.storeName),
+        result: topology.store(name),
+      },
+      foreignKey as (value: unknown) => unknown,
+      joiner as (l: unknown, r: unknown) => unknown,
+      options.kind ?? 'inner',
+      topology,
+    )
+    this.node.children.push(join.left)
+    other.node.children.push(join.right)
+    return new KTable<K, VR>(builder, join.out, name)
   }
 
   /** Left join: a row for every key of this table, joined with null where the other has none. */
