@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest'
 import {
   EmitStrategy,
+  JoinWindows,
   KafkaStreams,
   SessionWindows,
   Suppressed,
@@ -267,17 +268,48 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
   })
 })
 
-test('a topology with state outside its stores is refused over the log, with the reason', async () => {
-  const log = await openLog({ storage: memoryStorage(), cleaner: false })
-  const { JoinWindows } = await import('../src/index.ts')
-  const builder = new StreamsBuilder()
-  builder
-    .stream('x')
-    .join(builder.stream('y'), (a, b) => [a, b], JoinWindows.ofTimeDifferenceWithNoGrace(10))
-    .to('z')
-  expect(() => new KafkaStreams(builder.build(), log, { applicationId: 'w' })).toThrow(
-    /stream-stream joins .* not yet over the log/,
-  )
+test('a windowed stream-stream outer join over the log survives a crash at any commit', async () => {
+  const events: [string, string, string, number][] = [
+    ['views', 'u1', 'v1', 0],
+    ['clicks', 'u1', 'c1', 4],
+    ['views', 'u2', 'v2', 10],
+    ['clicks', 'u1', 'c2', 30],
+    ['views', 'u1', 'v3', 31],
+    ['clicks', 'u3', 'c3', 80],
+    ['views', 'u1', 'v4', 120],
+  ]
+  await killAtEveryCommit({
+    name: 'stream-stream join',
+    topology: () => {
+      const builder = new StreamsBuilder()
+      builder
+        .stream<string, string>('views')
+        .outerJoin(
+          builder.stream<string, string>('clicks'),
+          (v, c) => `${v ?? '-'}+${c ?? '-'}`,
+          JoinWindows.ofTimeDifferenceAndGrace(5, 2),
+        )
+        .to('joined')
+      return builder.build()
+    },
+    setup: (log) =>
+      log
+        .admin()
+        .createTopics({
+          ifNotExists: true,
+          topics: ['views', 'clicks', 'joined'].map((topic) => ({ topic })),
+        })
+        .then(() => undefined),
+    feed: async (log) => {
+      for (const [topic, key, value, timestamp] of events) {
+        await log.producer().send({ topic, messages: [{ key, value, timestamp }] })
+      }
+    },
+    commits: events.length,
+    outputs: ['joined'],
+    inputs: ['views', 'clicks'],
+    stores: [],
+  })
 })
 
 test('store subscriptions get each committed batch of changes; range queries go in key order', async () => {

@@ -180,7 +180,6 @@ export class KStream<K, V> {
       left: builder.nextName('KSTREAM-JOINTHIS'),
       right: builder.nextName('KSTREAM-JOINOTHER'),
     }
-    topology.volatileState.push(names.left)
     const join = streamStreamJoin(names, b, a as Joiner<unknown, unknown, unknown>, kind, topology)
     this.node.children.push(join.left)
     other.node.children.push(join.right)

@@ -10,11 +10,6 @@ export type Sink = (topic: string, record: StreamRecord) => void
 export class Topology {
   readonly sources = new Map<string, ProcessorNode[]>()
   readonly stores = new Map<string, KeyValueStore>()
-  /**
-   * Processors keeping state outside the stores (window bookkeeping, suppression buffers, join
-   * windows): a runtime cannot yet restore them after a restart, so it refuses such topologies.
-   */
-  readonly volatileState: string[] = []
   private readonly restoreHooks: (() => void)[] = []
 
   /**

@@ -67,15 +67,23 @@ interface Buffered {
   key: unknown
   value: unknown
   timestamp: number
+  /** Position among this side's records of the same key and timestamp (part of the store key). */
+  n: number
   joined: boolean
 }
 
+const byTime = (a: Buffered, b: Buffered) => a.timestamp - b.timestamp || a.n - b.n
+
 /**
  * Windowed stream-stream join. Each record joins the other side's records of its key within the
- * window. Inner joins emit matches only. Left and outer joins (Kafka >= 3.1) emit a record that
- * found no partner, with null, only once its window has closed (timestamp + after + grace <=
- * stream time), so a late partner can still join it. Records older than the window plus grace
- * are dropped as late.
+ * window, partners taken in timestamp order. Inner joins emit matches only. Left and outer joins
+ * (Kafka >= 3.1) emit a record that found no partner, with null, only once its window has closed
+ * (timestamp + after + grace < stream time), so a late partner can still join it. Records older
+ * than the window plus grace are dropped as late.
+ *
+ * Both sides' buffered records and the stream time live in stores (changelogged by a runtime);
+ * the in-memory index is rebuilt from them after a restore, and every order used depends on the
+ * data only, so a restarted join emits what an uninterrupted one would.
  */
 export function streamStreamJoin(
   names: { left: string; right: string },
@@ -85,16 +93,46 @@ export function streamStreamJoin(
   topology: Topology,
 ): { left: ProcessorNode; right: ProcessorNode; out: ProcessorNode } {
   const buffers = { left: new Map<string, Buffered[]>(), right: new Map<string, Buffered[]>() }
+  const stores = {
+    left: topology.store(`${names.left}-buffer`),
+    right: topology.store(`${names.right}-buffer`),
+  }
+  const meta = topology.store(`${names.left}-meta`)
   let streamTime = -Infinity
+  const storeKey = (b: Buffered) => [b.key, b.timestamp, b.n]
+  const insert = (which: 'left' | 'right', b: Buffered) => {
+    const id = keyId(b.key)
+    const list = buffers[which].get(id) ?? []
+    let i = list.length
+    while (i > 0 && byTime(list[i - 1]!, b) > 0) i--
+    list.splice(i, 0, b)
+    buffers[which].set(id, list)
+  }
+  topology.onRestore(() => {
+    streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+    for (const which of ['left', 'right'] as const) {
+      buffers[which].clear()
+      for (const { key, value } of stores[which].all()) {
+        const [k, timestamp, n] = key as [unknown, number, number]
+        const v = value as { value: unknown; joined: boolean }
+        insert(which, { key: k, value: v.value, timestamp, n, joined: v.joined })
+      }
+    }
+  })
   const out = createNode(`${names.left}-MERGE`, (r, emit) => emit(r))
   const forward = (r: StreamRecord) => out.process(r)
   const emitsUnmatched = (side: 'left' | 'right') =>
     kind === 'outer' || (kind === 'left' && side === 'left')
+  const save = (which: 'left' | 'right', b: Buffered) =>
+    stores[which].put(storeKey(b), { value: b.value, joined: b.joined }, b.timestamp)
 
   const side = (me: 'left' | 'right', name: string) =>
     createNode(name, (r) => {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
-      streamTime = Math.max(streamTime, r.timestamp)
+      if (r.timestamp > streamTime) {
+        streamTime = r.timestamp
+        meta.put('streamTime', streamTime, streamTime)
+      }
       const { beforeMs, afterMs, graceMs } = windows
       if (r.timestamp + Math.max(beforeMs, afterMs) + graceMs < streamTime) {
         topology.dropped(name)
@@ -107,17 +145,26 @@ export function streamStreamJoin(
         me === 'left'
           ? [r.timestamp - beforeMs, r.timestamp + afterMs]
           : [r.timestamp - afterMs, r.timestamp + beforeMs]
-      const mine: Buffered = { key: r.key, value: r.value, timestamp: r.timestamp, joined: false }
+      const sameTime = (buffers[me].get(id) ?? []).filter((b) => b.timestamp === r.timestamp).length
+      const mine: Buffered = {
+        key: r.key,
+        value: r.value,
+        timestamp: r.timestamp,
+        n: sameTime,
+        joined: false,
+      }
       for (const other of buffers[them].get(id) ?? []) {
         if (other.timestamp < from || other.timestamp > to) continue
         mine.joined = true
-        other.joined = true
+        if (!other.joined) {
+          other.joined = true
+          save(them, other)
+        }
         const [l, rv] = me === 'left' ? [r.value, other.value] : [other.value, r.value]
         forward({ ...r, timestamp: Math.max(r.timestamp, other.timestamp), value: joiner(l, rv) })
       }
-      const list = buffers[me].get(id) ?? []
-      list.push(mine)
-      buffers[me].set(id, list)
+      insert(me, mine)
+      save(me, mine)
       flushClosed(r)
     })
 
@@ -126,19 +173,22 @@ export function streamStreamJoin(
     const { beforeMs, afterMs, graceMs } = windows
     for (const which of ['left', 'right'] as const) {
       const horizon = (which === 'left' ? afterMs : beforeMs) + graceMs
+      const closed: Buffered[] = []
       for (const [id, list] of buffers[which]) {
         // Each pass looks at every buffered record: fine for UI-sized windows; an index by
         // timestamp is the next step if joins over large windows need it.
-        const keep = list.filter((b) => {
-          if (b.timestamp + horizon >= streamTime) return true
-          if (!b.joined && emitsUnmatched(which)) {
-            const value = which === 'left' ? joiner(b.value, null) : joiner(null, b.value)
-            forward({ ...trigger, key: b.key, timestamp: b.timestamp, value })
-          }
-          return false
-        })
+        const keep = list.filter(
+          (b) => b.timestamp + horizon >= streamTime || (closed.push(b), false),
+        )
         if (keep.length === 0) buffers[which].delete(id)
         else buffers[which].set(id, keep)
+      }
+      closed.sort((a, b) => byTime(a, b) || (keyId(a.key) < keyId(b.key) ? -1 : 1))
+      for (const b of closed) {
+        stores[which].delete(storeKey(b))
+        if (b.joined || !emitsUnmatched(which)) continue
+        const value = which === 'left' ? joiner(b.value, null) : joiner(null, b.value)
+        forward({ ...trigger, key: b.key, timestamp: b.timestamp, value })
       }
     }
   }
