@@ -13,6 +13,7 @@ export { GlobalKTable } from './GlobalKTable.ts'
 export { JoinWindows } from './JoinWindows.ts'
 export {
   KafkaStreams,
+  DEFAULT_MAX_RECORDS_PER_BATCH,
   type KafkaStreamsConfig,
   type KafkaStreamsState,
   type ReadOnlyKeyValueStore,

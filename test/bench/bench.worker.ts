@@ -12,6 +12,7 @@ const workerSuites: Record<string, () => Promise<{ run: SuiteRun }>> = {
   'raw-idb': () => import('./suites/rawIdb.ts'),
   dexie: () => import('./suites/dexie.ts'),
   duality: () => import('./suites/duality.ts'),
+  streams: () => import('./suites/streams.ts'),
   // Not a suite of its own: the worker-client suite's in-worker baseline (suites/workerClient.mjs).
   'worker-client-baseline': () => import('./suites/workerClientBaseline.ts'),
 }

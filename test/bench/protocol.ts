@@ -42,6 +42,8 @@ export interface SuiteOptions {
   batch1BudgetMs: number
   /** Short workloads (well under a second) run this many times; the median is reported. */
   repeats: number
+  /** Events each streams replay workload writes, then replays (the streams suite). */
+  streamsEvents: number
 }
 
 export type SuiteResult = { rows: Row[] } | { skipped: string }

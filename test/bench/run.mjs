@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [--quick] [--only a,b] [--events N] [--in-memory]
+// npm run bench [-- --json] [--quick] [--only a,b] [--events N] [--streams-events N] [--in-memory]
 //
 // Starts a Vite dev server on the repo (no config file), opens test/bench/index.html in Debian's
 // Chromium through playwright-core and runs every suite of suites.mjs; prints a table, or with
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     events: { type: 'string' },
+    'streams-events': { type: 'string' },
     'scan-chunk': { type: 'string', default: '10000' },
     'in-memory': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '240' },
@@ -37,6 +38,7 @@ if (args.help) {
   --quick         small workloads (a smoke test; figures are noisy)
   --only a,b      run only these suites (${suites.map((s) => s.name).join(', ')})
   --events N      events for the batched writes and scans (default 100000)
+  --streams-events N  events each streams replay writes and replays (default 1000000)
   --scan-chunk N  records per read when scanning (default 10000)
   --in-memory     incognito context: IndexedDB in memory instead of on disk
   --timeout S     give up after S seconds (default 240)
@@ -55,6 +57,7 @@ const options = {
   budgetMs: args.quick ? 3_000 : 6_000,
   batch1BudgetMs: args.quick ? 1_500 : 3_000,
   repeats: args.quick ? 1 : 3,
+  streamsEvents: Number(args['streams-events'] ?? (args.quick ? 50_000 : 1_000_000)),
 }
 for (const [name, value] of Object.entries(options)) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`bad option ${name}: ${value}`)
@@ -135,7 +138,7 @@ async function main(cleanups) {
     log(`${suite.name}: start`)
     const { page, context, close } = await openPage()
     browserName ??= await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0])
-    const result = await suite.run({ page, context, baseUrl, options, progress: log })
+    const result = await suite.run({ page, context, baseUrl, server, options, progress: log })
     await close()
     if ('skipped' in result) {
       const missing = (suite.requiresFiles ?? []).filter((f) => !existsSync(join(root, f)))

@@ -1,6 +1,7 @@
 // The runner's registry of benchmark suites. A suite is
 //   { name, title, run(ctx) => Promise<{ rows } | { skipped }>, requiresFiles?, checks? }
-// where ctx = { page, context, baseUrl, options, progress }. Worker suites run inside one module
+// where ctx = { page, context, baseUrl, server, options, progress } (server: the Vite dev server,
+// whose ssrLoadModule runs TypeScript suites in the runner's own Node process). Worker suites run inside one module
 // worker of the bench page; suites of other kinds (page -> worker throughput, cross-tab latency)
 // can open their own pages from ctx.context and ctx.baseUrl and return rows of the same shape
 // (see protocol.ts, Row).
@@ -22,9 +23,28 @@ const inWorker = (name, title, extra = {}) => ({
   name,
   title,
   ...extra,
-  run: ({ page, options }) =>
-    page.evaluate(([suite, o]) => window.bench.runWorkerSuite(suite, o), [name, options]),
+  run: ({ page, options }) => runInWorker(page, name, options),
 })
+
+const runInWorker = (page, name, options) =>
+  page.evaluate(([suite, o]) => window.bench.runWorkerSuite(suite, o), [name, options])
+
+/**
+ * The streams suite: its workloads in the bench's worker on IndexedDB, then the same ones in this
+ * Node process on memory storage (suites/streamsNode.ts, compiled by Vite's ssrLoadModule).
+ */
+async function runStreams({ page, server, options, progress }) {
+  const inWorkerResult = await runInWorker(page, 'streams', options)
+  if ('skipped' in inWorkerResult) return inWorkerResult
+  let node
+  try {
+    node = await server.ssrLoadModule('/test/bench/suites/streamsNode.ts')
+  } catch (error) {
+    return { skipped: `Node import failed: ${error.message}` }
+  }
+  const nodeRows = await node.run(options, (message) => progress(`streams (Node): ${message}`))
+  return { rows: [...inWorkerResult.rows, ...nodeRows] }
+}
 
 export const suites = [
   inWorker('raw-idb', 'raw IndexedDB (one row per record; packed rows)'),
@@ -63,6 +83,31 @@ export const suites = [
       { label: 'duality scan / Dexie chunked scan', of: ['duality.scan', 'dexie.scan'] },
     ],
   }),
+  {
+    name: 'streams',
+    title: 'KafkaStreams replay over the log: worker on IndexedDB, and Node on memory storage',
+    requiresFiles: ['src/index.ts', 'src/idb/index.ts', 'src/streams/KafkaStreams.ts'],
+    run: runStreams,
+    checks: [
+      {
+        label: 'streams count-by-key replay, default batch 10,000 (worker, IndexedDB), events/s',
+        of: ['streams.count@10000'],
+        min: 500_000,
+      },
+      {
+        label: 'streams count-by-key replay, batch 1,000 (worker, IndexedDB), events/s',
+        of: ['streams.count@1000'],
+      },
+      {
+        label: 'streams window count replay, default batch (worker, IndexedDB), events/s',
+        of: ['streams.window@10000'],
+      },
+      {
+        label: 'streams count-by-key: worker IndexedDB / Node memory',
+        of: ['streams.count@10000', 'streams-node.count@10000'],
+      },
+    ],
+  },
   {
     name: 'worker-client',
     title: 'duality client in the page (connect) -> served worker, against the worker itself',
