@@ -137,6 +137,11 @@ interface Scenario {
   stores: string[]
 }
 
+/** Single-partition topics for a scenario. */
+async function createTopics(log: Log, names: string[]): Promise<void> {
+  await log.admin().createTopics({ ifNotExists: true, topics: names.map((topic) => ({ topic })) })
+}
+
 /** Fails the crashAt-th streams commit after its writes were issued: the transaction aborts. */
 function crashingStorage(crashAt: number): LogStorage {
   const base = memoryStorage({ database: new MemoryDatabase() })
@@ -246,14 +251,7 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
         .to('final-sums')
       return builder.build()
     },
-    setup: (log) =>
-      log
-        .admin()
-        .createTopics({
-          ifNotExists: true,
-          topics: ['clicks', 'closed', 'session-updates', 'final-sums'].map((topic) => ({ topic })),
-        })
-        .then(() => undefined),
+    setup: (log) => createTopics(log, ['clicks', 'closed', 'session-updates', 'final-sums']),
     feed: async (log) => {
       for (const [key, ts] of events) {
         await log
@@ -292,14 +290,7 @@ test('a windowed stream-stream outer join over the log survives a crash at any c
         .to('joined')
       return builder.build()
     },
-    setup: (log) =>
-      log
-        .admin()
-        .createTopics({
-          ifNotExists: true,
-          topics: ['views', 'clicks', 'joined'].map((topic) => ({ topic })),
-        })
-        .then(() => undefined),
+    setup: (log) => createTopics(log, ['views', 'clicks', 'joined']),
     feed: async (log) => {
       for (const [topic, key, value, timestamp] of events) {
         await log.producer().send({ topic, messages: [{ key, value, timestamp }] })
@@ -361,14 +352,7 @@ test('a foreign-key join over the log survives a crash at any commit (its index 
         .to('order-lines')
       return builder.build()
     },
-    setup: (log) =>
-      log
-        .admin()
-        .createTopics({
-          ifNotExists: true,
-          topics: ['orders', 'products', 'order-lines'].map((topic) => ({ topic })),
-        })
-        .then(() => undefined),
+    setup: (log) => createTopics(log, ['orders', 'products', 'order-lines']),
     feed: async (log) => {
       for (const [i, [topic, key, value]] of events.entries()) {
         await log.producer().send({ topic, messages: [{ key, value, timestamp: 100 + i }] })
