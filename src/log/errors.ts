@@ -18,6 +18,8 @@ export type DualityErrorCode =
   | 'ILLEGAL_GENERATION'
   | 'UNKNOWN_SERVER_ERROR'
   | 'CLOSED'
+  | 'INVALID_TOPOLOGY'
+  | 'PROCESSING_ERROR'
 
 export class DualityError extends Error {
   readonly code: DualityErrorCode
@@ -131,6 +133,43 @@ export class ClosedError extends DualityError {
   }
 }
 
+/** A topology Kafka Streams would refuse to start (Kafka's TopologyException). */
+export class TopologyError extends DualityError {
+  constructor(message: string) {
+    super('INVALID_TOPOLOGY', message)
+  }
+}
+
+/**
+ * A user function (mapper, predicate, aggregator, joiner...) threw while processing a record. It
+ * names the processor and, once the runtime knows it, the record's topic, partition and offset.
+ */
+export class ProcessingError extends DualityError {
+  /** Where the record came from (set by the runtime; absent in a test driver's direct pipe). */
+  source: { topic: string; partition: number; offset: number } | undefined
+
+  constructor(
+    message: string,
+    readonly processor = '',
+    options?: { cause?: unknown },
+  ) {
+    super('PROCESSING_ERROR', message, options)
+  }
+
+  static of(processor: string, cause: unknown): ProcessingError {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    return new ProcessingError(`Processor ${processor} failed: ${reason}`, processor, { cause })
+  }
+
+  /** Adds the failing record's position to the error and its message. */
+  at(source: { topic: string; partition: number; offset: number }): this {
+    if (this.source) return this
+    this.source = source
+    this.message += ` (record ${source.topic}-${source.partition}@${source.offset})`
+    return this
+  }
+}
+
 const classes: Record<DualityErrorCode, new (message: string) => DualityError> = {
   UNKNOWN_TOPIC_OR_PARTITION: UnknownTopicError,
   TOPIC_ALREADY_EXISTS: TopicExistsError,
@@ -146,6 +185,8 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   ILLEGAL_GENERATION: NotAssignedError,
   UNKNOWN_SERVER_ERROR: UnknownError,
   CLOSED: ClosedError,
+  INVALID_TOPOLOGY: TopologyError,
+  PROCESSING_ERROR: ProcessingError,
 }
 
 /** Rebuilds a typed error from its JSON form (the worker and the server send errors this way). */

@@ -1,7 +1,9 @@
-import { InvalidArgumentError, OffsetOutOfRangeError } from '../log/errors.ts'
-import type { Log, Message } from '../log/Log.ts'
+import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
+import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
+import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerRecord } from '../log/Producer.ts'
 import type { KeyValuePair, KeyValueStore } from './KeyValueStore.ts'
+import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
 import type { StreamRecord } from './processor.ts'
 import type { Topology } from './Topology.ts'
 
@@ -19,9 +21,26 @@ export interface KafkaStreamsConfig {
   maxRecordsPerBatch?: number
   /** How long an idle instance waits for an append before looking again (default 1,000 ms). */
   pollMs?: number
+  /**
+   * How instances of the application share the work (default: this one runs it). In the worker
+   * runtime, `lockMembership` makes the application's instances in every tab one consumer group:
+   * one of them processes, the others stand by and take over when it closes or dies.
+   */
+  membership?: GroupMembership
+  /**
+   * What to do when a user function throws (Kafka's processing.exception.handler): 'FAIL' (the
+   * default) stops the instance with the ProcessingError; 'CONTINUE' skips the record, counts it
+   * in `droppedRecords` and goes on. Effects of processors that ran before the throw stay, as in
+   * Kafka.
+   */
+  processingExceptionHandler?: (error: ProcessingError, record: StreamRecord) => 'CONTINUE' | 'FAIL'
 }
 
-export type KafkaStreamsState = 'CREATED' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING'
+/**
+ * Kafka's states: REBALANCING while this instance waits for the work (another instance has it),
+ * RUNNING while it processes.
+ */
+export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING'
 
 /** A store as the app queries it (Kafka's ReadOnlyKeyValueStore). */
 export interface ReadOnlyKeyValueStore<K, V> {
@@ -53,17 +72,24 @@ const keyText = (key: unknown): string | null =>
  * records, every store change (to the store's compacted changelog topic) and the input offsets.
  * An instance killed at any point restarts from its last commit: stores are rebuilt from their
  * changelogs and processing resumes after the committed offsets, so the outputs are those of a run
- * that was never killed. One instance owns every input partition (scaling out across tabs is the
- * worker runtime's job and comes later).
+ * that was never killed.
+ *
+ * The application is one consumer group (`applicationId`) whose single unit of work is the whole
+ * topology over all its input partitions: one instance processes, others stand by (see
+ * `membership`). Kafka splits the work into one task per partition instead; docs/streams.md says
+ * why duality does not (yet).
  */
 export class KafkaStreams {
   private state: KafkaStreamsState = 'CREATED'
   private loop: Promise<void> | undefined
+  private activation: Promise<void> | undefined
+  private group: { leave(): Promise<void> } | undefined
+  private owned = false
   private wake: (() => void) | undefined
   private error: unknown
   private readonly producer: Producer
-  private readonly positions = new Map<string, number>()
   private readonly errorListeners = new Set<(error: unknown) => void>()
+  private readonly stateListeners = new Set<(state: KafkaStreamsState) => void>()
   private readonly listeners = new Map<
     string,
     Set<(changes: StoreChange<unknown, unknown>[]) => void>
@@ -87,14 +113,18 @@ export class KafkaStreams {
     return `${this.config.applicationId}-${store}-changelog`
   }
 
-  /** Restores the stores from their changelogs, then processes in the background. */
+  /**
+   * Creates the changelog topics and joins the application's group. With the work assigned at
+   * once (one instance, the default), it resolves after the stores are restored; otherwise this
+   * instance waits in REBALANCING until the group hands it the work.
+   */
   async start(): Promise<void> {
     if (this.state !== 'CREATED')
       throw new InvalidArgumentError(`Cannot start a KafkaStreams in state ${this.state}`)
-    const admin = this.log.admin()
+    this.setState('REBALANCING')
     const stores = [...this.topology.stores.keys()]
     if (stores.length > 0) {
-      await admin.createTopics({
+      await this.log.admin().createTopics({
         ifNotExists: true,
         topics: stores.map((s) => ({
           topic: this.changelogTopic(s),
@@ -102,36 +132,31 @@ export class KafkaStreams {
         })),
       })
     }
-    for (const name of stores) await this.restore(name)
-    this.topology.restored()
-    const committed = await admin.fetchOffsets({
-      groupId: this.config.applicationId,
-      topics: this.topology.inputTopics(),
-    })
-    for (const { topic, partitions } of committed) {
-      for (const { partition, offset } of partitions) {
-        // Kafka Streams reads new input from the earliest offset.
-        this.positions.set(`${topic}\u0000${partition}`, offset < 0 ? 0 : offset)
-      }
-    }
-    this.state = 'RUNNING'
-    const inputs = new Set(this.topology.inputTopics())
-    const off = this.log.onAppend((events) => {
-      if (events.some((e) => inputs.has(e.topic))) this.wake?.()
-    })
-    this.loop = this.run()
-      .catch((error: unknown) => {
-        this.state = 'ERROR'
-        this.error = error
-        for (const listener of this.errorListeners) listener(error)
-      })
-      .finally(off)
+    this.group = await (this.config.membership ?? soloMembership).join(
+      {
+        groupId: this.config.applicationId,
+        subscriptions: [{ topic: 'topology', numPartitions: 1 }],
+      },
+      {
+        assigned: (parts) => {
+          if (parts.length > 0 && !this.owned) this.activation = this.activate()
+        },
+        revoked: () => this.deactivate(),
+      },
+    )
+    await this.activation
   }
 
   /** Called once if processing fails; the instance stops (start a new one to resume). */
   onError(listener: (error: unknown) => void): () => void {
     this.errorListeners.add(listener)
     return () => this.errorListeners.delete(listener)
+  }
+
+  /** Called on every state change (Kafka's KafkaStreams.StateListener). */
+  onStateChange(listener: (state: KafkaStreamsState) => void): () => void {
+    this.stateListeners.add(listener)
+    return () => this.stateListeners.delete(listener)
   }
 
   /** Interactive queries on a materialized store. */
@@ -154,14 +179,74 @@ export class KafkaStreams {
     }
   }
 
+  /** Stops processing after the batch in flight commits, and leaves the group. */
   async close(): Promise<void> {
-    if (this.state === 'RUNNING') this.state = 'NOT_RUNNING'
+    if (this.state === 'NOT_RUNNING') return
+    if (this.state !== 'ERROR') this.setState('NOT_RUNNING')
     this.wake?.()
+    await this.activation?.catch(() => undefined)
     await this.loop
+    const group = this.group
+    this.group = undefined
+    await group?.leave().catch(() => undefined)
   }
 
   get lastError(): unknown {
     return this.error
+  }
+
+  private setState(state: KafkaStreamsState): void {
+    if (this.state === state) return
+    this.state = state
+    for (const listener of this.stateListeners) listener(state)
+  }
+
+  /** The group gave this instance the work: restore the stores, then process. */
+  private async activate(): Promise<void> {
+    this.owned = true
+    try {
+      for (const name of this.topology.stores.keys()) await this.restore(name)
+      this.topology.restored()
+      const group = new PartitionGroup(this.log)
+      const committed = await this.log.admin().fetchOffsets({
+        groupId: this.config.applicationId,
+        topics: this.topology.inputTopics(),
+      })
+      for (const { topic, partitions } of committed) {
+        // Kafka Streams reads new input from the earliest offset.
+        for (const { partition, offset } of partitions)
+          group.add(topic, partition, Math.max(0, offset))
+      }
+      if (this.state !== 'REBALANCING') return
+      this.setState('RUNNING')
+      const inputs = new Set(this.topology.inputTopics())
+      const off = this.log.onAppend((events) => {
+        if (events.some((e) => inputs.has(e.topic))) this.wake?.()
+      })
+      this.loop = this.run(group).finally(off)
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  /** The group takes the work away: finish the batch in flight (it commits), then stop. */
+  private async deactivate(): Promise<void> {
+    this.owned = false
+    if (this.state === 'RUNNING') this.setState('REBALANCING')
+    this.wake?.()
+    await this.activation?.catch(() => undefined)
+    await this.loop
+    this.loop = undefined
+  }
+
+  private fail(error: unknown): void {
+    this.error = error
+    this.setState('ERROR')
+    for (const listener of this.errorListeners) listener(error)
+    // Let another instance take over (it restarts from the last commit).
+    const group = this.group
+    this.group = undefined
+    void group?.leave().catch(() => undefined)
   }
 
   private async restore(name: string): Promise<void> {
@@ -187,41 +272,17 @@ export class KafkaStreams {
     store.flushChanges()
   }
 
-  /**
-   * Picks records across the input partitions in timestamp order (ties: topic and partition
-   * order), as Kafka Streams does within a task. The order then depends only on the data, so an
-   * instance restarted from its last commit processes exactly what an uninterrupted one would.
-   */
-  private async run(): Promise<void> {
+  private async run(group: PartitionGroup): Promise<void> {
     const maxRecords = this.config.maxRecordsPerBatch ?? DEFAULT_MAX_RECORDS_PER_BATCH
-    const order = [...this.positions.keys()]
-    const buffers = new Map<string, { records: Message[]; nextOffset: number }>()
-    while (this.state === 'RUNNING') {
-      for (const id of order) {
-        if (buffers.get(id)?.records.length) continue
-        const [topic, p] = id.split('\u0000') as [string, string]
-        const partition = Number(p)
-        try {
-          const chunk = await this.log.fetch({
-            topic,
-            partition,
-            offset: this.positions.get(id)!,
-            maxRecords,
-          })
-          buffers.set(id, { records: chunk.records, nextOffset: chunk.nextOffset })
-          // Nothing but a gap (compaction): move past it.
-          if (chunk.records.length === 0) this.positions.set(id, chunk.nextOffset)
-        } catch (error) {
-          if (!(error instanceof OffsetOutOfRangeError)) throw error
-          const low = (await this.log.offsets(topic)).find((o) => o.partition === partition)!.low
-          this.positions.set(id, low)
+    try {
+      while (this.state === 'RUNNING' && this.owned) {
+        const batch = await group.next(maxRecords)
+        if (batch) {
+          await this.processBatch(batch)
+          group.committed(batch)
+          continue
         }
-      }
-      const heads = order
-        .map((id, rank) => ({ id, rank, buffer: buffers.get(id)! }))
-        .filter((h) => h.buffer?.records.length)
-      if (heads.length === 0) {
-        if (this.state !== 'RUNNING') return
+        if (this.state !== 'RUNNING' || !this.owned) return
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, this.config.pollMs ?? 1000)
           function done() {
@@ -231,39 +292,14 @@ export class KafkaStreams {
           this.wake = done
         })
         this.wake = undefined
-        continue
       }
-      const first = (h: (typeof heads)[number]) => h.buffer.records[0]!.timestamp
-      heads.sort((x, y) => first(x) - first(y) || x.rank - y.rank)
-      const chosen = heads[0]!
-      const others = heads.slice(1)
-      // Take records while each still comes before every other partition's next record.
-      const records = chosen.buffer.records
-      let n = 1
-      while (
-        n < records.length &&
-        others.every(
-          (o) =>
-            records[n]!.timestamp < first(o) ||
-            (records[n]!.timestamp === first(o) && chosen.rank < o.rank),
-        )
-      ) {
-        n++
-      }
-      const taken = records.splice(0, n)
-      const [topic, p] = chosen.id.split('\u0000') as [string, string]
-      const next = records.length > 0 ? records[0]!.offset : chosen.buffer.nextOffset
-      await this.processBatch(topic, Number(p), taken, next)
+    } catch (error) {
+      this.fail(error)
     }
   }
 
   /** Runs one batch through the topology and commits everything it caused in one transaction. */
-  private async processBatch(
-    topic: string,
-    partition: number,
-    records: Message[],
-    nextOffset: number,
-  ): Promise<void> {
+  private async processBatch({ topic, partition, records, nextOffset }: InputBatch): Promise<void> {
     const outputs = new Map<string, ProducerRecord['messages']>()
     this.topology.connectSink((to, record: StreamRecord) => {
       const list = outputs.get(to) ?? []
@@ -276,13 +312,17 @@ export class KafkaStreams {
       list.push(message)
       outputs.set(to, list)
     })
+    const handler = this.config.processingExceptionHandler
     for (const r of records) {
-      this.topology.process(topic, {
-        key: r.key,
-        value: r.value,
-        timestamp: r.timestamp,
-        headers: r.headers,
-      })
+      const record = { key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers }
+      try {
+        this.topology.process(topic, record)
+      } catch (error) {
+        if (!(error instanceof ProcessingError)) throw error
+        error.at({ topic, partition, offset: r.offset })
+        if (handler?.(error, record) !== 'CONTINUE') throw error
+        this.topology.dropped(error.processor)
+      }
     }
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
     const changed: [string, StoreChange<unknown, unknown>[]][] = []
@@ -309,7 +349,6 @@ export class KafkaStreams {
       groupId: this.config.applicationId,
       offsets: [{ topic, partition, offset: nextOffset }],
     })
-    this.positions.set(`${topic}\u0000${partition}`, nextOffset)
     // Committed: now the views may see it.
     for (const [name, changes] of changed) {
       for (const listener of this.listeners.get(name) ?? []) listener(changes)

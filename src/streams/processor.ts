@@ -1,3 +1,4 @@
+import { ProcessingError } from '../log/errors.ts'
 import type { RecordHeaders } from '../log/record.ts'
 
 /** A record inside a topology: key and value already deserialised. */
@@ -25,7 +26,11 @@ export function forward(node: ProcessorNode, record: StreamRecord): void {
   for (const child of node.children) child.process(record)
 }
 
-/** A node whose behaviour is `body`, which forwards to the node's children through `emit`. */
+/**
+ * A node whose behaviour is `body`, which forwards to the node's children through `emit`. A throw
+ * from the body (a user function) becomes a ProcessingError naming this node; one from a child
+ * already is one, and passes through unchanged.
+ */
 export function createNode(
   name: string,
   body: (record: StreamRecord, emit: (record: StreamRecord) => void) => void,
@@ -33,7 +38,13 @@ export function createNode(
   const node: ProcessorNode = {
     name,
     children: [],
-    process: (record) => body(record, (out) => forward(node, out)),
+    process: (record) => {
+      try {
+        body(record, (out) => forward(node, out))
+      } catch (error) {
+        throw error instanceof ProcessingError ? error : ProcessingError.of(name, error)
+      }
+    },
   }
   return node
 }

@@ -2,9 +2,11 @@
 import { expose } from 'comlink'
 import { KafkaStreams, openLog, StreamsBuilder, type Log } from '../../src/index.ts'
 import { idbStorage } from '../../src/idb/index.ts'
+import { lockMembership } from '../../src/worker/index.ts'
 
 // A worker running a word count over its IndexedDB log, to be killed at random moments.
 let log: Log | undefined
+let dbName = ''
 let streams: KafkaStreams | undefined
 
 function topology() {
@@ -21,6 +23,7 @@ function topology() {
 
 const api = {
   async open(name: string): Promise<void> {
+    dbName = name
     log = await openLog({ storage: await idbStorage({ name }), cleaner: false })
     await log.admin().createTopics({
       ifNotExists: true,
@@ -30,20 +33,27 @@ const api = {
       ],
     })
   },
-  async feed(lines: string[]): Promise<void> {
+  /** Line i goes to partition i % 2 with timestamp 1000 + i, however the lines are split up. */
+  async feed(lines: string[], from = 0): Promise<void> {
     await log!.producer().send({
       topic: 'lines',
-      messages: lines.map((value, i) => ({ value, partition: i % 2, timestamp: 1000 + i })),
+      messages: lines.map((value, j) => {
+        const i = from + j
+        return { value, partition: i % 2, timestamp: 1000 + i }
+      }),
     })
   },
-  async start(): Promise<void> {
+  /** With `group`, the instances in all workers form one group over Web Locks. */
+  async start(group = false): Promise<void> {
     streams = new KafkaStreams(topology(), log!, {
       applicationId: 'wc',
       maxRecordsPerBatch: 7,
       pollMs: 20,
+      ...(group ? { membership: lockMembership(dbName, { pollMs: 50 }) } : {}),
     })
     await streams.start()
   },
+  state: () => streams?.currentState ?? 'CREATED',
   /** True once every input record has been processed and committed. */
   async caughtUp(): Promise<boolean> {
     const [committed] = await log!.admin().fetchOffsets({ groupId: 'wc', topics: ['lines'] })

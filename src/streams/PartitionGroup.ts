@@ -1,0 +1,83 @@
+import { OffsetOutOfRangeError } from '../log/errors.ts'
+import type { Log, Message } from '../log/Log.ts'
+
+/** A run of records from one input partition, to process and commit together. */
+export interface InputBatch {
+  topic: string
+  partition: number
+  records: Message[]
+  /** The input position to commit with this batch. */
+  nextOffset: number
+}
+
+const idOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+/**
+ * The input partitions of a task and its read positions (Kafka's PartitionGroup). `next()` picks
+ * records across the partitions in timestamp order (ties: the order the partitions were added), as
+ * Kafka Streams does within a task. The order then depends only on the data, so an instance
+ * restarted from its last commit processes exactly what an uninterrupted one would.
+ */
+export class PartitionGroup {
+  private readonly positions = new Map<string, { topic: string; partition: number; at: number }>()
+  private readonly buffers = new Map<string, { records: Message[]; nextOffset: number }>()
+
+  constructor(private readonly log: Log) {}
+
+  add(topic: string, partition: number, offset: number): void {
+    this.positions.set(idOf(topic, partition), { topic, partition, at: offset })
+  }
+
+  /** The next batch, of at most `maxRecords`, or null when every partition is caught up. */
+  async next(maxRecords: number): Promise<InputBatch | null> {
+    const order = [...this.positions.entries()]
+    for (const [id, position] of order) {
+      if (this.buffers.get(id)?.records.length) continue
+      const { topic, partition } = position
+      try {
+        const chunk = await this.log.fetch({ topic, partition, offset: position.at, maxRecords })
+        this.buffers.set(id, { records: chunk.records, nextOffset: chunk.nextOffset })
+        // Nothing but a gap (compaction): move past it.
+        if (chunk.records.length === 0) position.at = chunk.nextOffset
+      } catch (error) {
+        if (!(error instanceof OffsetOutOfRangeError)) throw error
+        // Retention removed what we had not read yet: Kafka's auto.offset.reset=earliest.
+        position.at = (await this.log.offsets(topic)).find((o) => o.partition === partition)!.low
+      }
+    }
+    const heads = order
+      .map(([id, position], rank) => ({ id, position, rank, buffer: this.buffers.get(id) }))
+      .filter((h) => h.buffer?.records.length)
+    if (heads.length === 0) return null
+    const first = (h: (typeof heads)[number]) => h.buffer!.records[0]!.timestamp
+    heads.sort((x, y) => first(x) - first(y) || x.rank - y.rank)
+    const chosen = heads[0]!
+    const others = heads.slice(1)
+    const records = chosen.buffer!.records
+    // Take records while each still comes before every other partition's next record.
+    let n = 1
+    while (
+      n < records.length &&
+      others.every(
+        (o) =>
+          records[n]!.timestamp < first(o) ||
+          (records[n]!.timestamp === first(o) && chosen.rank < o.rank),
+      )
+    ) {
+      n++
+    }
+    const taken = records.splice(0, n)
+    const nextOffset = records.length > 0 ? records[0]!.offset : chosen.buffer!.nextOffset
+    return {
+      topic: chosen.position.topic,
+      partition: chosen.position.partition,
+      records: taken,
+      nextOffset,
+    }
+  }
+
+  /** Called once the batch committed: later reads start after it. */
+  committed(batch: InputBatch): void {
+    this.positions.get(idOf(batch.topic, batch.partition))!.at = batch.nextOffset
+  }
+}
