@@ -4,6 +4,7 @@ import {
   JoinWindows,
   KafkaStreams,
   SessionWindows,
+  SlidingWindows,
   Suppressed,
   TimeWindows,
   type Topology,
@@ -244,6 +245,11 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
         .toStream()
         .to('session-updates')
       grouped
+        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(8, 3))
+        .reduce((x, y) => x + y, { materialized: 'sliding' })
+        .toStream()
+        .to('sliding-sums')
+      grouped
         .windowedBy(TimeWindows.ofSizeWithNoGrace(20))
         .reduce((x, y) => x + y)
         .suppress(Suppressed.untilWindowCloses())
@@ -251,7 +257,8 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
         .to('final-sums')
       return builder.build()
     },
-    setup: (log) => createTopics(log, ['clicks', 'closed', 'session-updates', 'final-sums']),
+    setup: (log) =>
+      createTopics(log, ['clicks', 'closed', 'session-updates', 'sliding-sums', 'final-sums']),
     feed: async (log) => {
       for (const [key, ts] of events) {
         await log
@@ -260,9 +267,9 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
       }
     },
     commits: events.length,
-    outputs: ['closed', 'session-updates', 'final-sums'],
+    outputs: ['closed', 'session-updates', 'sliding-sums', 'final-sums'],
     inputs: ['clicks'],
-    stores: ['tumbling', 'sessions'],
+    stores: ['tumbling', 'sessions', 'sliding'],
   })
 })
 

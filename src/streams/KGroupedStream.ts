@@ -3,7 +3,8 @@ import { createNode, type Change, type ProcessorNode } from './processor.ts'
 import { SessionWindowedKStream } from './SessionWindowedKStream.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
 import { TimeWindowedKStream } from './TimeWindowedKStream.ts'
-import { SessionWindows, type TimeWindows } from './windows.ts'
+import { SlidingWindowedKStream } from './SlidingWindowedKStream.ts'
+import { SessionWindows, SlidingWindows, type TimeWindows } from './windows.ts'
 
 /** Kafka Streams' KGroupedStream: records grouped by key, ready to aggregate into a KTable. */
 export class KGroupedStream<K, V> {
@@ -16,12 +17,16 @@ export class KGroupedStream<K, V> {
   windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
   /** Aggregates per session of activity. */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
+  /** Aggregates per sliding window (records within a time difference of each other). */
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>
   windowedBy(
-    windows: TimeWindows | SessionWindows,
-  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
-    return windows instanceof SessionWindows
-      ? new SessionWindowedKStream<K, V>(this.builder, this.parent, windows)
-      : new TimeWindowedKStream<K, V>(this.builder, this.parent, windows)
+    windows: TimeWindows | SessionWindows | SlidingWindows,
+  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
+    if (windows instanceof SessionWindows)
+      return new SessionWindowedKStream<K, V>(this.builder, this.parent, windows)
+    if (windows instanceof SlidingWindows)
+      return new SlidingWindowedKStream<K, V>(this.builder, this.parent, windows)
+    return new TimeWindowedKStream<K, V>(this.builder, this.parent, windows)
   }
 
   count(options: { materialized?: Materialized } = {}): KTable<K, number> {

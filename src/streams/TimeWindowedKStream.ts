@@ -1,56 +1,24 @@
 import { EndIndex } from './EndIndex.ts'
-import { KTable, type Materialized } from './KTable.ts'
+import { KTable } from './KTable.ts'
 import { createNode, type Change, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
-import { EmitStrategy, type TimeWindows, type Windowed } from './windows.ts'
-
-export interface WindowedOptions {
-  materialized?: Materialized
-}
+import { WindowedKStream, type WindowedOptions } from './WindowedKStream.ts'
+import type { TimeWindows, Windowed } from './windows.ts'
 
 /**
  * Kafka Streams' TimeWindowedKStream. A record updates every window holding its timestamp, unless
  * that window has closed (end <= stream time - grace): then it is dropped and counted as late.
  */
-export class TimeWindowedKStream<K, V> {
-  private emit: EmitStrategy = EmitStrategy.onWindowUpdate()
-
+export class TimeWindowedKStream<K, V> extends WindowedKStream<K, V> {
   constructor(
     private readonly builder: StreamsBuilder,
     private readonly parent: ProcessorNode,
     private readonly windows: TimeWindows,
-  ) {}
-
-  /** onWindowClose() emits each window's final result once, when it closes. */
-  emitStrategy(strategy: EmitStrategy): this {
-    this.emit = strategy
-    return this
+  ) {
+    super()
   }
 
-  count(options: WindowedOptions = {}): KTable<Windowed<K>, number> {
-    return this.aggregate(
-      () => 0,
-      (_k, _v, n) => n + 1,
-      options,
-    )
-  }
-
-  reduce(
-    reducer: (aggregate: V, value: V) => V,
-    options: WindowedOptions = {},
-  ): KTable<Windowed<K>, V> {
-    return this.fold<V>((_k, v, old) => (old === null ? v : reducer(old, v)), options)
-  }
-
-  aggregate<VA>(
-    initializer: () => VA,
-    aggregator: (key: K, value: V, aggregate: VA) => VA,
-    options: WindowedOptions = {},
-  ): KTable<Windowed<K>, VA> {
-    return this.fold<VA>((k, v, old) => aggregator(k, v, old ?? initializer()), options)
-  }
-
-  private fold<VA>(
+  protected fold<VA>(
     step: (key: K, value: V, old: VA | null) => VA,
     options: WindowedOptions,
   ): KTable<Windowed<K>, VA> {
@@ -120,7 +88,7 @@ export class TimeWindowedKStream<K, V> {
   }
 }
 
-function windowed<K, VA>(
+export function windowed<K, VA>(
   r: StreamRecord,
   key: Windowed<K>,
   timestamp: number,

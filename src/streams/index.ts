@@ -8,7 +8,16 @@ export { KeyValueStore, type ValueAndTimestamp, type KeyValuePair } from './KeyV
 export { KeyValue, type StreamRecord, type Change, type ProcessorNode } from './processor.ts'
 export { TimeWindowedKStream } from './TimeWindowedKStream.ts'
 export { SessionWindowedKStream } from './SessionWindowedKStream.ts'
-export { TimeWindows, SessionWindows, EmitStrategy, type Window, type Windowed } from './windows.ts'
+export { SlidingWindowedKStream } from './SlidingWindowedKStream.ts'
+export { WindowedKStream, type WindowedOptions } from './WindowedKStream.ts'
+export {
+  TimeWindows,
+  SessionWindows,
+  SlidingWindows,
+  EmitStrategy,
+  type Window,
+  type Windowed,
+} from './windows.ts'
 export { GlobalKTable } from './GlobalKTable.ts'
 export { JoinWindows } from './JoinWindows.ts'
 export {

@@ -70,6 +70,34 @@ export class TimeWindows {
   }
 }
 
+/**
+ * Sliding windows (KIP-450): windows of `timeDifferenceMs` that exist where records are, each
+ * [start, start + timeDifference] inclusive at both ends. A record opens its own window ending at
+ * its timestamp, and a window starting just after it once a later record falls within reach.
+ */
+export class SlidingWindows {
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return new SlidingWindows(positive(timeDifferenceMs, 'time difference'), 0)
+  }
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    return new SlidingWindows(
+      positive(timeDifferenceMs, 'time difference'),
+      nonNegative(graceMs, 'grace'),
+    )
+  }
+
+  /** Windows are kept for queries after they close, and long enough to derive new ones. */
+  retentionMs(): number {
+    return Math.max(2 * this.timeDifferenceMs + this.graceMs + 1, DAY)
+  }
+}
+
 /** Session windows: records of a key closer than the inactivity gap form one session. */
 export class SessionWindows {
   private constructor(
