@@ -371,3 +371,42 @@ test('a foreign-key join over the log survives a crash at any commit (its index 
     stores: ['lines'],
   })
 })
+
+test('a topology with a repartition topic survives a crash at any commit', async () => {
+  const orders: [string, number, number][] = [
+    ['o1', 7, 0],
+    ['o2', 8, 1],
+    ['o3', 7, 1],
+    ['o4', 9, 2],
+    ['o5', 8, 3],
+    ['o6', 7, 5],
+  ]
+  await killAtEveryCommit({
+    name: 'repartition',
+    topology: () => {
+      const builder = new StreamsBuilder()
+      builder
+        .stream<string, { customer: number }>('orders')
+        .selectKey((_, o) => o.customer)
+        .repartition({ name: 'by-customer', numberOfPartitions: 2 })
+        .groupByKey()
+        .count({ materialized: 'per-customer' })
+        .toStream()
+        .to('customer-counts')
+      return builder.build()
+    },
+    setup: (log) => createTopics(log, ['orders', 'customer-counts']),
+    feed: async (log) => {
+      for (const [key, customer, timestamp] of orders) {
+        await log
+          .producer()
+          .send({ topic: 'orders', messages: [{ key, value: { customer }, timestamp }] })
+      }
+    },
+    // One commit per order, then one per re-keyed record read back from the repartition topic.
+    commits: orders.length * 2,
+    outputs: ['customer-counts'],
+    inputs: ['orders', 'app-by-customer-repartition'],
+    stores: ['per-customer'],
+  })
+})

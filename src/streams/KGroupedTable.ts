@@ -74,6 +74,8 @@ export class KGroupedTable<K, V> {
       if (change.oldValue !== null) apply(this.selector(r.key, change.oldValue), subtract)
       if (change.newValue !== null) apply(this.selector(r.key, change.newValue), add)
     })
+    // Re-keyed by the selector: Kafka repartitions here.
+    node.keyChanging = true
     this.parent.children.push(node)
     return new KTable<K, VA>(builder, node, name)
   }

@@ -17,8 +17,10 @@ export class KStream<K, V> {
   private then<K2, V2>(
     prefix: string,
     body: (record: StreamRecord<K, V>, emit: (record: StreamRecord<K2, V2>) => void) => void,
+    keyChanging = false,
   ): KStream<K2, V2> {
     const node = createNode(this.builder.nextName(prefix), body as never)
+    if (keyChanging) node.keyChanging = true
     this.node.children.push(node)
     return new KStream<K2, V2>(this.builder, node)
   }
@@ -32,10 +34,14 @@ export class KStream<K, V> {
   }
 
   map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>): KStream<K2, V2> {
-    return this.then('KSTREAM-MAP', (r, emit) => {
-      const { key, value } = mapper(r.key, r.value)
-      emit({ ...r, key, value })
-    })
+    return this.then(
+      'KSTREAM-MAP',
+      (r, emit) => {
+        const { key, value } = mapper(r.key, r.value)
+        emit({ ...r, key, value })
+      },
+      true,
+    )
   }
 
   mapValues<V2>(mapper: (value: V, key: K) => V2): KStream<K, V2> {
@@ -45,9 +51,13 @@ export class KStream<K, V> {
   }
 
   flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>): KStream<K2, V2> {
-    return this.then('KSTREAM-FLATMAP', (r, emit) => {
-      for (const { key, value } of mapper(r.key, r.value)) emit({ ...r, key, value })
-    })
+    return this.then(
+      'KSTREAM-FLATMAP',
+      (r, emit) => {
+        for (const { key, value } of mapper(r.key, r.value)) emit({ ...r, key, value })
+      },
+      true,
+    )
   }
 
   flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>): KStream<K, V2> {
@@ -57,7 +67,11 @@ export class KStream<K, V> {
   }
 
   selectKey<K2>(mapper: (key: K, value: V) => K2): KStream<K2, V> {
-    return this.then('KSTREAM-KEY-SELECT', (r, emit) => emit({ ...r, key: mapper(r.key, r.value) }))
+    return this.then(
+      'KSTREAM-KEY-SELECT',
+      (r, emit) => emit({ ...r, key: mapper(r.key, r.value) }),
+      true,
+    )
   }
 
   peek(action: (key: K, value: V) => void): KStream<K, V> {
@@ -84,6 +98,35 @@ export class KStream<K, V> {
    */
   split(named = ''): BranchedKStream<K, V> {
     return new BranchedKStream(this, named || `${this.builder.nextName('KSTREAM-BRANCH')}-`)
+  }
+
+  /**
+   * Sends the stream through a repartition topic (Kafka's repartition(Repartitioned)): records are
+   * re-partitioned by their current key, and downstream processing reads them back from that
+   * topic. The runtime names it `<applicationId>-<name>-repartition` and creates it with
+   * `numberOfPartitions`, or else as many as the topics it is joined with (or its inputs) have.
+   */
+  repartition(options: { name?: string; numberOfPartitions?: number } = {}): KStream<K, V> {
+    const { numberOfPartitions } = options
+    if (
+      numberOfPartitions !== undefined &&
+      (!Number.isSafeInteger(numberOfPartitions) || numberOfPartitions < 1)
+    ) {
+      throw new InvalidArgumentError(
+        `numberOfPartitions must be a positive integer, got ${numberOfPartitions}`,
+      )
+    }
+    const topology = this.builder.topology
+    const topic = `${options.name ?? this.builder.nextName('KSTREAM-REPARTITION')}-repartition`
+    if (topology.internalTopics.has(topic) || topology.sources.has(topic))
+      throw new InvalidArgumentError(`A repartition topic named ${topic} exists already`)
+    topology.addInternalTopic(topic, numberOfPartitions)
+    const sink = createNode(this.builder.nextName('KSTREAM-SINK'), (r) => topology.emit(topic, r))
+    sink.sinkTopic = topic
+    this.node.children.push(sink)
+    const source = createNode(this.builder.nextName('KSTREAM-SOURCE'), (r, emit) => emit(r))
+    topology.addSource(topic, source)
+    return new KStream<K, V>(this.builder, source)
   }
 
   /** Sends every record to a topic; the runtime appends them, a test driver collects them. */
@@ -169,6 +212,8 @@ export class KStream<K, V> {
         keySelector,
       )
       this.node.children.push(node)
+      // Kafka requires a stream and a table joined by key to be co-partitioned (not a global one).
+      if (!global) topology.copartition(this.node, other.node)
       return new KStream(builder, node)
     }
     if (!(other instanceof KStream) || !(b instanceof JoinWindows)) {
@@ -183,6 +228,7 @@ export class KStream<K, V> {
     const join = streamStreamJoin(names, b, a as Joiner<unknown, unknown, unknown>, kind, topology)
     this.node.children.push(join.left)
     other.node.children.push(join.right)
+    topology.copartition(this.node, other.node)
     return new KStream(builder, join.out)
   }
 

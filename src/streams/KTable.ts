@@ -247,6 +247,7 @@ export class KTable<K, V> {
     theirs.children.push(out)
     this.node.children.push(mine)
     other.node.children.push(theirs)
+    topology.copartition(this.node, other.node)
     return new KTable<K, VR>(builder, out, name)
   }
 

@@ -1,9 +1,10 @@
-import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
+import { InvalidArgumentError, ProcessingError, TopologyError } from '../log/errors.ts'
 import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerRecord } from '../log/Producer.ts'
 import type { KeyValuePair, KeyValueStore } from './KeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
+import { planInternalTopics } from './planInternalTopics.ts'
 import type { StreamRecord } from './processor.ts'
 import type { Topology } from './Topology.ts'
 
@@ -113,6 +114,11 @@ export class KafkaStreams {
     return `${this.config.applicationId}-${store}-changelog`
   }
 
+  /** The log topic behind a topology input: repartition topics are the application's own. */
+  private logTopic(topic: string): string {
+    return this.topology.internalTopics.has(topic) ? `${this.config.applicationId}-${topic}` : topic
+  }
+
   /**
    * Creates the changelog topics and joins the application's group. With the work assigned at
    * once (one instance, the default), it resolves after the stores are restored; otherwise this
@@ -122,16 +128,7 @@ export class KafkaStreams {
     if (this.state !== 'CREATED')
       throw new InvalidArgumentError(`Cannot start a KafkaStreams in state ${this.state}`)
     this.setState('REBALANCING')
-    const stores = [...this.topology.stores.keys()]
-    if (stores.length > 0) {
-      await this.log.admin().createTopics({
-        ifNotExists: true,
-        topics: stores.map((s) => ({
-          topic: this.changelogTopic(s),
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        })),
-      })
-    }
+    await this.createInternalTopics()
     this.group = await (this.config.membership ?? soloMembership).join(
       {
         groupId: this.config.applicationId,
@@ -145,6 +142,39 @@ export class KafkaStreams {
       },
     )
     await this.activation
+  }
+
+  /**
+   * Checks the inputs exist and joins are co-partitioned, then creates the changelog and
+   * repartition topics (Kafka's internal topics).
+   */
+  private async createInternalTopics(): Promise<void> {
+    const admin = this.log.admin()
+    const internal = this.topology.internalTopics
+    const external = this.topology.inputTopics().filter((t) => !internal.has(t))
+    // An unknown input topic fails here, with its name (Kafka's MissingSourceTopicException).
+    const { topics } = await admin.fetchTopicMetadata({ topics: external })
+    const partitions = new Map(topics.map((t) => [t.name, t.partitions.length]))
+    const plan = planInternalTopics(this.topology, (t) => partitions.get(t)!)
+    const specs = [
+      ...[...this.topology.stores.keys()].map((s) => ({
+        topic: this.changelogTopic(s),
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
+      ...[...plan].map(([name, numPartitions]) => ({ topic: this.logTopic(name), numPartitions })),
+    ]
+    if (specs.length > 0) await admin.createTopics({ ifNotExists: true, topics: specs })
+    if (plan.size === 0) return
+    const existing = await admin.fetchTopicMetadata({
+      topics: [...plan.keys()].map((t) => this.logTopic(t)),
+    })
+    for (const { name, partitions: p } of existing.topics) {
+      const wanted = plan.get(name.slice(this.config.applicationId.length + 1))!
+      if (p.length !== wanted)
+        throw new TopologyError(
+          `Repartition topic ${name} has ${p.length} partitions but the topology needs ${wanted}`,
+        )
+    }
   }
 
   /** Called once if processing fails; the instance stops (start a new one to resume). */
@@ -210,7 +240,7 @@ export class KafkaStreams {
       const group = new PartitionGroup(this.log)
       const committed = await this.log.admin().fetchOffsets({
         groupId: this.config.applicationId,
-        topics: this.topology.inputTopics(),
+        topics: this.topology.inputTopics().map((t) => this.logTopic(t)),
       })
       for (const { topic, partitions } of committed) {
         // Kafka Streams reads new input from the earliest offset.
@@ -219,7 +249,7 @@ export class KafkaStreams {
       }
       if (this.state !== 'REBALANCING') return
       this.setState('RUNNING')
-      const inputs = new Set(this.topology.inputTopics())
+      const inputs = new Set(this.topology.inputTopics().map((t) => this.logTopic(t)))
       const off = this.log.onAppend((events) => {
         if (events.some((e) => inputs.has(e.topic))) this.wake?.()
       })
@@ -301,22 +331,30 @@ export class KafkaStreams {
   /** Runs one batch through the topology and commits everything it caused in one transaction. */
   private async processBatch({ topic, partition, records, nextOffset }: InputBatch): Promise<void> {
     const outputs = new Map<string, ProducerRecord['messages']>()
+    const internal = this.topology.internalTopics
     this.topology.connectSink((to, record: StreamRecord) => {
-      const list = outputs.get(to) ?? []
+      const topic = this.logTopic(to)
+      const list = outputs.get(topic) ?? []
       const message: ProducerRecord['messages'][number] = {
+        // Partitioned by the key's text like any record; the typed key rides in the value.
         key: keyText(record.key),
-        value: record.value,
+        value: internal.has(to) ? { key: record.key, value: record.value } : record.value,
         timestamp: record.timestamp,
       }
       if (record.headers) message.headers = record.headers
       list.push(message)
-      outputs.set(to, list)
+      outputs.set(topic, list)
     })
+    const source = this.topology.inputTopics().find((t) => this.logTopic(t) === topic)!
+    const repartitioned = internal.has(source)
     const handler = this.config.processingExceptionHandler
     for (const r of records) {
-      const record = { key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers }
+      const { key, value } = repartitioned
+        ? (r.value as { key: unknown; value: unknown })
+        : { key: r.key, value: r.value }
+      const record = { key, value, timestamp: r.timestamp, headers: r.headers }
       try {
-        this.topology.process(topic, record)
+        this.topology.process(source, record)
       } catch (error) {
         if (!(error instanceof ProcessingError)) throw error
         error.at({ topic, partition, offset: r.offset })

@@ -57,8 +57,56 @@ export class Topology {
     for (const node of this.sources.get(topic) ?? []) node.process(record)
   }
 
-  /** Input topics, in the order they were first used. */
+  /** Input topics, in the order they were first used (repartition topics by their own name). */
   inputTopics(): string[] {
     return [...this.sources.keys()]
+  }
+
+  /**
+   * Repartition topics (Kafka's internal topics), by name: records sent `to` one come back through
+   * its source, re-partitioned by their new key. A runtime prefixes the name with the application
+   * id; `partitions` is the count the user asked for, if any.
+   */
+  readonly internalTopics = new Map<string, { partitions: number | undefined }>()
+
+  addInternalTopic(name: string, partitions: number | undefined): void {
+    this.internalTopics.set(name, { partitions })
+  }
+
+  /** Pairs of nodes a join reads together: their input topics must be co-partitioned. */
+  private readonly joins: [ProcessorNode, ProcessorNode][] = []
+
+  copartition(a: ProcessorNode, b: ProcessorNode): void {
+    this.joins.push([a, b])
+  }
+
+  /** For each join, the input topics that reach either of its sides with their keys intact. */
+  copartitionGroups(): string[][] {
+    const reach = this.upstreamTopics(false)
+    return this.joins.map(([a, b]) => [
+      ...new Set([...(reach.get(a) ?? []), ...(reach.get(b) ?? [])]),
+    ])
+  }
+
+  /**
+   * The input topics that reach each node (a repartition source is a topic of its own); with
+   * `throughKeyChanges` false, only those whose keys reach it unchanged.
+   */
+  upstreamTopics(throughKeyChanges = true): Map<ProcessorNode, Set<string>> {
+    const reach = new Map<ProcessorNode, Set<string>>()
+    for (const [topic, nodes] of this.sources) {
+      const stack = [...nodes]
+      while (stack.length > 0) {
+        const node = stack.pop()!
+        // What comes out of a re-keying node no longer carries its inputs' partitioning.
+        if (node.keyChanging && !throughKeyChanges) continue
+        const topics = reach.get(node) ?? new Set()
+        if (topics.has(topic)) continue
+        topics.add(topic)
+        reach.set(node, topics)
+        stack.push(...node.children)
+      }
+    }
+    return reach
   }
 }

@@ -20,6 +20,14 @@ export interface ProcessorNode {
   readonly name: string
   readonly children: ProcessorNode[]
   process(record: StreamRecord): void
+  /** Set on a node that sends to a repartition topic: the topic. */
+  sinkTopic?: string
+  /**
+   * Set on a node whose output keys differ from its input keys (map, selectKey, groupBy...). Kafka
+   * would put a repartition topic after it before a join or an aggregation, so the topics before
+   * it impose no co-partitioning.
+   */
+  keyChanging?: boolean
 }
 
 export function forward(node: ProcessorNode, record: StreamRecord): void {

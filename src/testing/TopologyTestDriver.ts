@@ -25,10 +25,26 @@ export class TopologyTestDriver {
   ) {
     this.wallClock = options.initialWallClockTime ?? 0
     topology.connectSink((topic, record) => {
+      if (topology.internalTopics.has(topic)) {
+        this.internal.push([topic, record])
+        return
+      }
       const queue = this.outputs.get(topic) ?? []
       queue.push(record)
       this.outputs.set(topic, queue)
     })
+  }
+
+  /** Records sent to repartition topics, processed once the record that caused them is done. */
+  private readonly internal: [string, StreamRecord][] = []
+
+  private pipe = (topic: string, record: StreamRecord): void => {
+    this.topology.process(topic, record)
+    // As Kafka's driver does: what went through repartition topics comes back in, in order.
+    while (this.internal.length > 0) {
+      const [internalTopic, internalRecord] = this.internal.shift()!
+      this.topology.process(internalTopic, internalRecord)
+    }
   }
 
   createInputTopic<K = unknown, V = unknown>(
@@ -36,7 +52,7 @@ export class TopologyTestDriver {
     options: { startTimestamp?: number; autoAdvanceMs?: number } = {},
   ): TestInputTopic<K, V> {
     return new TestInputTopic<K, V>(
-      this.topology,
+      this.pipe,
       topic,
       options.startTimestamp ?? this.wallClock,
       options.autoAdvanceMs ?? 0,
@@ -75,7 +91,7 @@ export class TopologyTestDriver {
 
 export class TestInputTopic<K, V> {
   constructor(
-    private readonly topology: Topology,
+    private readonly pipe: (topic: string, record: StreamRecord) => void,
     readonly name: string,
     private time: number,
     private readonly autoAdvanceMs: number,
@@ -84,7 +100,7 @@ export class TestInputTopic<K, V> {
   pipeInput(key: K, value: V, timestamp?: number, headers: RecordHeaders | null = null): void {
     const ts = timestamp ?? this.time
     if (timestamp === undefined) this.time += this.autoAdvanceMs
-    this.topology.process(this.name, { key, value, timestamp: ts, headers })
+    this.pipe(this.name, { key, value, timestamp: ts, headers })
   }
 
   pipeKeyValueList(pairs: KeyValuePair<K, V>[]): void {

@@ -1,0 +1,59 @@
+import { TopologyError } from '../log/errors.ts'
+import type { Topology } from './Topology.ts'
+
+/**
+ * Decides how many partitions each repartition topic gets, and checks that every join's inputs
+ * are co-partitioned, as Kafka Streams does before it starts (its CopartitionedTopicsEnforcer):
+ * - a repartition topic with a count asked for keeps it;
+ * - one joined with user topics takes their count;
+ * - any other takes the largest count among the user topics that feed it.
+ * Then every join's topics must have one count, or the topology is refused with a TopologyError.
+ * `partitionsOf` knows the user topics' counts.
+ */
+export function planInternalTopics(
+  topology: Topology,
+  partitionsOf: (topic: string) => number,
+): Map<string, number> {
+  const internal = topology.internalTopics
+  const counts = new Map<string, number>()
+  for (const [name, { partitions }] of internal) if (partitions) counts.set(name, partitions)
+  const groups = topology.copartitionGroups()
+  // Joined with user topics: take their count (a fixed point over chains of joins).
+  for (let changed = true; changed;) {
+    changed = false
+    for (const group of groups) {
+      const known = group.find((t) => !internal.has(t) || counts.has(t))
+      if (known === undefined) continue
+      const count = internal.has(known) ? counts.get(known)! : partitionsOf(known)
+      for (const t of group) {
+        if (internal.has(t) && !counts.has(t)) {
+          counts.set(t, count)
+          changed = true
+        }
+      }
+    }
+  }
+  // Not joined: as many partitions as the largest user topic upstream of its sink.
+  const reach = topology.upstreamTopics()
+  for (const name of internal.keys()) {
+    if (counts.has(name)) continue
+    const feeding = new Set<string>()
+    for (const [node, topics] of reach) {
+      if (node.sinkTopic === name) for (const t of topics) feeding.add(t)
+    }
+    const external = [...feeding].filter((t) => !internal.has(t))
+    counts.set(name, Math.max(1, ...external.map(partitionsOf)))
+  }
+  const countOf = (t: string) => (internal.has(t) ? counts.get(t)! : partitionsOf(t))
+  for (const group of groups) {
+    if (new Set(group.map(countOf)).size > 1) {
+      const listed = group.map((t) => `${t} (${countOf(t)} partitions)`).join(', ')
+      throw new TopologyError(
+        `Topics not co-partitioned: [${listed}]. A join reads the same key from the same ` +
+          `partition of each input, so they need the same number of partitions: repartition one ` +
+          `side (stream.repartition({ numberOfPartitions })) or recreate a topic.`,
+      )
+    }
+  }
+  return counts
+}
