@@ -9,8 +9,9 @@ import type { Topology } from './Topology.ts'
  * Inner joins have no row while the right side is missing; left joins join with null.
  *
  * The index from foreign key to left keys is derived from the left table's store, so it is rebuilt
- * after a restore rather than stored. Deviation: Kafka may emit redundant tombstones; duality emits
- * a tombstone only for a key that had a result.
+ * after a restore rather than stored. As in Kafka, a left row that changes and joins nothing emits
+ * a tombstone even when it had no result before (a consumer cannot tell otherwise that the row's
+ * previous result, if any, is gone); a new left row that joins nothing emits nothing.
  */
 export function foreignKeyJoin(
   names: { left: string; right: string },
@@ -44,9 +45,10 @@ export function foreignKeyJoin(
     value: unknown,
     timestamp: number,
     template: Parameters<ProcessorNode['process']>[0],
+    tombstoneAnyway = false,
   ) => {
     const old = stores.result.get(key)
-    if (value === null && old === null) return
+    if (value === null && old === null && !tombstoneAnyway) return
     stores.result.put(key, value, timestamp)
     out.process({
       ...template,
@@ -69,7 +71,7 @@ export function foreignKeyJoin(
     unlink(oldFk, r.key)
     link(newFk, r.key)
     const rightValue = newFk === null || newFk === undefined ? null : stores.right.get(newFk)
-    update(r.key, result(change.newValue, rightValue), r.timestamp, r)
+    update(r.key, result(change.newValue, rightValue), r.timestamp, r, change.oldValue !== null)
   })
   const right = createNode(names.right, (r) => {
     const change = r.value as Change<unknown>

@@ -15,10 +15,18 @@ export function streamTableJoin(
   table: KeyValueStore,
   joiner: Joiner<unknown, unknown, unknown>,
   left: boolean,
-  keyOf: (key: unknown, value: unknown) => unknown = (key) => key,
+  keyOf?: (key: unknown, value: unknown) => unknown,
 ): ProcessorNode {
+  // A global table is looked up by what the key selector picks, whatever the record's own key.
+  const global = keyOf !== undefined
+  keyOf ??= (key) => key
   return createNode(name, (r, emit) => {
-    if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
+    if (r.value === null || r.value === undefined) return
+    // KIP-962 (Kafka 3.7): a left join keeps a record whose lookup key is null, joined with null.
+    if ((r.key === null || r.key === undefined) && !global) {
+      if (left) emit({ ...r, value: joiner(r.value, null) })
+      return
+    }
     const lookup = keyOf(r.key, r.value)
     const other = lookup === null || lookup === undefined ? null : table.get(lookup)
     if (other === null && !left) return
@@ -48,7 +56,10 @@ export function tableTableJoin(
   }
   return createNode(name, (rec, emit) => {
     const change = rec.value as Change<unknown>
-    const theirs = other.get(rec.key)
+    const stored = other.getWithTimestamp(rec.key)
+    const theirs = stored?.value ?? null
+    // Kafka's table-table joins stamp a result with the later of the two sides' timestamps.
+    const timestamp = stored ? Math.max(rec.timestamp, stored.timestamp) : rec.timestamp
     const newValue =
       change.newValue === null && (kind === 'inner' || (kind === 'left' && own === 'left'))
         ? null
@@ -58,8 +69,8 @@ export function tableTableJoin(
         ? null
         : join(change.oldValue, theirs)
     if (newValue === null && oldValue === null) return
-    result.put(rec.key, newValue, rec.timestamp)
-    emit({ ...rec, value: { newValue, oldValue } satisfies Change<unknown> })
+    result.put(rec.key, newValue, timestamp)
+    emit({ ...rec, timestamp, value: { newValue, oldValue } satisfies Change<unknown> })
   })
 }
 
@@ -128,16 +139,25 @@ export function streamStreamJoin(
 
   const side = (me: 'left' | 'right', name: string) =>
     createNode(name, (r) => {
-      if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
+      if (r.value === null || r.value === undefined) return
       if (r.timestamp > streamTime) {
         streamTime = r.timestamp
         meta.put('streamTime', streamTime, streamTime)
+      }
+      if (r.key === null || r.key === undefined) {
+        // KIP-962 (Kafka 3.7): left / outer joins emit a null-key record at once, unjoined.
+        if (emitsUnmatched(me))
+          forward({ ...r, value: me === 'left' ? joiner(r.value, null) : joiner(null, r.value) })
+        return
       }
       const { beforeMs, afterMs, graceMs } = windows
       if (r.timestamp + Math.max(beforeMs, afterMs) + graceMs < streamTime) {
         topology.dropped(name)
         return
       }
+      // As Kafka: records whose window closed come out before this one's joins, and only when
+      // this record moved stream time (an out-of-order one closes nothing).
+      if (r.timestamp === streamTime) flushClosed(r)
       const them = me === 'left' ? 'right' : 'left'
       const id = keyId(r.key)
       // For a left record at t, right records in [t - before, t + after] join (mirrored for right).
@@ -165,31 +185,39 @@ export function streamStreamJoin(
       }
       insert(me, mine)
       save(me, mine)
-      flushClosed(r)
     })
 
-  /** Emits unmatched records whose join window has closed (left/outer), and forgets old ones. */
+  /**
+   * Emits unmatched records whose join window has closed (left/outer), and forgets old ones. Both
+   * sides come out in one order, Kafka's outer-join store order: timestamp, right side first, key.
+   */
   const flushClosed = (trigger: StreamRecord) => {
     const { beforeMs, afterMs, graceMs } = windows
+    const closed: { which: 'left' | 'right'; b: Buffered }[] = []
     for (const which of ['left', 'right'] as const) {
       const horizon = (which === 'left' ? afterMs : beforeMs) + graceMs
-      const closed: Buffered[] = []
       for (const [id, list] of buffers[which]) {
         // Each pass looks at every buffered record: fine for UI-sized windows; an index by
         // timestamp is the next step if joins over large windows need it.
         const keep = list.filter(
-          (b) => b.timestamp + horizon >= streamTime || (closed.push(b), false),
+          (b) => b.timestamp + horizon >= streamTime || (closed.push({ which, b }), false),
         )
         if (keep.length === 0) buffers[which].delete(id)
         else buffers[which].set(id, keep)
       }
-      closed.sort((a, b) => byTime(a, b) || (keyId(a.key) < keyId(b.key) ? -1 : 1))
-      for (const b of closed) {
-        stores[which].delete(storeKey(b))
-        if (b.joined || !emitsUnmatched(which)) continue
-        const value = which === 'left' ? joiner(b.value, null) : joiner(null, b.value)
-        forward({ ...trigger, key: b.key, timestamp: b.timestamp, value })
-      }
+    }
+    closed.sort(
+      (x, y) =>
+        x.b.timestamp - y.b.timestamp ||
+        (x.which === y.which ? 0 : x.which === 'right' ? -1 : 1) ||
+        (keyId(x.b.key) < keyId(y.b.key) ? -1 : keyId(x.b.key) > keyId(y.b.key) ? 1 : 0) ||
+        x.b.n - y.b.n,
+    )
+    for (const { which, b } of closed) {
+      stores[which].delete(storeKey(b))
+      if (b.joined || !emitsUnmatched(which)) continue
+      const value = which === 'left' ? joiner(b.value, null) : joiner(null, b.value)
+      forward({ ...trigger, key: b.key, timestamp: b.timestamp, value })
     }
   }
   return { left: side('left', names.left), right: side('right', names.right), out }
