@@ -10,6 +10,7 @@ export type {
   AppendEvent,
 } from './log/Log.ts'
 export { Producer } from './log/Producer.ts'
+export type { FollowerRecord } from './log/followerRequest.ts'
 export type {
   ProducerConfig,
   ProducerMessage,

@@ -228,7 +228,8 @@ describe('KTable-KTable foreign-key join', () => {
 test('KIP-962: a null-key record passes a stream-table left join with null, and is dropped by an inner one', () => {
   const builder = new StreamsBuilder()
   const clicks = builder.stream<string | null, string>('clicks')
-  const users = builder.table<string, string>('users')
+  // Typed with the stream's key type: a null key simply never matches a table row.
+  const users = builder.table<string | null, string>('users')
   clicks.leftJoin(users, (c, u) => `${c}/${String(u)}`).to('left')
   clicks.join(users, (c, u) => `${c}/${u}`).to('inner')
   const driver = new TopologyTestDriver(builder.build())

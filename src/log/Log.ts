@@ -7,6 +7,7 @@ import {
   OffsetOutOfRangeError,
   UnknownTopicError,
 } from './errors.ts'
+import { followerRequest, type FollowerRecord } from './followerRequest.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
 import type { BatchRow, LogStorage, PartitionRow, TopicRow, WriteOptions } from './LogStorage.ts'
 export type { AppendEvent, AppendRequest, AppendResult, TopicAppend } from './appendTransaction.ts'
@@ -191,12 +192,12 @@ export class Log {
    */
   async transact(
     request: AppendRequest,
-    commit: { groupId: string; offsets: { topic: string; partition: number; offset: number }[] },
+    commit?: { groupId: string; offsets: { topic: string; partition: number; offset: number }[] },
   ): Promise<AppendResult> {
     this.checkOpen()
     const now = this.clock()
-    const offsets = commit.offsets.map((o) => ({
-      groupId: commit.groupId,
+    const offsets = commit?.offsets.map((o) => ({
+      groupId: commit!.groupId,
       topic: o.topic,
       partition: o.partition,
       offset: o.offset,
@@ -208,13 +209,29 @@ export class Log {
       maxRowBytes: this.maxRowBytes,
       durability: this.durability,
       heads: this.heads,
-      offsets,
+      ...(offsets ? { offsets } : {}),
     })
     for (const head of heads) this.heads.set(`${head.topic}\u0000${head.partition}`, head)
     if (events.length > 0) this.notifyAppended(events, true)
     const outcome = outcomes[0]!
     if (!outcome.ok) throw outcome.error
     return outcome.value
+  }
+
+  /**
+   * Copies a leader's records into a partition with the leader's offsets, gaps included (Kafka's
+   * appendAsFollower): how a synced topic mirrors the server's. Offsets must continue at or after
+   * the partition's end, increasing; with `commit`, a group's offsets commit in the same
+   * transaction (sync confirms its outbox this way).
+   */
+  async appendAsFollower(
+    topic: string,
+    partition: number,
+    records: readonly FollowerRecord[],
+    commit?: { groupId: string; offsets: { topic: string; partition: number; offset: number }[] },
+  ): Promise<AppendResult> {
+    if (records.length === 0 && !commit) return []
+    return this.transact(followerRequest(await this.topic(topic), partition, records), commit)
   }
 
   /** Stored records from `offset` on, in bounded chunks, values as stored (see `fetch`). */

@@ -22,7 +22,8 @@ export function recordSize(
 }
 
 /**
- * Packs records with consecutive offsets starting at `baseOffset` into rows of at most `maxRowBytes`.
+ * Packs records with consecutive offsets starting at `baseOffset` (or the offsets they carry, for a
+ * follower) into rows of at most `maxRowBytes`.
  * With `json`, every value is JSON text and the row stores them as one JSON array.
  */
 export function packBatches(
@@ -59,16 +60,23 @@ export function packBatches(
       values[i] = r.value
       if (r.headers) (headers ??= new Array<RecordHeaders | null>(n).fill(null))[i] = r.headers
     }
-    const first = baseOffset + start
+    // A follower's records keep the leader's offsets, which compaction may have left sparse.
+    const first = records[start]!.offset ?? baseOffset + start
+    const last = records[end - 1]!.offset ?? first + n - 1
+    let deltas: Int32Array | null = null
+    if (last - first + 1 !== n) {
+      deltas = new Int32Array(n)
+      for (let i = 0; i < n; i++) deltas[i] = records[start + i]!.offset! - first
+    }
     rows.push({
       topic,
       partition,
       baseOffset: first,
-      lastOffset: first + n - 1,
+      lastOffset: last,
       minTimestamp,
       maxTimestamp,
       bytes,
-      deltas: null,
+      deltas,
       timestamps,
       keys: packKeys(keys),
       values: json ? jsonArray(values) : values,

@@ -185,7 +185,8 @@ function planGroup(
     segments.push(...plan.closed)
     batches.push(...plan.batches)
     next.push(plan.partition)
-    let base = state.nextOffset
+    // A follower's records carry their offsets; everyone else's start at the partition's end.
+    let base = w.records[0]?.offset ?? state.nextOffset
     for (const [index, count] of w.owners) {
       const outcome = outcomes[index]!
       if (outcome.ok) {

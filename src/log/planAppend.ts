@@ -1,3 +1,4 @@
+import { InvalidOffsetError } from './errors.ts'
 import type { BatchRow, PartitionRow, SegmentRow } from './LogStorage.ts'
 import { packBatches } from './RecordBatch.ts'
 import type { RecordInput } from './record.ts'
@@ -35,8 +36,9 @@ const full = (s: SegmentRow, config: TopicConfig, now: number): boolean =>
     now - s.createdAt >= config['segment.ms'])
 
 /**
- * Appends records to a partition head: assigns dense offsets from `nextOffset`, rolls segments when
- * they fill, and packs rows. Pure: the caller read `state` in the same transaction it writes the plan.
+ * Appends records to a partition head: assigns dense offsets from `nextOffset` (or keeps the
+ * increasing offsets a follower's records carry), rolls segments when they fill, and packs rows.
+ * Pure: the caller read `state` in the same transaction it writes the plan.
  */
 export function planAppend(
   state: PartitionRow,
@@ -48,6 +50,17 @@ export function planAppend(
   json: boolean,
 ): AppendPlan {
   const { topic, partition } = state
+  let expected = state.nextOffset
+  for (const r of records) {
+    if (r.offset === undefined) break
+    if (!Number.isSafeInteger(r.offset) || r.offset < expected) {
+      throw new InvalidOffsetError(
+        `A follower append to ${topic}-${partition} must continue at offset ${expected} or later, ` +
+          `in increasing order; got ${r.offset}`,
+      )
+    }
+    expected = r.offset + 1
+  }
   // An empty segment's age starts with its first record, so an idle log does not roll at once.
   let active =
     state.active.records === 0 ? { ...state.active, createdAt: now } : { ...state.active }
@@ -90,7 +103,8 @@ export function planAppend(
       if (row.maxTimestamp > active.maxTimestamp) active.maxTimestamp = row.maxTimestamp
     }
     active.records += j - i
-    nextOffset += j - i
+    nextOffset =
+      records[j - 1]!.offset === undefined ? nextOffset + (j - i) : records[j - 1]!.offset! + 1
     active.lastOffset = nextOffset - 1
     i = j
   }

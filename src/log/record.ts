@@ -21,6 +21,11 @@ export interface RecordInput {
   key: RecordKey
   value: RecordValue
   headers: RecordHeaders | null
+  /**
+   * Set only when a follower copies a leader's records (`Log.appendAsFollower`): the offset the
+   * leader gave it. Offsets then stay the leader's, gaps (compaction) included.
+   */
+  offset?: number
 }
 
 const nonAscii = /[\u0080-\uffff]/
