@@ -86,7 +86,7 @@ export class Producer {
    * commit it together with other writes, see Log.transact).
    */
   async prepareBatch(topicMessages: ProducerRecord[]): Promise<TopicAppend[]> {
-    const metas = await Promise.all(topicMessages.map((r) => this.log.topic(r.topic)))
+    const metas = await Promise.all(topicMessages.map((r) => this.targets(r.topic)))
     return topicMessages
       .map((record, i) => this.prepare(record, metas[i]!, 'values'))
       .filter((t) => t.parts.size > 0)
@@ -108,7 +108,7 @@ export class Producer {
     // The append's place in line is taken now, before any await: sends made in one order
     // land in that order, even when one of them must first look its topic up.
     const request = (async () => {
-      const metas = await Promise.all(topicMessages.map((r) => this.log.topic(r.topic)))
+      const metas = await Promise.all(topicMessages.map((r) => this.targets(r.topic)))
       return topicMessages
         .map((record, i) => this.prepare(record, metas[i]!, encoded))
         .filter((t) => t.parts.size > 0)
@@ -124,9 +124,26 @@ export class Producer {
     }))
   }
 
+  /**
+   * The topic a send names (its config and partitions rule the records) and the one its records
+   * go to: the same, unless sends to it are redirected (a synced topic's outbox).
+   */
+  private async targets(topic: string): Promise<[meta: TopicRow, target: TopicRow]> {
+    const meta = await this.log.topic(topic)
+    const to = this.log.sendTarget(topic)
+    if (to === topic) return [meta, meta]
+    const target = await this.log.topic(to)
+    if (target.numPartitions !== meta.numPartitions) {
+      throw new InvalidArgumentError(
+        `Sends to "${topic}" go to "${to}", which has ${target.numPartitions} partitions, not ${meta.numPartitions}`,
+      )
+    }
+    return [meta, target]
+  }
+
   private prepare(
     { topic, messages }: ProducerRecord,
-    meta: TopicRow,
+    [meta, target]: [TopicRow, TopicRow],
     encoded: Encoding,
   ): TopicAppend {
     const { numPartitions, config } = meta
@@ -189,7 +206,7 @@ export class Producer {
       part.records.push(input)
       part.sizes.push(size)
     })
-    return { topic: meta, parts, json: serde.format === 'json' }
+    return { topic: target, parts, json: serde.format === 'json' }
   }
 }
 

@@ -20,6 +20,11 @@ export type DualityErrorCode =
   | 'CLOSED'
   | 'INVALID_TOPOLOGY'
   | 'PROCESSING_ERROR'
+  | 'UNAUTHORIZED'
+  | 'RATE_LIMITED'
+  | 'PRODUCER_FENCED'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'NETWORK_EXCEPTION'
 
 export class DualityError extends Error {
   readonly code: DualityErrorCode
@@ -170,6 +175,41 @@ export class ProcessingError extends DualityError {
   }
 }
 
+/** The server refused the credentials (or there were none). */
+export class UnauthorizedError extends DualityError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message)
+  }
+}
+
+/** The server asks to slow down (HTTP 429); retry later. */
+export class RateLimitedError extends DualityError {
+  constructor(message: string) {
+    super('RATE_LIMITED', message, { retriable: true })
+  }
+}
+
+/** A newer epoch of this producer id took over (Kafka's PRODUCER_FENCED). */
+export class ProducerFencedError extends DualityError {
+  constructor(message: string) {
+    super('PRODUCER_FENCED', message)
+  }
+}
+
+/** The server expected another sequence number: a batch went missing in between. */
+export class OutOfOrderSequenceError extends DualityError {
+  constructor(message: string) {
+    super('OUT_OF_ORDER_SEQUENCE_NUMBER', message)
+  }
+}
+
+/** The server could not be reached, or the connection broke; retrying may succeed. */
+export class NetworkError extends DualityError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NETWORK_EXCEPTION', message, { ...options, retriable: true })
+  }
+}
+
 const classes: Record<DualityErrorCode, new (message: string) => DualityError> = {
   UNKNOWN_TOPIC_OR_PARTITION: UnknownTopicError,
   TOPIC_ALREADY_EXISTS: TopicExistsError,
@@ -187,6 +227,11 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   CLOSED: ClosedError,
   INVALID_TOPOLOGY: TopologyError,
   PROCESSING_ERROR: ProcessingError,
+  UNAUTHORIZED: UnauthorizedError,
+  RATE_LIMITED: RateLimitedError,
+  PRODUCER_FENCED: ProducerFencedError,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,
+  NETWORK_EXCEPTION: NetworkError,
 }
 
 /** Rebuilds a typed error from its JSON form (the worker and the server send errors this way). */

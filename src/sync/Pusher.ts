@@ -1,0 +1,179 @@
+import {
+  DualityError,
+  InvalidRecordError,
+  OutOfOrderSequenceError,
+  ProducerFencedError,
+  RecordTooLargeError,
+} from '../log/errors.ts'
+import type { Log } from '../log/Log.ts'
+import { backoffDelay, sleep } from './backoff.ts'
+import {
+  ORIGIN_HEADER,
+  outboxTopic,
+  readSyncState,
+  writePushState,
+  type PushState,
+} from './syncState.ts'
+import type { OutboundRecord, SyncTransport } from './SyncTransport.ts'
+
+export interface PusherEvents {
+  /** The server refused a record for good (4xx other than auth): it leaves the outbox. */
+  rejected(event: { topic: string; partition: number; offset: number; error: DualityError }): void
+  /** A request failed and will be retried (network down, 5xx, 429, 401...). */
+  retrying(error: unknown): void
+  /** A request succeeded. */
+  succeeded(): void
+}
+
+/**
+ * Pushes one outbox partition to the server, in order, as an idempotent producer whose id, epoch
+ * and sequence are persisted: before a batch is sent, its sequence number and extent are written
+ * down, so after a crash, a reload or a lost response the very same batch goes again and the
+ * server drops it as a duplicate. One pusher per partition runs at a time (sync runs under one
+ * leader lock across tabs).
+ */
+export class Pusher {
+  private maxBatch: number
+
+  constructor(
+    private readonly log: Log,
+    private readonly transport: SyncTransport,
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly events: PusherEvents,
+    private readonly options: { maxBatch?: number; newProducerId?: () => string } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let attempt = 0
+    const outbox = outboxTopic(this.topic)
+    while (!signal.aborted) {
+      const state = await readSyncState(this.log, this.topic, this.partition)
+      let push: PushState = state.push ?? {
+        producerId: this.options.newProducerId?.() ?? crypto.randomUUID(),
+        epoch: 0,
+        seq: 0,
+        inflight: null,
+        rejected: [],
+      }
+      // Refusals the confirmed position has passed need no remembering.
+      push = { ...push, rejected: push.rejected.filter((o) => o >= state.confirmed) }
+      if (!push.inflight) {
+        const high = (await this.log.offsets(outbox))[this.partition]!.high
+        if (state.pushed >= high) {
+          await this.appended(outbox, signal)
+          continue
+        }
+        const end = Math.min(state.pushed + this.maxBatch, high)
+        push = { ...push, inflight: { seq: push.seq, end } }
+        await writePushState(this.log, this.topic, this.partition, state.pushed, push)
+      }
+      const { seq, end } = push.inflight!
+      const records = await this.readOutbox(state.pushed, end, push.producerId)
+      try {
+        await this.transport.append(
+          this.topic,
+          this.partition,
+          records,
+          { id: push.producerId, epoch: push.epoch, seq },
+          signal,
+        )
+        attempt = 0
+        this.maxBatch = this.options.maxBatch ?? 500
+        await writePushState(this.log, this.topic, this.partition, end, {
+          ...push,
+          seq: seq + 1,
+          inflight: null,
+        })
+        this.events.succeeded()
+      } catch (error) {
+        if (signal.aborted) return
+        if (error instanceof InvalidRecordError || error instanceof RecordTooLargeError) {
+          await this.refused(state.pushed, end, push, error)
+          continue
+        }
+        if (error instanceof ProducerFencedError || error instanceof OutOfOrderSequenceError) {
+          // The server's producer state is not ours (it was reset, or this id was copied): start
+          // a new epoch and send the batch again under it.
+          await writePushState(this.log, this.topic, this.partition, state.pushed, {
+            ...push,
+            epoch: push.epoch + 1,
+            seq: 0,
+            inflight: { seq: 0, end },
+          })
+          this.events.retrying(error)
+          continue
+        }
+        this.events.retrying(error)
+        await sleep(backoffDelay(attempt++), signal)
+      }
+    }
+  }
+
+  /**
+   * A refused batch: narrow it down to the record the server refuses, which then leaves the
+   * outbox with a `rejected` event; the records before it go on. The sequence number is reused:
+   * the server accepted nothing.
+   */
+  private async refused(from: number, end: number, push: PushState, error: DualityError) {
+    if (end - from > 1) {
+      this.maxBatch = Math.max(1, Math.floor((end - from) / 2))
+      await writePushState(this.log, this.topic, this.partition, from, {
+        ...push,
+        inflight: { seq: push.inflight!.seq, end: from + this.maxBatch },
+      })
+      return
+    }
+    await writePushState(this.log, this.topic, this.partition, end, {
+      ...push,
+      seq: push.inflight!.seq,
+      inflight: null,
+      rejected: [...push.rejected, from],
+    })
+    this.events.rejected({ topic: this.topic, partition: this.partition, offset: from, error })
+  }
+
+  private async readOutbox(from: number, end: number, producerId: string) {
+    const out: OutboundRecord[] = []
+    for (let offset = from; offset < end;) {
+      const chunk = await this.log.read({
+        topic: outboxTopic(this.topic),
+        partition: this.partition,
+        offset,
+        maxRecords: end - offset,
+      })
+      for (const r of chunk.records) {
+        if (r.offset >= end) break
+        out.push({
+          key: r.key as string | null,
+          value: r.value as string | null,
+          timestamp: r.timestamp,
+          // Lets the puller tell this batch from others when it comes back from the server.
+          headers: { ...(r.headers ?? {}), [ORIGIN_HEADER]: `${producerId}:${r.offset}` },
+        })
+      }
+      if (chunk.nextOffset <= offset) break
+      offset = chunk.nextOffset
+    }
+    return out
+  }
+
+  /** Waits until the outbox partition grows (a local send) or `signal` aborts. */
+  private appended(outbox: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        off()
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const off = this.log.onAppend((events) => {
+        if (events.some((e) => e.topic === outbox && e.partition === this.partition)) done()
+      })
+      signal.addEventListener('abort', done)
+      if (signal.aborted) done()
+    })
+  }
+}
