@@ -18,6 +18,11 @@ export class EndIndex<T> {
     group.set(id, item)
   }
 
+  clear(): void {
+    this.groups.clear()
+    this.times.length = 0
+  }
+
   delete(time: number, id: string): void {
     this.groups.get(time)?.delete(id)
   }

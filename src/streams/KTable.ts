@@ -126,6 +126,7 @@ export class KTable<K, V> {
     const pending = new EndIndex<unknown>()
     let streamTime = -Infinity
     topology.onRestore(() => {
+      pending.clear()
       streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
       for (const { key } of buffer.all())
         pending.add((key as { window: Window }).window.end, JSON.stringify(key), key)

@@ -209,6 +209,30 @@ export class KafkaStreams {
     }
   }
 
+  /**
+   * What the stores would become if `records` were processed next, without processing them: the
+   * optimistic state of a view while local sends wait for the server (sync's rebase: views show
+   * confirmed state plus these). Nothing changes: no store, no output, no offset. A record whose
+   * processing throws is left out. Only the instance that runs the topology can speculate.
+   */
+  speculate(
+    records: { topic: string; key: unknown; value: unknown; timestamp: number }[],
+  ): Map<string, StoreChange<unknown, unknown>[]> {
+    if (this.state !== 'RUNNING')
+      throw new InvalidArgumentError(
+        `Only a running instance can speculate (this one is ${this.state})`,
+      )
+    return this.topology.speculate(() => {
+      for (const r of records) {
+        try {
+          this.topology.process(r.topic, { ...r, headers: null })
+        } catch (error) {
+          if (!(error instanceof ProcessingError)) throw error
+        }
+      }
+    })
+  }
+
   /** Stops processing after the batch in flight commits, and leaves the group. */
   async close(): Promise<void> {
     if (this.state === 'NOT_RUNNING') return

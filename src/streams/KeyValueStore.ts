@@ -15,19 +15,40 @@ export const keyId = (key: unknown): string =>
 export class KeyValueStore<K = unknown, V = unknown> {
   private readonly entries = new Map<string, { key: K; entry: ValueAndTimestamp<V> }>()
   private readonly dirty = new Map<string, K>()
+  /** While speculating: writes land here, reads look here first, and nothing else changes. */
+  private overlay: Map<string, { key: K; entry: ValueAndTimestamp<V> | null }> | null = null
 
   constructor(readonly name: string) {}
 
   get(key: K): V | null {
-    return this.entries.get(keyId(key))?.entry.value ?? null
+    return this.getWithTimestamp(key)?.value ?? null
   }
 
   getWithTimestamp(key: K): ValueAndTimestamp<V> | null {
-    return this.entries.get(keyId(key))?.entry ?? null
+    const id = keyId(key)
+    const over = this.overlay?.get(id)
+    if (over) return over.entry
+    return this.entries.get(id)?.entry ?? null
+  }
+
+  /** Starts a speculative run: until `endOverlay`, the store itself does not change. */
+  beginOverlay(): void {
+    this.overlay = new Map()
+  }
+
+  /** Ends a speculative run and returns what it would have changed. */
+  endOverlay(): { key: K; entry: ValueAndTimestamp<V> | null }[] {
+    const changes = [...(this.overlay?.values() ?? [])]
+    this.overlay = null
+    return changes
   }
 
   put(key: K, value: V | null, timestamp: number): void {
     const id = keyId(key)
+    if (this.overlay) {
+      this.overlay.set(id, { key, entry: value === null ? null : { value, timestamp } })
+      return
+    }
     if (value === null) this.entries.delete(id)
     else this.entries.set(id, { key, entry: { value, timestamp } })
     this.dirty.set(id, key)
@@ -41,9 +62,16 @@ export class KeyValueStore<K = unknown, V = unknown> {
 
   /** Every entry, in key order (by the keys' JSON text). */
   all(): KeyValuePair<K, V>[] {
-    return [...this.entries.entries()]
+    let rows: [string, { key: K; entry: ValueAndTimestamp<V> | null }][] = [...this.entries]
+    if (this.overlay) {
+      const merged = new Map<string, { key: K; entry: ValueAndTimestamp<V> | null }>(rows)
+      for (const [id, over] of this.overlay) merged.set(id, over)
+      rows = [...merged]
+    }
+    return rows
+      .filter(([, { entry }]) => entry !== null)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, { key, entry }]) => ({ key, value: entry.value }))
+      .map(([, { key, entry }]) => ({ key, value: entry!.value }))
   }
 
   /** Empties the store (before restoring it from its changelog). */

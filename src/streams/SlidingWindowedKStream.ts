@@ -58,6 +58,8 @@ export class SlidingWindowedKStream<K, V> extends WindowedKStream<K, V> {
     topology.onRestore(() => {
       streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
       starts.clear()
+      open.clear()
+      kept.clear()
       for (const { key } of store.all() as { key: Windowed<K> }[]) index(key)
       // Windows closed before the crash were emitted (onWindowClose) in the commit that closed them.
       open.takeUpTo(streamTime - windows.graceMs - 1)

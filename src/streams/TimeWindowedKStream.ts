@@ -36,6 +36,8 @@ export class TimeWindowedKStream<K, V> extends WindowedKStream<K, V> {
     const kept = new EndIndex<Windowed<K>>()
     let streamTime = -Infinity
     topology.onRestore(() => {
+      open.clear()
+      kept.clear()
       streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
       const closeTime = streamTime - windows.graceMs
       for (const { key } of store.all() as { key: Windowed<K> }[]) {

@@ -49,6 +49,37 @@ export class Topology {
     return store
   }
 
+  /**
+   * Runs `body` (records through `process`) without changing anything: stores write to overlays,
+   * outputs go nowhere, and afterwards the processors' own state (stream times, indexes) is
+   * rebuilt from the unchanged stores. Returns what the stores would have become, by store: the
+   * optimistic view of records not yet confirmed.
+   */
+  speculate(body: () => void): Map<string, { key: unknown; value: unknown }[]> {
+    const sink = this.sink
+    const dropped = new Map(this.droppedRecords)
+    for (const store of this.stores.values()) store.beginOverlay()
+    this.sink = () => undefined
+    const out = new Map<string, { key: unknown; value: unknown }[]>()
+    try {
+      body()
+    } finally {
+      for (const [name, store] of this.stores) {
+        const changes = store.endOverlay()
+        if (changes.length > 0)
+          out.set(
+            name,
+            changes.map(({ key, entry }) => ({ key, value: entry?.value ?? null })),
+          )
+      }
+      this.sink = sink
+      this.droppedRecords.clear()
+      for (const [k, v] of dropped) this.droppedRecords.set(k, v)
+      this.restored()
+    }
+    return out
+  }
+
   dropped(processor: string): void {
     this.droppedRecords.set(processor, (this.droppedRecords.get(processor) ?? 0) + 1)
   }
