@@ -410,3 +410,42 @@ test('a topology with a repartition topic survives a crash at any commit', async
     stores: ['per-customer'],
   })
 })
+
+test('window stores answer fetch(key, from, to) and fetchAll in start-time order', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  await createTopics(log, ['clicks'])
+  const builder = new StreamsBuilder()
+  builder
+    .stream<string, number>('clicks')
+    .groupByKey()
+    .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+    .count({ materialized: 'clicks-per-10' })
+  const streams = new KafkaStreams(builder.build(), log, { applicationId: 'w', pollMs: 5 })
+  await streams.start()
+  const clicks: [string, number][] = [
+    ['a', 1],
+    ['b', 3],
+    ['a', 12],
+    ['a', 15],
+    ['b', 31],
+    ['a', 33],
+  ]
+  await log.producer().send({
+    topic: 'clicks',
+    messages: clicks.map(([key, timestamp]) => ({ key, value: 1, timestamp })),
+  })
+  await caughtUp(log, 'w', ['clicks'])
+  const windows = streams.windowStore<string, number>('clicks-per-10')
+  const show = (rows: { key: { key: string; window: { start: number } }; value: number }[]) =>
+    rows.map((r) => `${r.key.key}@${r.key.window.start}=${r.value}`)
+  expect(show(windows.fetch('a', 0, 20))).toEqual(['a@0=1', 'a@10=2'])
+  expect(show(windows.fetch('a', 5, 100))).toEqual(['a@10=2', 'a@30=1'])
+  expect(show(windows.fetchAll(0, 30)).sort()).toEqual([
+    'a@0=1',
+    'a@10=2',
+    'a@30=1',
+    'b@0=1',
+    'b@30=1',
+  ])
+  await streams.close()
+})

@@ -163,3 +163,21 @@ test('a missing input topic fails start with its name', async () => {
   expect(error).toBeInstanceOf(UnknownTopicError)
   expect((error as Error).message).toContain('nowhere')
 })
+
+test('to() with a partitioner puts each record in the partition it picks', async () => {
+  const log = await logWith({ orders: 1, 'by-size': 3 })
+  const builder = new StreamsBuilder()
+  builder
+    .stream<string, { qty: number }>('orders')
+    .to('by-size', { partitioner: (_key, order, n) => Math.min(order.qty, n - 1) })
+  const streams = new KafkaStreams(builder.build(), log, { applicationId: 'p', pollMs: 5 })
+  await streams.start()
+  await log.producer().send({
+    topic: 'orders',
+    messages: [0, 1, 2, 7].map((qty, i) => ({ key: `o${i}`, value: { qty } })),
+  })
+  await until(async () => (await readAll(log, 'by-size')).length === 4)
+  const placed = (await readAll(log, 'by-size')).map((r) => `${r.key}@${r.partition}`).sort()
+  expect(placed).toEqual(['o0@0', 'o1@1', 'o2@2', 'o3@2'])
+  await streams.close()
+})

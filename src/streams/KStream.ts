@@ -6,6 +6,7 @@ import { KGroupedStream } from './KGroupedStream.ts'
 import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode, type KeyValue, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
+import type { StreamPartitioner } from './Topology.ts'
 
 /** Kafka Streams' KStream: a record stream; every operator returns a new stream. */
 export class KStream<K, V> {
@@ -129,10 +130,15 @@ export class KStream<K, V> {
     return new KStream<K, V>(this.builder, source)
   }
 
-  /** Sends every record to a topic; the runtime appends them, a test driver collects them. */
-  to(topic: string): void {
+  /**
+   * Sends every record to a topic; the runtime appends them, a test driver collects them. The
+   * partition is the key's (Kafka's default partitioner), or what `partitioner` picks (Kafka's
+   * Produced.streamPartitioner).
+   */
+  to(topic: string, options: { partitioner?: StreamPartitioner<K, V> } = {}): void {
     const topology = this.builder.topology
-    this.then('KSTREAM-SINK', (r) => topology.emit(topic, r as StreamRecord))
+    const partitioner = options.partitioner as StreamPartitioner | undefined
+    this.then('KSTREAM-SINK', (r) => topology.emit(topic, r as StreamRecord, partitioner))
   }
 
   toTable(options: { materialized?: Materialized } = {}): KTable<K, V> {

@@ -1,12 +1,20 @@
-import { InvalidArgumentError, ProcessingError, TopologyError } from '../log/errors.ts'
+import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
 import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerRecord } from '../log/Producer.ts'
-import type { KeyValuePair, KeyValueStore } from './KeyValueStore.ts'
+import type { KeyValueStore } from './KeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
-import { planInternalTopics } from './planInternalTopics.ts'
+import { createInternalTopics } from './planInternalTopics.ts'
 import type { StreamRecord } from './processor.ts'
-import type { Topology } from './Topology.ts'
+import type { StreamPartitioner, Topology } from './Topology.ts'
+import type { Windowed } from './windows.ts'
+import {
+  queryableStore,
+  windowView,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlyWindowStore,
+  type StoreChange,
+} from './queryableStore.ts'
 
 /**
  * Records per transaction. Each commit also writes every changed key to its changelog, so bigger
@@ -42,26 +50,6 @@ export interface KafkaStreamsConfig {
  * RUNNING while it processes.
  */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING'
-
-/** A store as the app queries it (Kafka's ReadOnlyKeyValueStore). */
-export interface ReadOnlyKeyValueStore<K, V> {
-  get(key: K): V | null
-  all(): KeyValuePair<K, V>[]
-  /** Entries whose keys lie in [from, to], in key order (keys compare by their JSON text). */
-  range(from: K, to: K): KeyValuePair<K, V>[]
-  approximateNumEntries(): number
-  /**
-   * Calls `listener` after every commit that changed the store, with the changed keys' new values
-   * (null: deleted): one call per committed batch, never for uncommitted state. Returns an
-   * unsubscribe function. (What the zustand bindings will build on.)
-   */
-  subscribe(listener: (changes: StoreChange<K, V>[]) => void): () => void
-}
-
-export interface StoreChange<K, V> {
-  key: K
-  value: V | null
-}
 
 /** Keys go to topics as strings: a string as itself, anything else as its JSON text. */
 const keyText = (key: unknown): string | null =>
@@ -128,7 +116,10 @@ export class KafkaStreams {
     if (this.state !== 'CREATED')
       throw new InvalidArgumentError(`Cannot start a KafkaStreams in state ${this.state}`)
     this.setState('REBALANCING')
-    await this.createInternalTopics()
+    await createInternalTopics(this.log, this.topology, {
+      changelog: (store) => this.changelogTopic(store),
+      internal: (topic) => this.logTopic(topic),
+    })
     this.group = await (this.config.membership ?? soloMembership).join(
       {
         groupId: this.config.applicationId,
@@ -142,39 +133,6 @@ export class KafkaStreams {
       },
     )
     await this.activation
-  }
-
-  /**
-   * Checks the inputs exist and joins are co-partitioned, then creates the changelog and
-   * repartition topics (Kafka's internal topics).
-   */
-  private async createInternalTopics(): Promise<void> {
-    const admin = this.log.admin()
-    const internal = this.topology.internalTopics
-    const external = this.topology.inputTopics().filter((t) => !internal.has(t))
-    // An unknown input topic fails here, with its name (Kafka's MissingSourceTopicException).
-    const { topics } = await admin.fetchTopicMetadata({ topics: external })
-    const partitions = new Map(topics.map((t) => [t.name, t.partitions.length]))
-    const plan = planInternalTopics(this.topology, (t) => partitions.get(t)!)
-    const specs = [
-      ...[...this.topology.stores.keys()].map((s) => ({
-        topic: this.changelogTopic(s),
-        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-      })),
-      ...[...plan].map(([name, numPartitions]) => ({ topic: this.logTopic(name), numPartitions })),
-    ]
-    if (specs.length > 0) await admin.createTopics({ ifNotExists: true, topics: specs })
-    if (plan.size === 0) return
-    const existing = await admin.fetchTopicMetadata({
-      topics: [...plan.keys()].map((t) => this.logTopic(t)),
-    })
-    for (const { name, partitions: p } of existing.topics) {
-      const wanted = plan.get(name.slice(this.config.applicationId.length + 1))!
-      if (p.length !== wanted)
-        throw new TopologyError(
-          `Repartition topic ${name} has ${p.length} partitions but the topology needs ${wanted}`,
-        )
-    }
   }
 
   /** Called once if processing fails; the instance stops (start a new one to resume). */
@@ -193,20 +151,7 @@ export class KafkaStreams {
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
     const store = this.topology.stores.get(name) as KeyValueStore<K, V> | undefined
     if (!store) throw new InvalidArgumentError(`No store "${name}" in this topology`)
-    const listeners = this.listeners
-    return {
-      get: (key) => store.get(key),
-      all: () => store.all(),
-      range: (from, to) => store.range(from, to),
-      approximateNumEntries: () => store.approximateNumEntries(),
-      subscribe(listener) {
-        const set = listeners.get(name) ?? new Set()
-        listeners.set(name, set)
-        const wrapped = listener as (changes: StoreChange<unknown, unknown>[]) => void
-        set.add(wrapped)
-        return () => set.delete(wrapped)
-      },
-    }
+    return queryableStore(store, this.listeners)
   }
 
   /**
@@ -231,6 +176,11 @@ export class KafkaStreams {
         }
       }
     })
+  }
+
+  /** Interactive queries on a windowed store (Kafka's ReadOnlyWindowStore). */
+  windowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> {
+    return windowView(this.store<Windowed<K>, V>(name))
   }
 
   /** Stops processing after the batch in flight commits, and leaves the group. */
@@ -355,8 +305,14 @@ export class KafkaStreams {
   /** Runs one batch through the topology and commits everything it caused in one transaction. */
   private async processBatch({ topic, partition, records, nextOffset }: InputBatch): Promise<void> {
     const outputs = new Map<string, ProducerRecord['messages']>()
+    const partitioned: [
+      ProducerRecord['messages'][number],
+      StreamPartitioner,
+      string,
+      StreamRecord,
+    ][] = []
     const internal = this.topology.internalTopics
-    this.topology.connectSink((to, record: StreamRecord) => {
+    this.topology.connectSink((to, record: StreamRecord, partitioner) => {
       const topic = this.logTopic(to)
       const list = outputs.get(topic) ?? []
       const message: ProducerRecord['messages'][number] = {
@@ -368,6 +324,7 @@ export class KafkaStreams {
       if (record.headers) message.headers = record.headers
       list.push(message)
       outputs.set(topic, list)
+      if (partitioner) partitioned.push([message, partitioner, topic, record])
     })
     const source = this.topology.inputTopics().find((t) => this.logTopic(t) === topic)!
     const repartitioned = internal.has(source)
@@ -385,6 +342,10 @@ export class KafkaStreams {
         if (handler?.(error, record) !== 'CONTINUE') throw error
         this.topology.dropped(error.processor)
       }
+    }
+    for (const [message, partitioner, topic, record] of partitioned) {
+      const { numPartitions } = await this.log.topic(topic)
+      message.partition = partitioner(record.key, record.value, numPartitions)
     }
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
     const changed: [string, StoreChange<unknown, unknown>[]][] = []

@@ -1,7 +1,14 @@
 import { KeyValueStore } from './KeyValueStore.ts'
 import type { ProcessorNode, StreamRecord } from './processor.ts'
 
-export type Sink = (topic: string, record: StreamRecord) => void
+/** Picks an output record's partition (Kafka's StreamPartitioner). */
+export type StreamPartitioner<K = unknown, V = unknown> = (
+  key: K,
+  value: V,
+  numPartitions: number,
+) => number
+
+export type Sink = (topic: string, record: StreamRecord, partitioner?: StreamPartitioner) => void
 
 /**
  * A built processor graph: source nodes per input topic, state stores by name, and the sinks'
@@ -33,8 +40,8 @@ export class Topology {
     this.sink = sink
   }
 
-  emit(topic: string, record: StreamRecord): void {
-    this.sink(topic, record)
+  emit(topic: string, record: StreamRecord, partitioner?: StreamPartitioner): void {
+    this.sink(topic, record, partitioner)
   }
 
   addSource(topic: string, node: ProcessorNode): void {

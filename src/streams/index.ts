@@ -3,7 +3,7 @@ export { KStream, BranchedKStream } from './KStream.ts'
 export { KTable, Suppressed, type Materialized } from './KTable.ts'
 export { KGroupedStream } from './KGroupedStream.ts'
 export { KGroupedTable } from './KGroupedTable.ts'
-export { Topology, type Sink } from './Topology.ts'
+export { Topology, type Sink, type StreamPartitioner } from './Topology.ts'
 export { KeyValueStore, type ValueAndTimestamp, type KeyValuePair } from './KeyValueStore.ts'
 export { KeyValue, type StreamRecord, type Change, type ProcessorNode } from './processor.ts'
 export { TimeWindowedKStream } from './TimeWindowedKStream.ts'
@@ -25,6 +25,5 @@ export {
   DEFAULT_MAX_RECORDS_PER_BATCH,
   type KafkaStreamsConfig,
   type KafkaStreamsState,
-  type ReadOnlyKeyValueStore,
-  type StoreChange,
 } from './KafkaStreams.ts'
+export type { ReadOnlyKeyValueStore, ReadOnlyWindowStore, StoreChange } from './queryableStore.ts'

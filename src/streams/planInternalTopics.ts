@@ -1,4 +1,5 @@
 import { TopologyError } from '../log/errors.ts'
+import type { Log } from '../log/Log.ts'
 import type { Topology } from './Topology.ts'
 
 /**
@@ -56,4 +57,38 @@ export function planInternalTopics(
     }
   }
   return counts
+}
+
+/**
+ * Checks the inputs exist and joins are co-partitioned, then creates the changelog and
+ * repartition topics (Kafka's internal topics) under the names the runtime gives them.
+ */
+export async function createInternalTopics(
+  log: Log,
+  topology: Topology,
+  names: { changelog: (store: string) => string; internal: (topic: string) => string },
+): Promise<void> {
+  const admin = log.admin()
+  const internal = topology.internalTopics
+  const external = topology.inputTopics().filter((t) => !internal.has(t))
+  // An unknown input topic fails here, with its name (Kafka's MissingSourceTopicException).
+  const { topics } = await admin.fetchTopicMetadata({ topics: external })
+  const partitions = new Map(topics.map((t) => [t.name, t.partitions.length]))
+  const plan = planInternalTopics(topology, (t) => partitions.get(t)!)
+  const specs = [
+    ...[...topology.stores.keys()].map((s) => ({
+      topic: names.changelog(s),
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    })),
+    ...[...plan].map(([name, numPartitions]) => ({ topic: names.internal(name), numPartitions })),
+  ]
+  if (specs.length > 0) await admin.createTopics({ ifNotExists: true, topics: specs })
+  for (const [name, wanted] of plan) {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [names.internal(name)] })).topics
+    if (meta!.partitions.length !== wanted) {
+      throw new TopologyError(
+        `Repartition topic ${meta!.name} has ${meta!.partitions.length} partitions but the topology needs ${wanted}`,
+      )
+    }
+  }
 }
