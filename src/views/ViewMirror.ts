@@ -39,18 +39,30 @@ export class ViewMirror {
   private again = false
   private sorted: string[] | null = null
   private failure: unknown = null
+  /**
+   * High watermarks announced by appends since the last fold: enough to know what to read, so a
+   * live update costs one fetch and no offsets lookup. Until the first fold succeeds, and after a
+   * restart, the partitions' offsets are read instead (`exact`).
+   */
+  private readonly hints = new Map<number, number>()
+  private exact = true
 
   constructor(
     private readonly log: Log,
     readonly topic: string,
   ) {
     this.off = log.onAppend((events) => {
-      if (
-        events.some((e) => e.topic === topic && e.highWatermark > (this.offsets[e.partition] ?? 0))
-      )
+      let behind = false
+      for (const e of events) {
+        if (e.topic !== topic || e.highWatermark <= (this.offsets[e.partition] ?? 0)) continue
+        this.hints.set(e.partition, Math.max(e.highWatermark, this.hints.get(e.partition) ?? 0))
+        behind = true
+      }
+      if (behind) {
         void this.catchUp().catch((error: unknown) => {
           for (const listener of this.errorListeners) listener(error)
         })
+      }
     })
     this.loaded = this.catchUp()
     // Reported to whoever subscribes; never unhandled.
@@ -115,6 +127,8 @@ export class ViewMirror {
         this.failure = null
       } catch (error) {
         this.failure = error
+        // The hints of the failed fold are spent: look the offsets up next time.
+        this.exact = true
         throw error
       } finally {
         this.running = null
@@ -148,13 +162,20 @@ export class ViewMirror {
   /** Reads every partition from where the mirror is to its high watermark into the entries. */
   private async fold(changes: Map<string, WireEntry | null>): Promise<void> {
     let partitions: { partition: number; low: number; high: number }[]
-    try {
-      partitions = await this.log.offsets(this.topic)
-    } catch (error) {
-      if (!(error instanceof UnknownTopicError)) throw error
-      // Not created yet (the streams instance creates it when it starts): an empty view.
-      if (this.entries.size > 0 || this.offsets.length > 0) throw new Lost()
-      return
+    if (!this.exact) {
+      // A read below the log start throws OffsetOutOfRangeError below: the check is not lost.
+      partitions = [...this.hints].map(([partition, high]) => ({ partition, low: 0, high }))
+      this.hints.clear()
+    } else {
+      this.hints.clear()
+      try {
+        partitions = await this.log.offsets(this.topic)
+      } catch (error) {
+        if (!(error instanceof UnknownTopicError)) throw error
+        // Not created yet (the streams instance creates it when it starts): an empty view.
+        if (this.entries.size > 0 || this.offsets.length > 0) throw new Lost()
+        return
+      }
     }
     for (const { partition, low, high } of partitions) {
       const at = this.offsets[partition]
@@ -170,7 +191,8 @@ export class ViewMirror {
             offset,
           })
         } catch (error) {
-          throw error instanceof OffsetOutOfRangeError ? new Lost() : error
+          const gone = error instanceof OffsetOutOfRangeError || error instanceof UnknownTopicError
+          throw gone ? new Lost() : error
         }
         for (const r of chunk.records) {
           if (r.key === null) continue
@@ -184,6 +206,7 @@ export class ViewMirror {
         if (offset >= chunk.highWatermark) break
       }
     }
+    this.exact = false
   }
 
   private apply(keyText: string, entry: WireEntry | null): void {
@@ -196,6 +219,7 @@ export class ViewMirror {
   }
 
   private restart(): void {
+    this.exact = true
     this.entries.clear()
     this.offsets = []
     this.sorted = null
