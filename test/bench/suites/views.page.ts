@@ -1,0 +1,152 @@
+/**
+ * The views suite's page side: a served worker running a topology (views.worker.ts), and a zustand
+ * store of its view 'totals' in this page (duality/zustand). Latency is from the start of a send in
+ * the page to the store's listener seeing the new value; the runner (views.mjs) reads the page's
+ * main-thread time around each measurement.
+ */
+import { connect, type Client } from '../../../src/worker/index.ts'
+import { createViewStore, type ViewStore } from '../../../src/zustand/index.ts'
+import { deleteDatabase } from '../workload.ts'
+
+const TOPIC = 'amounts'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let tab:
+  { db: string; worker: Worker; client: Client; store: ViewStore<string, number> } | undefined
+
+function opened() {
+  if (!tab) throw new Error('open() first')
+  return tab
+}
+
+/** Resolves when the store's state satisfies `done` (checked now and at every update). */
+function until(
+  store: ViewStore<string, number>,
+  done: (s: ReturnType<typeof store.getState>) => boolean,
+) {
+  return new Promise<number>((resolve) => {
+    if (done(store.getState())) return resolve(performance.now())
+    const off = store.subscribe((state) => {
+      if (!done(state)) return
+      off()
+      resolve(performance.now())
+    })
+  })
+}
+
+/**
+ * A fresh database with `keys` keys of value 1 (sent in sends of 1,000, then processed by the
+ * topology); the store is created afterwards, so it starts from a snapshot of them all.
+ */
+export async function open(db: string, keys: number): Promise<{ snapshotMs: number }> {
+  await deleteDatabase(db)
+  const worker = new Worker(new URL('./views.worker.ts', import.meta.url), {
+    type: 'module',
+    name: db,
+  })
+  const client = connect(worker)
+  const producer = client.producer()
+  for (let i = 0; i < keys; i += 1000) {
+    await producer.send({
+      topic: TOPIC,
+      messages: Array.from({ length: Math.min(1000, keys - i) }, (_, j) => ({
+        key: `k${i + j}`,
+        value: 1,
+      })),
+    })
+  }
+  // Wait until the topology has processed them: a probe store sees every key.
+  const probe = createViewStore<string, number>(client, 'totals')
+  await until(probe, (s) => s.size === keys)
+  probe.close()
+  const started = performance.now()
+  const store = createViewStore<string, number>(client, 'totals')
+  await store.ready
+  const snapshotMs = performance.now() - started
+  if (store.getState().size !== keys) throw new Error(`snapshot has ${store.getState().size} keys`)
+  tab = { db, worker, client, store }
+  return { snapshotMs }
+}
+
+/**
+ * `count` sends of one record, one at a time with 10-20 ms between them; for each, the time from
+ * the start of the send to the store's listener holding the new value.
+ */
+export async function latency(count: number, keys: number): Promise<number[]> {
+  const { client, store } = opened()
+  const producer = client.producer()
+  const out: number[] = []
+  for (let i = 0; i < count; i++) {
+    const key = `k${(i * 7919) % keys}`
+    const expected = (store.getState().get(key) ?? 0) + 1
+    const started = performance.now()
+    const seen = until(store, (s) => s.get(key) === expected)
+    const sent = producer.send({ topic: TOPIC, messages: [{ key, value: 1 }] })
+    const at = await seen
+    await sent
+    out.push(at - started)
+    await sleep(10 + ((i * 7) % 11))
+  }
+  return out
+}
+
+/**
+ * `events` records sent at once in sends of `perSend` (all in flight together), over `keys` keys;
+ * resolves when the store reflects them all. Returns the elapsed ms and the store's updates.
+ */
+export async function burst(
+  events: number,
+  perSend: number,
+  keys: number,
+): Promise<{ ms: number; updates: number }> {
+  const { client, store } = opened()
+  const producer = client.producer()
+  const before = sum(store.getState().all())
+  let updates = 0
+  const off = store.subscribe(() => updates++)
+  const started = performance.now()
+  const sends: Promise<unknown>[] = []
+  for (let i = 0; i < events; i += perSend) {
+    sends.push(
+      producer.send({
+        topic: TOPIC,
+        messages: Array.from({ length: Math.min(perSend, events - i) }, (_, j) => ({
+          key: `k${(i + j) % keys}`,
+          value: 1,
+        })),
+      }),
+    )
+  }
+  await Promise.all(sends)
+  // Done when the topology has processed every record and the store reflects its changelog's
+  // end: found through the worker, so the page does no per-update work of its own to know it.
+  const admin = client.admin()
+  const input = await admin.fetchTopicOffsets(TOPIC)
+  for (;;) {
+    const [committed] = await admin.fetchOffsets({ groupId: 'bench', topics: [TOPIC] })
+    const done = input.every(
+      (p) => committed!.partitions.find((c) => c.partition === p.partition)!.offset >= p.high,
+    )
+    if (done) break
+    await sleep(20)
+  }
+  const changelog = await admin.fetchTopicOffsets('bench-totals-changelog')
+  await until(store, (s) => changelog.every((p) => (s.offsets[p.partition] ?? 0) >= p.high))
+  const ms = performance.now() - started
+  off()
+  const got = sum(store.getState().all())
+  if (got !== before + events) throw new Error(`burst: view sums to ${got}, not ${before + events}`)
+  return { ms, updates }
+}
+
+const sum = (entries: { value: number }[]) => entries.reduce((n, e) => n + e.value, 0)
+
+export async function close(): Promise<void> {
+  if (!tab) return
+  const { db, worker, client, store } = tab
+  tab = undefined
+  store.close()
+  client.close()
+  worker.terminate()
+  await deleteDatabase(db)
+}

@@ -1,0 +1,17 @@
+/// <reference lib="webworker" />
+// The views suite's served worker: the log, a running topology (totals per key) and the view
+// 'totals' mirrored from its changelog, as an app's worker has them.
+import { KafkaStreams, StreamsBuilder } from '../../../src/index.ts'
+import { changelogView, serve } from '../../../src/worker/index.ts'
+
+const served = await serve({
+  name: self.name || 'bench-views',
+  topics: [{ topic: 'amounts', numPartitions: 3 }],
+  views: [changelogView('bench', 'totals')],
+})
+const builder = new StreamsBuilder()
+builder
+  .stream<string, number>('amounts')
+  .groupByKey()
+  .reduce((a, b) => a + b, { materialized: 'totals' })
+await new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' }).start()
