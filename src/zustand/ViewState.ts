@@ -1,3 +1,4 @@
+import { ChunkedMap } from './ChunkedMap.ts'
 import { idBounds, keyOrderId, lowerBound, textOrderId, windowsPrefix } from '../views/viewKeys.ts'
 import type { DiffMessage, KeyRange, SnapshotMessage } from '../views/viewWire.ts'
 
@@ -31,7 +32,7 @@ export type ViewStatus = 'loading' | 'live' | 'error'
 export class ViewState<K = unknown, V = unknown> {
   private constructor(
     /** Entries by key order id (viewKeys.ts). */
-    private readonly map: ReadonlyMap<string, ViewEntry<K, V>>,
+    private readonly map: ChunkedMap<ViewEntry<K, V>>,
     /** Next changelog offset per partition that this state reflects. */
     readonly offsets: readonly number[],
     readonly status: ViewStatus,
@@ -40,14 +41,16 @@ export class ViewState<K = unknown, V = unknown> {
   ) {}
 
   static empty<K, V>(): ViewState<K, V> {
-    return new ViewState<K, V>(new Map(), [], 'loading', null, [])
+    return new ViewState<K, V>(ChunkedMap.from([]), [], 'loading', null, [])
   }
 
   static fromSnapshot<K, V>(snapshot: SnapshotMessage): ViewState<K, V> {
-    const map = new Map<string, ViewEntry<K, V>>()
-    for (const [text, value, timestamp] of snapshot.entries) {
-      map.set(textOrderId(text), { key: JSON.parse(text) as K, value: value as V, timestamp })
-    }
+    const map = ChunkedMap.from(
+      snapshot.entries.map(([text, value, timestamp]) => [
+        textOrderId(text),
+        { key: JSON.parse(text) as K, value: value as V, timestamp },
+      ]),
+    )
     return new ViewState(map, snapshot.offsets, 'live', null, null)
   }
 
@@ -101,20 +104,18 @@ export class ViewState<K = unknown, V = unknown> {
 
   /** The state after `diff` (which must start at this state's offsets: see ViewSubscription). */
   apply(diff: DiffMessage): ViewState<K, V> {
-    const map = new Map(this.map)
-    const added: string[] = []
-    const removed = new Set<string>()
-    for (const [text, value, timestamp] of diff.puts) {
-      const id = textOrderId(text)
-      const old = map.get(id)
-      if (!old) added.push(id)
-      map.set(id, { key: old ? old.key : (JSON.parse(text) as K), value: value as V, timestamp })
-    }
-    for (const text of diff.deletes) {
-      const id = textOrderId(text)
-      if (map.delete(id)) removed.add(id)
-    }
-    return new ViewState(map, diff.to, 'live', null, this.resorted(added, removed))
+    const { map, added, removed } = this.map.update(
+      diff.puts.map(([text, value, timestamp]) => [
+        textOrderId(text),
+        (old: ViewEntry<K, V> | undefined) => ({
+          key: old ? old.key : (JSON.parse(text) as K),
+          value: value as V,
+          timestamp,
+        }),
+      ]),
+      diff.deletes.map(textOrderId),
+    )
+    return new ViewState(map, diff.to, 'live', null, this.resorted(added, new Set(removed)))
   }
 
   /** The same data, marked as no longer following the worker. */

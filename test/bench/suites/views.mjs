@@ -29,7 +29,7 @@ export async function runViews({ page, context, options: o, progress }) {
     progress(`${SUITE}: ${samples} sends, one at a time`)
     let before = await taskMs()
     let started = Date.now()
-    const latencies = await callPage(page, SUITE, 'latency', samples, KEYS)
+    const { latencies, acks } = await callPage(page, SUITE, 'latency', samples, KEYS)
     const latencyMain = ((await taskMs()) - before) / (samples / 1000)
     const latencyElapsed = Date.now() - started
 
@@ -38,6 +38,11 @@ export async function runViews({ page, context, options: o, progress }) {
     started = Date.now()
     const burst = await callPage(page, SUITE, 'burst', burstEvents, 100, KEYS)
     const burstMain = ((await taskMs()) - before) / (burstEvents / 1000)
+
+    progress(`${SUITE}: ${samples} sends, one at a time, without the store (baseline)`)
+    before = await taskMs()
+    await callPage(page, SUITE, 'sendsOnly', samples, KEYS)
+    const baselineMain = ((await taskMs()) - before) / (samples / 1000)
 
     const peer = 'duality/zustand view store, 10,000 keys'
     return {
@@ -53,7 +58,8 @@ export async function runViews({ page, context, options: o, progress }) {
           mainThreadMsPer1k: latencyMain,
           note: [
             `one send at a time, 10-20 ms apart, ${warmUp} warm-up`,
-            `main thread ${latencyMain.toFixed(1)} ms per 1k events (incl. the sends)`,
+            `send resolved (committed) p50 ${latencyStats(acks).p50.toFixed(1)} ms`,
+            `main thread ${latencyMain.toFixed(1)} ms per 1k events (the same sends without a store: ${baselineMain.toFixed(1)})`,
             `snapshot of ${KEYS} keys ${snapshotMs.toFixed(1)} ms`,
           ].join('; '),
         },

@@ -72,22 +72,42 @@ export async function open(db: string, keys: number): Promise<{ snapshotMs: numb
  * `count` sends of one record, one at a time with 10-20 ms between them; for each, the time from
  * the start of the send to the store's listener holding the new value.
  */
-export async function latency(count: number, keys: number): Promise<number[]> {
+export async function latency(
+  count: number,
+  keys: number,
+): Promise<{ latencies: number[]; acks: number[] }> {
   const { client, store } = opened()
   const producer = client.producer()
   const out: number[] = []
+  const acks: number[] = []
   for (let i = 0; i < count; i++) {
     const key = `k${(i * 7919) % keys}`
     const expected = (store.getState().get(key) ?? 0) + 1
     const started = performance.now()
     const seen = until(store, (s) => s.get(key) === expected)
-    const sent = producer.send({ topic: TOPIC, messages: [{ key, value: 1 }] })
+    const sent = producer
+      .send({ topic: TOPIC, messages: [{ key, value: 1 }] })
+      .then(() => acks.push(performance.now() - started))
     const at = await seen
     await sent
     out.push(at - started)
     await sleep(10 + ((i * 7) % 11))
   }
-  return out
+  return { latencies: out, acks }
+}
+
+/**
+ * The same one-at-a-time sends with the store closed (the worker then sends the page no diffs):
+ * the main-thread baseline that the view's own cost is the difference from.
+ */
+export async function sendsOnly(count: number, keys: number): Promise<void> {
+  const { client, store } = opened()
+  store.close()
+  const producer = client.producer()
+  for (let i = 0; i < count; i++) {
+    await producer.send({ topic: TOPIC, messages: [{ key: `k${(i * 7919) % keys}`, value: 1 }] })
+    await sleep(10 + ((i * 7) % 11))
+  }
 }
 
 /**
