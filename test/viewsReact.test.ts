@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen } from '@testing-library/react'
-import { createElement, type ReactNode } from 'react'
+import { createElement, StrictMode, type ReactNode } from 'react'
 import { afterEach, beforeAll, expect, test } from 'vitest'
 import { KafkaStreams, memoryStorage, StreamsBuilder, TimeWindows } from '../src/index.ts'
 import {
@@ -94,6 +94,20 @@ test('an event appended through the client updates the component', async () => {
   await screen.findByText('ada: 5')
   screen.getByRole('button').click()
   await screen.findByText('ada: 10')
+})
+
+test('hooks survive StrictMode: its unmount and remount keep the view store open', async () => {
+  const { client, pay } = await setup()
+  function Total() {
+    const total = useViewKey<string, number>('totals', 'ada')
+    return createElement('p', null, `ada: ${total ?? 'none'}`)
+  }
+  render(createElement(StrictMode, null, withClient(client, createElement(Total))))
+  await screen.findByText('ada: none')
+  // Past the task in which a store left without components would be closed.
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  await pay('ada', 2)
+  await screen.findByText('ada: 2')
 })
 
 test('a component that selects an unchanged key does not re-render', async () => {
