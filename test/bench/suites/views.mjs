@@ -7,6 +7,7 @@
 import { callPage, latencyStats, loadPageSuite } from './pageSuite.mjs'
 
 const SUITE = 'views'
+const p50 = (values) => (values.length ? latencyStats(values).p50.toFixed(1) : '-')
 const KEYS = 10_000
 
 export async function runViews({ page, context, options: o, progress }) {
@@ -29,7 +30,7 @@ export async function runViews({ page, context, options: o, progress }) {
     progress(`${SUITE}: ${samples} sends, one at a time`)
     let before = await taskMs()
     let started = Date.now()
-    const { latencies, acks } = await callPage(page, SUITE, 'latency', samples, KEYS)
+    const { latencies, acks, phases } = await callPage(page, SUITE, 'latency', samples, KEYS)
     const latencyMain = ((await taskMs()) - before) / (samples / 1000)
     const latencyElapsed = Date.now() - started
 
@@ -59,6 +60,7 @@ export async function runViews({ page, context, options: o, progress }) {
           note: [
             `one send at a time, 10-20 ms apart, ${warmUp} warm-up`,
             `send resolved (committed) p50 ${latencyStats(acks).p50.toFixed(1)} ms`,
+            `p50 split: send -> append committed ${p50(phases.append)}, -> topology committed ${p50(phases.streams)}, -> listener ${p50(phases.view)} ms (${phases.view.length} samples)`,
             `main thread ${latencyMain.toFixed(1)} ms per 1k events (the same sends without a store: ${baselineMain.toFixed(1)})`,
             `snapshot of ${KEYS} keys ${snapshotMs.toFixed(1)} ms`,
           ].join('; '),

@@ -9,6 +9,12 @@ import { createViewStore, type ViewStore } from '../../../src/zustand/index.ts'
 import { deleteDatabase } from '../workload.ts'
 
 const TOPIC = 'amounts'
+const CHANGELOG = 'bench-totals-changelog'
+
+/** The worker's commit times (views.worker.ts), on the same clock as `now()`. */
+const commits: { topics: string[]; at: number }[] = []
+new BroadcastChannel('duality-bench:views-marks').onmessage = ({ data }) => void commits.push(data)
+const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let tab:
@@ -68,6 +74,13 @@ export async function open(db: string, keys: number): Promise<{ snapshotMs: numb
   return { snapshotMs }
 }
 
+/** Each sample's latency split: send start -> append committed -> topology committed -> listener. */
+export interface Phases {
+  append: number[]
+  streams: number[]
+  view: number[]
+}
+
 /**
  * `count` sends of one record, one at a time with 10-20 ms between them; for each, the time from
  * the start of the send to the store's listener holding the new value.
@@ -75,25 +88,37 @@ export async function open(db: string, keys: number): Promise<{ snapshotMs: numb
 export async function latency(
   count: number,
   keys: number,
-): Promise<{ latencies: number[]; acks: number[] }> {
+): Promise<{ latencies: number[]; acks: number[]; phases: Phases }> {
   const { client, store } = opened()
   const producer = client.producer()
   const out: number[] = []
   const acks: number[] = []
+  const phases: Phases = { append: [], streams: [], view: [] }
   for (let i = 0; i < count; i++) {
     const key = `k${(i * 7919) % keys}`
     const expected = (store.getState().get(key) ?? 0) + 1
+    commits.length = 0
+    const startedAt = now()
     const started = performance.now()
     const seen = until(store, (s) => s.get(key) === expected)
     const sent = producer
       .send({ topic: TOPIC, messages: [{ key, value: 1 }] })
       .then(() => acks.push(performance.now() - started))
     const at = await seen
+    const seenAt = now()
     await sent
     out.push(at - started)
+    // Which commit was the append, which the topology's (its changelog write) for this sample.
+    const append = commits.find((c) => c.topics.includes(TOPIC))
+    const streams = commits.find((c) => c.topics.includes(CHANGELOG))
+    if (append && streams) {
+      phases.append.push(append.at - startedAt)
+      phases.streams.push(streams.at - append.at)
+      phases.view.push(seenAt - streams.at)
+    }
     await sleep(10 + ((i * 7) % 11))
   }
-  return { latencies: out, acks }
+  return { latencies: out, acks, phases }
 }
 
 /**

@@ -9,6 +9,12 @@ const served = await serve({
   topics: [{ topic: 'amounts', numPartitions: 3 }],
   views: [changelogView('bench', 'totals')],
 })
+// Diagnostics for the bench page: when each commit happened in this worker, to split the latency.
+const marks = new BroadcastChannel('duality-bench:views-marks')
+served.log.onAppend((events, local) => {
+  const at = performance.timeOrigin + performance.now()
+  if (local) marks.postMessage({ topics: events.map((e) => e.topic), at })
+})
 const builder = new StreamsBuilder()
 builder
   .stream<string, number>('amounts')
