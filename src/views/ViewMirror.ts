@@ -80,6 +80,14 @@ export class ViewMirror {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * Resolves when no catch-up is running. A fold applies its chunks as they come: a snapshot taken
+   * in the middle would be ahead of the `from` of the change that fold then emits.
+   */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined)
+  }
+
   /** Calls `listener` when following the changelog fails (the next append tries again). */
   onError(listener: (error: unknown) => void): () => void {
     this.errorListeners.add(listener)

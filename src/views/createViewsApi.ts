@@ -51,8 +51,14 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
       mirror = new ViewMirror(log, topic)
       mirrors.set(name, mirror)
     }
-    await mirror.loaded
-    return mirror
+    const opened = mirror
+    await opened.loaded.catch((error: unknown) => {
+      // A mirror that could not load is not kept: the next subscription tries afresh.
+      if (mirrors.get(name) === opened) mirrors.delete(name)
+      opened.close()
+      throw error
+    })
+    return opened
   }
 
   return {
@@ -80,7 +86,8 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
         offsets: [...mirror.offsets],
       })
       const batcher = new FrameBatcher(onMessage, options.schedule)
-      // Snapshot and listener in one task: the first diff starts where the snapshot ends.
+      await mirror.idle()
+      // Snapshot and listener in one go, between folds: the first diff starts where it ends.
       onMessage(snapshot())
       const off = mirror.subscribe((change) => {
         if (change.reset) {
@@ -117,6 +124,7 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
         throw new InvalidArgumentError(`limit must be an integer in 1..${MAX_PAGE}, got ${limit}`)
       const { lo, hi } = idBounds(query)
+      await mirror.idle()
       const keys = mirror.sortedKeys()
       let i = mirror.seek(lo ?? '')
       if (query.after !== undefined)
