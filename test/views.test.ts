@@ -28,9 +28,13 @@ afterEach(async () => {
 async function start(log: Log, applicationId = 'app') {
   await log.admin().createTopics({
     ifNotExists: true,
-    topics: [{ topic: 'payments', numPartitions: 3 }],
+    topics: [
+      { topic: 'payments', numPartitions: 3 },
+      { topic: 'rates', numPartitions: 2 },
+    ],
   })
   const builder = new StreamsBuilder()
+  builder.globalTable<string, number>('rates', { materialized: 'rates' })
   const payments = builder.stream<string, number>('payments')
   payments.groupByKey().reduce((a, b) => a + b, { materialized: 'totals' })
   payments
@@ -47,7 +51,11 @@ async function open() {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
   closers.push(() => log.close())
   const api = createWorkerApi(log, {
-    views: [changelogView('app', 'totals'), changelogView('app', 'per-minute')],
+    views: [
+      changelogView('app', 'totals'),
+      changelogView('app', 'per-minute'),
+      changelogView('app', 'rates', 'fx'),
+    ],
   })
   closers.push(() => api.views.close())
   return {
@@ -164,6 +172,23 @@ test('windowed views carry { key, window } keys; unknown views are a typed error
   await expect(api.views.subscribe('nope', () => undefined)).rejects.toThrow(
     /No view "nope".*serve\(\{ views \}\)/,
   )
+})
+
+test('a global table is a view too, under a name of its own; a tombstone deletes its key', async () => {
+  const { log, api } = await open()
+  await start(log)
+  const rate = (key: string, value: number | null) =>
+    log.producer().send({ topic: 'rates', messages: [{ key, value }] })
+  await rate('EUR', 1.1)
+  await rate('GBP', 1.3)
+  const page = follower()
+  await api.views.subscribe('fx', page.onMessage)
+  await until(() => page.state.size === 2)
+  await rate('EUR', null)
+  await until(() => page.state.size === 1)
+  expect(Object.fromEntries(page.state)).toEqual({ '"GBP"': 1.3 })
+  const deletes = page.messages.flatMap((m) => (m.type === 'diff' ? m.deletes : []))
+  expect(deletes).toContain('"EUR"')
 })
 
 test('queryView pages: key order, ranges, continuation', async () => {
