@@ -46,6 +46,10 @@ export class ChunkedMap<V> {
     for (const bucket of this.buckets) if (bucket) yield* bucket.keys()
   }
 
+  *values(): IterableIterator<V> {
+    for (const bucket of this.buckets) if (bucket) yield* bucket.values()
+  }
+
   /**
    * The map after `puts` then `deletes`, with the ids that were added and removed. `put` gets the
    * current value (undefined if absent) and returns the new one.

@@ -40,6 +40,11 @@ export async function runViews({ page, context, options: o, progress }) {
     const burst = await callPage(page, SUITE, 'burst', burstEvents, 100, KEYS)
     const burstMain = ((await taskMs()) - before) / (burstEvents / 1000)
 
+    progress(`${SUITE}: burst of ${burstEvents} events appended in the worker`)
+    before = await taskMs()
+    const fed = await callPage(page, SUITE, 'burst', burstEvents, 100, KEYS, 'worker')
+    const fedMain = ((await taskMs()) - before) / (burstEvents / 1000)
+
     progress(`${SUITE}: ${samples} sends, one at a time, without the store (baseline)`)
     before = await taskMs()
     await callPage(page, SUITE, 'sendsOnly', samples, KEYS)
@@ -76,6 +81,19 @@ export async function runViews({ page, context, options: o, progress }) {
           note: [
             `main thread ${burstMain.toFixed(1)} ms per 1k events (incl. the sends)`,
             `${burst.updates} store updates`,
+          ].join('; '),
+        },
+        {
+          id: 'views.feed',
+          peer,
+          workload: `${burstEvents} events appended in the worker (100 a send) -> view up to date`,
+          events: burstEvents,
+          ms: fed.ms,
+          eventsPerSec: burstEvents / (fed.ms / 1000),
+          mainThreadMsPer1k: fedMain,
+          note: [
+            `main thread ${fedMain.toFixed(1)} ms per 1k events (the view's alone: no page sends)`,
+            `${fed.updates} store updates`,
           ].join('; '),
         },
       ],

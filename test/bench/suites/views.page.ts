@@ -143,26 +143,33 @@ export async function burst(
   events: number,
   perSend: number,
   keys: number,
+  from: 'page' | 'worker' = 'page',
 ): Promise<{ ms: number; updates: number }> {
   const { client, store } = opened()
   const producer = client.producer()
-  const before = sum(store.getState().all())
+  const before = sum(store.getState().entries())
   let updates = 0
   const off = store.subscribe(() => updates++)
   const started = performance.now()
-  const sends: Promise<unknown>[] = []
-  for (let i = 0; i < events; i += perSend) {
-    sends.push(
-      producer.send({
-        topic: TOPIC,
-        messages: Array.from({ length: Math.min(perSend, events - i) }, (_, j) => ({
-          key: `k${(i + j) % keys}`,
-          value: 1,
-        })),
-      }),
-    )
+  if (from === 'worker') {
+    commits.length = 0
+    feed.postMessage({ events, perSend, keys })
+    while (!commits.some((c) => c.topics.includes('feed-done'))) await sleep(20)
+  } else {
+    const sends: Promise<unknown>[] = []
+    for (let i = 0; i < events; i += perSend) {
+      sends.push(
+        producer.send({
+          topic: TOPIC,
+          messages: Array.from({ length: Math.min(perSend, events - i) }, (_, j) => ({
+            key: `k${(i + j) % keys}`,
+            value: 1,
+          })),
+        }),
+      )
+    }
+    await Promise.all(sends)
   }
-  await Promise.all(sends)
   // Done when the topology has processed every record and the store reflects its changelog's
   // end: found through the worker, so the page does no per-update work of its own to know it.
   const admin = client.admin()
@@ -175,16 +182,23 @@ export async function burst(
     if (done) break
     await sleep(20)
   }
-  const changelog = await admin.fetchTopicOffsets('bench-totals-changelog')
+  const changelog = await admin.fetchTopicOffsets(CHANGELOG)
   await until(store, (s) => changelog.every((p) => (s.offsets[p.partition] ?? 0) >= p.high))
   const ms = performance.now() - started
   off()
-  const got = sum(store.getState().all())
+  const got = sum(store.getState().entries())
   if (got !== before + events) throw new Error(`burst: view sums to ${got}, not ${before + events}`)
   return { ms, updates }
 }
 
-const sum = (entries: { value: number }[]) => entries.reduce((n, e) => n + e.value, 0)
+/** Asks the worker to append by itself (views.worker.ts). */
+const feed = new BroadcastChannel('duality-bench:views-feed')
+
+const sum = (entries: Iterable<{ value: number }>) => {
+  let n = 0
+  for (const e of entries) n += e.value
+  return n
+}
 
 export async function close(): Promise<void> {
   if (!tab) return
