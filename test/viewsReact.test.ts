@@ -263,6 +263,36 @@ test('ranges and windows: hooks over a slice of a view', async () => {
   expect(rest.entries.map((e) => [e.key, e.value])).toEqual([['dan', 8]])
 })
 
+test('a ranged store mirrors only its range and hears nothing of changes outside it', async () => {
+  const { client, pay } = await setup()
+  const ranged = createViewStore<string, number>(client, 'totals', {
+    range: { from: 'm', to: 'n' },
+  })
+  const whole = createViewStore<string, number>(client, 'totals')
+  closers.push(
+    () => ranged.close(),
+    () => whole.close(),
+  )
+  await Promise.all([ranged.ready, whole.ready])
+  let updates = 0
+  ranged.subscribe(() => updates++)
+  await Promise.all([pay('ada', 1), pay('zed', 2), pay('bob', 3)])
+  // The whole view has them: had the ranged store been sent anything, it would have it by now.
+  await until(() => whole.getState().size === 3)
+  await pay('mia', 4)
+  await until(() => ranged.getState().get('mia') === 4)
+  expect(updates).toBe(1)
+  expect(
+    ranged
+      .getState()
+      .all()
+      .map((e) => e.key),
+  ).toEqual(['mia'])
+  // Its offsets carried over the diffs it was not sent: it is where the whole view is.
+  await until(() => whole.getState().get('mia') === 4)
+  expect(ranged.getState().offsets).toEqual(whole.getState().offsets)
+})
+
 test('createAppend resolves once the record is committed; an unknown view is an error state', async () => {
   const { client } = await setup()
   const append = createAppend<Events>(client)

@@ -51,7 +51,9 @@ export class FrameBatcher {
     this.from ??= change.from
     this.to = change.to
     for (const [key, entry] of change.changes) this.changes.set(key, entry)
-    if (this.scheduled || this.coolingDown) return
+    // Offsets that moved with no change for this subscriber (a range elsewhere) wait for the next
+    // real change: the page's state is right for them too, and a quiet range costs no messages.
+    if (this.scheduled || this.coolingDown || this.changes.size === 0) return
     this.scheduled = true
     queueMicrotask(() => this.flush())
   }
@@ -82,7 +84,7 @@ export class FrameBatcher {
     this.coolingDown = true
     this.schedule(() => {
       this.coolingDown = false
-      if (this.from !== null) this.flush()
+      if (this.changes.size > 0) this.flush()
     })
   }
 }

@@ -98,7 +98,8 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
         const changes = ranged
           ? new Map([...change.changes].filter(([key]) => inRange(key)))
           : change.changes
-        // Offsets move even when nothing in range changed: the page learns it is up to date.
+        // Pushed even when nothing in range changed: the batcher carries the offsets over into
+        // the next diff that has changes, so the page's offsets stay contiguous.
         batcher.push({ from: change.from, to: change.to, changes })
       })
       const offError = mirror.onError((error) => onMessage({ type: 'error', ...errorJSON(error) }))

@@ -25,7 +25,7 @@ export interface ViewStoreOptions<K> {
   /**
    * Mirror only the keys in this range (bounds inclusive, in the store's key order). Without it
    * the whole view is mirrored into the page; for views too large for that, use a range or
-   * `queryView`'s pages.
+   * `queryView`'s pages. A ranged store's `offsets` move only with changes in its range.
    */
   range?: KeyRange<K>
 }
