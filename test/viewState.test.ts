@@ -24,15 +24,19 @@ test('ViewState applies puts and deletes as a map would, in the stores key order
     fc.property(
       fc.array(fc.tuple(key, fc.integer())),
       fc.array(diff, { maxLength: 6 }),
-      (initial, diffs) => {
+      fc.boolean(),
+      (initial, diffs, sorted) => {
         const model = new Map<string, { key: unknown; value: number }>()
         for (const [k, v] of initial) model.set(order(k), { key: k, value: v })
         let state = ViewState.fromSnapshot<unknown, number>({
           type: 'snapshot',
-          entries: [...model.values()].map(({ key, value }): WireEntry => [text(key), value, 0]),
+          // Sorted as the worker sends it; the state must also cope with any order.
+          entries: [...model.entries()]
+            .sort(([a], [b]) => (sorted ? (a < b ? -1 : a > b ? 1 : 0) : 0))
+            .map(([, { key, value }]): WireEntry => [text(key), value, 0]),
           offsets: [0],
         })
-        state.all() // the key order is then kept incrementally, diff by diff
+        if (!sorted) state.all() // the key order is then kept incrementally, diff by diff
         diffs.forEach((d, i) => {
           // One diff has each key once, in puts or in deletes (the worker merges by key).
           const puts = new Map(d.puts.map(([k, v]) => [order(k), [k, v] as const]))

@@ -78,13 +78,17 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
       const { lo, hi } = idBounds(subscribeOptions.range)
       const ranged = lo !== undefined || hi !== undefined
       const inRange = (keyText: string) => !ranged || inBounds(textOrderId(keyText), lo, hi)
-      const snapshot = (): ViewMessage => ({
-        type: 'snapshot',
-        entries: ranged
-          ? [...mirror.entries.values()].filter((e) => inRange(e[0]))
-          : [...mirror.entries.values()],
-        offsets: [...mirror.offsets],
-      })
+      // In key order: the worker sorts (once per set of keys), so the page's main thread need not.
+      const snapshot = (): ViewMessage => {
+        const keys = mirror.sortedKeys()
+        const entries: WireEntry[] = []
+        for (let i = ranged ? mirror.seek(lo ?? '') : 0; i < keys.length; i++) {
+          const key = keys[i]!
+          if (ranged && !inRange(key)) break
+          entries.push(mirror.entries.get(key)!)
+        }
+        return { type: 'snapshot', entries, offsets: [...mirror.offsets] }
+      }
       const batcher = new FrameBatcher(onMessage, options.schedule)
       await mirror.idle()
       // Snapshot and listener in one go, between folds: the first diff starts where it ends.

@@ -9,7 +9,10 @@
 /** One key's entry: [key text, value, timestamp of the update]. */
 export type WireEntry = [keyText: string, value: unknown, timestamp: number]
 
-/** The whole view (or the subscribed range) as of `offsets`: where a subscription starts. */
+/**
+ * The whole view (or the subscribed range) as of `offsets`: where a subscription starts. Entries
+ * come in key order (viewKeys.ts).
+ */
 export interface SnapshotMessage {
   type: 'snapshot'
   entries: WireEntry[]

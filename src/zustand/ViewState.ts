@@ -45,13 +45,18 @@ export class ViewState<K = unknown, V = unknown> {
   }
 
   static fromSnapshot<K, V>(snapshot: SnapshotMessage): ViewState<K, V> {
+    const ids: string[] = []
+    let ordered = true
     const map = ChunkedMap.from(
-      snapshot.entries.map(([text, value, timestamp]) => [
-        textOrderId(text),
-        { key: JSON.parse(text) as K, value: value as V, timestamp },
-      ]),
+      snapshot.entries.map(([text, value, timestamp]) => {
+        const id = textOrderId(text)
+        if (ordered && ids.length > 0 && !(ids[ids.length - 1]! < id)) ordered = false
+        ids.push(id)
+        return [id, { key: JSON.parse(text) as K, value: value as V, timestamp }] as const
+      }),
     )
-    return new ViewState(map, snapshot.offsets, 'live', null, null)
+    // The worker sends snapshots in key order: then ranges need no sort in the page.
+    return new ViewState(map, snapshot.offsets, 'live', null, ordered ? ids : null)
   }
 
   /**
