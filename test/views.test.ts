@@ -234,6 +234,36 @@ test('a changelog of several partitions (one per input partition, as it will be)
   expect(page.messages.filter((m) => m.type === 'diff').length).toBeGreaterThan(0)
 })
 
+test('a changelog deleted and created again: subscribers start over from a new snapshot', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  closers.push(() => log.close())
+  const topic = 'manual-changelog'
+  const create = () =>
+    log.admin().createTopics({
+      topics: [{ topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+    })
+  const write = (key: string, value: number) =>
+    log.producer().send({
+      topic,
+      messages: [{ key: JSON.stringify(key), value: { value, timestamp: 0 } }],
+    })
+  await create()
+  const api = createWorkerApi(log, { views: [{ name: 'manual', topic }] })
+  closers.push(() => api.views.close())
+  await write('a', 1)
+  await write('b', 2)
+  await write('c', 3)
+  const page = follower()
+  await api.views.subscribe('manual', page.onMessage)
+  expect(page.offsets()).toEqual([3])
+  await log.admin().deleteTopics({ topics: [topic] })
+  await create()
+  await write('z', 9)
+  await until(() => page.messages.filter((m) => m.type === 'snapshot').length === 2)
+  expect(Object.fromEntries(page.state)).toEqual({ '"z"': 9 })
+  expect(page.offsets()).toEqual([1])
+})
+
 test('queryView pages: key order, ranges, continuation', async () => {
   const { log, api } = await open()
   const streams = await start(log)

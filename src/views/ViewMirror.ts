@@ -54,7 +54,11 @@ export class ViewMirror {
     this.off = log.onAppend((events) => {
       let behind = false
       for (const e of events) {
-        if (e.topic !== topic || e.highWatermark <= (this.offsets[e.partition] ?? 0)) continue
+        if (e.topic !== topic) continue
+        const at = this.offsets[e.partition] ?? 0
+        // Offsets never go back in a topic's life: this one was deleted and created again.
+        if (e.highWatermark < at) this.exact = true
+        else if (e.highWatermark === at) continue
         this.hints.set(e.partition, Math.max(e.highWatermark, this.hints.get(e.partition) ?? 0))
         behind = true
       }
@@ -187,7 +191,8 @@ export class ViewMirror {
     }
     for (const { partition, low, high } of partitions) {
       const at = this.offsets[partition]
-      if (at !== undefined && at < low) throw new Lost()
+      // Below the log start: records we never folded were removed. Above the end: a new topic.
+      if (at !== undefined && (at < low || at > high)) throw new Lost()
       let offset = at ?? low
       this.offsets[partition] = offset
       while (offset < high) {
