@@ -12,6 +12,8 @@ export default defineConfig({
         idb: 'src/idb/index.ts',
         worker: 'src/worker/index.ts',
         testing: 'src/testing/index.ts',
+        zustand: 'src/zustand/index.ts',
+        react: 'src/react/index.ts',
       },
       formats: ['es'],
     },

@@ -5,6 +5,7 @@ import { Log, type LogOptions } from '../log/Log.ts'
 import type { LogStorage } from '../log/LogStorage.ts'
 import { deferredStorage } from '../storage/deferredStorage.ts'
 import { idbStorage } from '../storage/idbStorage.ts'
+import type { ViewSpec } from '../views/createViewsApi.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
 import { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
 import { tabBridge } from './tabBridge.ts'
@@ -19,6 +20,11 @@ export interface ServeOptions extends Omit<LogOptions, 'storage'> {
   topics?: TopicSpec[]
   /** Consumer groups across tabs (Web Locks); `false` makes every consumer own all partitions. */
   groups?: LockMembershipOptions | false
+  /**
+   * Materialized views the page can open as zustand stores, each a mirror of a changelog topic:
+   * `views: [changelogView('my-app', 'totals')]` (duality/zustand's createViewStore).
+   */
+  views?: ViewSpec[]
   /** Where to expose the API (default: the worker's global scope). */
   endpoint?: Endpoint
 }
@@ -40,7 +46,7 @@ export interface Served {
  */
 export function serve(options: ServeOptions): Promise<Served> {
   installErrorTransfer()
-  const { name, topics, groups, endpoint, storage, ...logOptions } = options
+  const { name, topics, groups, endpoint, storage, views, ...logOptions } = options
   // Expose at once (a message that arrives before the listener would be lost); calls wait below.
   const log = new Log({
     ...logOptions,
@@ -76,12 +82,14 @@ export function serve(options: ServeOptions): Promise<Served> {
   const api = createWorkerApi(log, {
     ...(membership ? { membership } : {}),
     topicsChanged: bridge.topicsChanged,
+    ...(views ? { views } : {}),
   })
   expose(gated(api, ready), endpoint ?? (self as unknown as Endpoint))
   const served: Served = {
     log,
     async close() {
       bridge.close()
+      api.views.close()
       await log.close()
       releaseCleaner?.()
     },

@@ -6,6 +6,7 @@ import { DualityError, InvalidArgumentError } from '../log/errors.ts'
 import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
+import { createViewsApi, type ViewSpec } from '../views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
 /** An outcome that crosses the worker boundary: errors as their JSON form. */
@@ -40,7 +41,12 @@ const settle = (error: unknown): Settled<never> => ({
  */
 export function createWorkerApi(
   log: Log,
-  options: { membership?: () => GroupMembership; topicsChanged?: () => void } = {},
+  options: {
+    membership?: () => GroupMembership
+    topicsChanged?: () => void
+    /** Materialized views the page can mirror (duality/zustand). */
+    views?: ViewSpec[]
+  } = {},
 ) {
   const consumers = new Map<string, Consumer>()
   /** The page callbacks each consumer holds, released when it stops. */
@@ -82,6 +88,8 @@ export function createWorkerApi(
     runCleaner: (runOptions?: CleanerRunOptions) => log.cleaner.run(runOptions),
     /** What this worker is doing for the tabs it shares the log with. */
     status: () => ({ cleaner: log.cleaner.active }),
+    /** Views as zustand stores in the page (see src/views/createViewsApi.ts). */
+    views: createViewsApi(log, options.views),
 
     admin: {
       createTopics: (o: CreateTopicsOptions) => admin.createTopics(o).then(changed),

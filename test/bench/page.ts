@@ -11,6 +11,7 @@ import type { PageRequest, SuiteOptions, SuiteResult, WorkerReply } from './prot
 const pageSuites = {
   'worker-client': () => import('./suites/workerClient.page.ts'),
   'cross-tab': () => import('./suites/crossTab.page.ts'),
+  views: () => import('./suites/views.page.ts'),
 }
 
 declare global {

@@ -80,7 +80,7 @@ async function main(cleanups) {
     // The library is edited while benchmarks run: no watcher, no HMR reloads mid-run.
     server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
     // Pre-bundle the CommonJS peer (Dexie) up front; no discovery, which would reload the page.
-    optimizeDeps: { noDiscovery: true, include: ['dexie', 'idb'] },
+    optimizeDeps: { noDiscovery: true, include: ['dexie', 'idb', 'zustand/vanilla'] },
     // Our own optimizer cache: a vitest run sharing node_modules/.vite re-optimises into it with
     // another config hash, and our page then gets 504 'Outdated Optimize Dep' mid-run.
     cacheDir: 'node_modules/.vite-duality-bench',

@@ -16,6 +16,7 @@
 //   { label, of: [rowId], stat: 'p50' | 'p90' | 'p99' | 'max' | 'mean', max? }
 // whose value is that statistic in ms, met when at most `max`.
 import { runCrossTab } from './suites/crossTab.mjs'
+import { runViews } from './suites/views.mjs'
 import { runWorkerClient } from './suites/workerClient.mjs'
 
 /** A suite that runs in a fresh module worker of the bench page (see bench.worker.ts). */
@@ -133,6 +134,16 @@ export const suites = [
     checks: [
       { label: 'cross-tab delivery p99', of: ['cross-tab.delivery'], stat: 'p99', max: 16 },
       { label: 'cross-tab delivery p50', of: ['cross-tab.delivery'], stat: 'p50' },
+    ],
+  },
+  {
+    name: 'views',
+    title: 'a view of 10,000 keys as a zustand store in the page (duality/zustand)',
+    requiresFiles: ['src/zustand/index.ts', 'src/views/ViewMirror.ts'],
+    run: runViews,
+    checks: [
+      { label: 'views send -> zustand listener p99', of: ['views.latency'], stat: 'p99', max: 16 },
+      { label: 'views send -> zustand listener p50', of: ['views.latency'], stat: 'p50', max: 4 },
     ],
   },
 ]

@@ -23,7 +23,11 @@ export async function startChromium(): Promise<ChromiumHarness> {
     logLevel: 'error',
     clearScreen: false,
     server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-    optimizeDeps: { noDiscovery: true, include: ['idb', 'comlink'] },
+    // React is CommonJS: pre-bundled for the pages that render views.
+    optimizeDeps: {
+      noDiscovery: true,
+      include: ['idb', 'comlink', 'react', 'react-dom/client', 'zustand/vanilla'],
+    },
   })
   await server.listen()
   const baseUrl = server.resolvedUrls!.local[0]!

@@ -1,0 +1,67 @@
+/**
+ * The messages a worker sends a page about one view, and what the page asks for: the wire between
+ * the worker's view mirror and the page's stores, imported by both sides (as comlink's protocol.ts).
+ *
+ * Keys travel as the changelog's key text (`JSON.stringify(storeKey)`), values as stored. Offsets
+ * are per changelog partition: `offsets[p]` is the next offset of partition p a state reflects.
+ */
+
+/** One key's entry: [key text, value, timestamp of the update]. */
+export type WireEntry = [keyText: string, value: unknown, timestamp: number]
+
+/**
+ * The whole view (or the subscribed range) as of `offsets`: where a subscription starts. Entries
+ * come in key order (viewKeys.ts).
+ */
+export interface SnapshotMessage {
+  type: 'snapshot'
+  entries: WireEntry[]
+  offsets: number[]
+}
+
+/**
+ * What changed between two states: apply it to the state at `from` to get the state at `to`. A key
+ * is in `puts` or `deletes`, never both; a page whose offsets are not `from` has missed something.
+ */
+export interface DiffMessage {
+  type: 'diff'
+  from: number[]
+  to: number[]
+  puts: WireEntry[]
+  deletes: string[]
+}
+
+/** The view cannot follow its changelog any more (it was deleted, say); the page keeps its state. */
+export interface ErrorMessage {
+  type: 'error'
+  code: string
+  message: string
+}
+
+export type ViewMessage = SnapshotMessage | DiffMessage | ErrorMessage
+
+/** A key range, bounds inclusive and compared as the store compares keys (see viewKeys.ts). */
+export interface KeyRange<K = unknown> {
+  from?: K
+  to?: K
+}
+
+export interface SubscribeOptions {
+  /** Mirror only these keys: snapshot and diffs are limited to the range. */
+  range?: KeyRange
+}
+
+/** One page of a paged query (`queryView`). */
+export interface ViewQuery<K = unknown> extends KeyRange<K> {
+  /** Continue after this key text (a previous page's `next`). */
+  after?: string
+  /** Entries per page (default 100, at most 10,000). */
+  limit?: number
+}
+
+export interface ViewPage {
+  entries: WireEntry[]
+  /** Pass as `after` for the next page; null when this page reached the end of the range. */
+  next: string | null
+  offsets: number[]
+}

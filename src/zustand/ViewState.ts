@@ -1,0 +1,163 @@
+import { ChunkedMap } from './ChunkedMap.ts'
+import { idBounds, keyOrderId, lowerBound, textOrderId, windowsPrefix } from '../views/viewKeys.ts'
+import type { DiffMessage, KeyRange, SnapshotMessage } from '../views/viewWire.ts'
+
+/** One entry of a view. Unchanged entries keep their object from state to state. */
+export interface ViewEntry<K, V> {
+  key: K
+  value: V
+  /** The timestamp of the update that wrote it (the record's, as the streams store keeps it). */
+  timestamp: number
+}
+
+/** A window of a windowed view (TimeWindows: [start, end); SessionWindows: [start, end]). */
+export interface WindowEntry<V> {
+  window: { start: number; end: number }
+  value: V
+  timestamp: number
+}
+
+/**
+ * 'loading': no snapshot yet (the state is empty). 'live': following the worker's diffs.
+ * 'error': the worker could not follow the changelog; `error` says why, the data is the last state.
+ */
+export type ViewStatus = 'loading' | 'live' | 'error'
+
+/**
+ * A view's state as a zustand store holds it: immutable, a new object per applied diff, entries
+ * unchanged by a diff shared with the previous state (so selectors can compare by reference).
+ * Keys compare as the streams stores compare them: strings by themselves, first; other keys by
+ * their JSON text.
+ */
+export class ViewState<K = unknown, V = unknown> {
+  private constructor(
+    /** Entries by key order id (viewKeys.ts). */
+    private readonly map: ChunkedMap<ViewEntry<K, V>>,
+    /** Next changelog offset per partition that this state reflects. */
+    readonly offsets: readonly number[],
+    readonly status: ViewStatus,
+    readonly error: { code: string; message: string } | null,
+    private sorted: string[] | null,
+  ) {}
+
+  static empty<K, V>(): ViewState<K, V> {
+    return new ViewState<K, V>(ChunkedMap.from([]), [], 'loading', null, [])
+  }
+
+  static fromSnapshot<K, V>(snapshot: SnapshotMessage): ViewState<K, V> {
+    const ids: string[] = []
+    let ordered = true
+    const map = ChunkedMap.from(
+      snapshot.entries.map(([text, value, timestamp]) => {
+        const id = textOrderId(text)
+        if (ordered && ids.length > 0 && !(ids[ids.length - 1]! < id)) ordered = false
+        ids.push(id)
+        return [id, { key: JSON.parse(text) as K, value: value as V, timestamp }] as const
+      }),
+    )
+    // The worker sends snapshots in key order: then ranges need no sort in the page.
+    return new ViewState(map, snapshot.offsets, 'live', null, ordered ? ids : null)
+  }
+
+  /**
+   * The state with only confirmed records applied. Without sync (issue 7) every record of the
+   * local log is confirmed, so this is the state itself; with a synced topic it will leave out the
+   * local records the server has not confirmed yet.
+   */
+  get confirmed(): ViewState<K, V> {
+    return this
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+
+  get(key: K): V | undefined {
+    return this.map.get(keyOrderId(key))?.value
+  }
+
+  getEntry(key: K): ViewEntry<K, V> | undefined {
+    return this.map.get(keyOrderId(key))
+  }
+
+  has(key: K): boolean {
+    return this.map.has(keyOrderId(key))
+  }
+
+  /** Every entry in no particular order: cheaper than all(), which sorts the keys once a state. */
+  *entries(): IterableIterator<ViewEntry<K, V>> {
+    yield* this.map.values()
+  }
+
+  /** Every entry, in key order. */
+  all(): ViewEntry<K, V>[] {
+    return this.sortedIds().map((id) => this.map.get(id)!)
+  }
+
+  /** Entries with keys in [from, to] (either end open), in key order. */
+  range(range: KeyRange<K>): ViewEntry<K, V>[] {
+    const { lo, hi } = idBounds(range)
+    return this.between(lo ?? '', hi)
+  }
+
+  /** The windows of `key` in a windowed view (keys `{ key, window }`), by window start. */
+  windows<WK>(this: ViewState<{ key: WK; window: { start: number; end: number } }, V>, key: WK) {
+    const prefix = windowsPrefix(key)
+    return this.between(prefix, undefined, prefix)
+      .map(({ key: k, value, timestamp }): WindowEntry<V> => ({
+        window: k.window,
+        value,
+        timestamp,
+      }))
+      .sort((a, b) => a.window.start - b.window.start || a.window.end - b.window.end)
+  }
+
+  /** The state after `diff` (which must start at this state's offsets: see ViewSubscription). */
+  apply(diff: DiffMessage): ViewState<K, V> {
+    const { map, added, removed } = this.map.update(
+      diff.puts.map(([text, value, timestamp]) => [
+        textOrderId(text),
+        (old: ViewEntry<K, V> | undefined) => ({
+          key: old ? old.key : (JSON.parse(text) as K),
+          value: value as V,
+          timestamp,
+        }),
+      ]),
+      diff.deletes.map(textOrderId),
+    )
+    return new ViewState(map, diff.to, 'live', null, this.resorted(added, new Set(removed)))
+  }
+
+  /** The same data, marked as no longer following the worker. */
+  failed(error: { code: string; message: string }): ViewState<K, V> {
+    return new ViewState(this.map, this.offsets, 'error', error, this.sorted)
+  }
+
+  /** Entries whose ids are in [lo, hi] and start with `prefix`. */
+  private between(lo: string, hi: string | undefined, prefix?: string): ViewEntry<K, V>[] {
+    const ids = this.sortedIds()
+    const out: ViewEntry<K, V>[] = []
+    for (let i = lowerBound(ids, lo); i < ids.length; i++) {
+      const id = ids[i]!
+      if ((hi !== undefined && id > hi) || (prefix !== undefined && !id.startsWith(prefix))) break
+      out.push(this.map.get(id)!)
+    }
+    return out
+  }
+
+  private sortedIds(): string[] {
+    this.sorted ??= [...this.map.keys()].sort()
+    return this.sorted
+  }
+
+  /** The key order after a diff, kept incrementally when it was known (range hooks ask per diff). */
+  private resorted(added: string[], removed: Set<string>): string[] | null {
+    if (!this.sorted) return null
+    if (added.length === 0 && removed.size === 0) return this.sorted
+    // Many new keys: sorting again is cheaper than inserting one by one.
+    if (added.length > 64) return null
+    const ids = removed.size ? this.sorted.filter((id) => !removed.has(id)) : [...this.sorted]
+    for (const id of added) ids.splice(lowerBound(ids, id), 0, id)
+    return ids
+  }
+}

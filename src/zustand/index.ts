@@ -1,0 +1,6 @@
+// duality/zustand: views of the worker as read-only zustand vanilla stores (no React needed).
+export { createViewStore, type ViewStore, type ViewStoreOptions } from './createViewStore.ts'
+export { ViewState, type ViewEntry, type ViewStatus, type WindowEntry } from './ViewState.ts'
+export { queryView, type ViewPageResult } from './queryView.ts'
+export { createAppend, type AppendOptions } from './createAppend.ts'
+export type { KeyRange, ViewQuery } from '../views/viewWire.ts'

@@ -1,0 +1,105 @@
+// Suite 'views': a view of 10,000 keys as a zustand store in the page (views.page.ts), fed by a
+// topology in the page's served worker (views.worker.ts). Latency: a send's start in the page to
+// the store's listener holding the new value, one record at a time. Main-thread time (CDP
+// Performance.getMetrics, TaskDuration) is read around each measurement and given per 1,000
+// appended events: for the one-at-a-time sends (each its own diff) and for a burst of sends of
+// 100 all in flight (diffs merged per frame).
+import { callPage, latencyStats, loadPageSuite } from './pageSuite.mjs'
+
+const SUITE = 'views'
+const p50 = (values) => (values.length ? latencyStats(values).p50.toFixed(1) : '-')
+const KEYS = 10_000
+
+export async function runViews({ page, context, options: o, progress }) {
+  const failed = await loadPageSuite(page, SUITE)
+  if (failed) return { skipped: failed }
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Performance.enable')
+  const taskMs = async () =>
+    (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')
+      .value * 1000
+  const samples = o.repeats > 1 ? 300 : 100
+  const warmUp = 30
+  const burstEvents = o.repeats > 1 ? 20_000 : 5_000
+  try {
+    progress(`${SUITE}: seeding ${KEYS} keys`)
+    const { snapshotMs } = await callPage(page, SUITE, 'open', `bench-views`, KEYS)
+    progress(`${SUITE}: warm-up, ${warmUp} sends`)
+    await callPage(page, SUITE, 'latency', warmUp, KEYS)
+
+    progress(`${SUITE}: ${samples} sends, one at a time`)
+    let before = await taskMs()
+    let started = Date.now()
+    const { latencies, acks, phases } = await callPage(page, SUITE, 'latency', samples, KEYS)
+    const latencyMain = ((await taskMs()) - before) / (samples / 1000)
+    const latencyElapsed = Date.now() - started
+
+    progress(`${SUITE}: burst of ${burstEvents} events in sends of 100`)
+    before = await taskMs()
+    started = Date.now()
+    const burst = await callPage(page, SUITE, 'burst', burstEvents, 100, KEYS)
+    const burstMain = ((await taskMs()) - before) / (burstEvents / 1000)
+
+    progress(`${SUITE}: burst of ${burstEvents} events appended in the worker`)
+    before = await taskMs()
+    const fed = await callPage(page, SUITE, 'burst', burstEvents, 100, KEYS, 'worker')
+    const fedMain = ((await taskMs()) - before) / (burstEvents / 1000)
+
+    progress(`${SUITE}: ${samples} sends, one at a time, without the store (baseline)`)
+    before = await taskMs()
+    await callPage(page, SUITE, 'sendsOnly', samples, KEYS)
+    const baselineMain = ((await taskMs()) - before) / (samples / 1000)
+
+    const peer = 'duality/zustand view store, 10,000 keys'
+    return {
+      rows: [
+        {
+          id: 'views.latency',
+          peer,
+          workload: 'page send start -> zustand listener with the new value',
+          events: latencies.length,
+          ms: latencyElapsed,
+          eventsPerSec: latencies.length / (latencyElapsed / 1000),
+          latencyMs: latencyStats(latencies),
+          mainThreadMsPer1k: latencyMain,
+          note: [
+            `one send at a time, 10-20 ms apart, ${warmUp} warm-up`,
+            `send resolved (committed) p50 ${latencyStats(acks).p50.toFixed(1)} ms`,
+            `p50 split: send -> append committed ${p50(phases.append)}, -> topology committed ${p50(phases.streams)}, -> listener ${p50(phases.view)} ms (${phases.view.length} samples)`,
+            `main thread ${latencyMain.toFixed(1)} ms per 1k events (the same sends without a store: ${baselineMain.toFixed(1)})`,
+            `snapshot of ${KEYS} keys ${snapshotMs.toFixed(1)} ms`,
+          ].join('; '),
+        },
+        {
+          id: 'views.burst',
+          peer,
+          workload: `${burstEvents} events in sends of 100, all in flight -> view up to date`,
+          events: burstEvents,
+          ms: burst.ms,
+          eventsPerSec: burstEvents / (burst.ms / 1000),
+          mainThreadMsPer1k: burstMain,
+          note: [
+            `main thread ${burstMain.toFixed(1)} ms per 1k events (incl. the sends)`,
+            `${burst.updates} store updates`,
+          ].join('; '),
+        },
+        {
+          id: 'views.feed',
+          peer,
+          workload: `${burstEvents} events appended in the worker (100 a send) -> view up to date`,
+          events: burstEvents,
+          ms: fed.ms,
+          eventsPerSec: burstEvents / (fed.ms / 1000),
+          mainThreadMsPer1k: fedMain,
+          note: [
+            `main thread ${fedMain.toFixed(1)} ms per 1k events (the view's alone: no page sends)`,
+            `${fed.updates} store updates`,
+          ].join('; '),
+        },
+      ],
+    }
+  } finally {
+    await callPage(page, SUITE, 'close').catch(() => undefined)
+    await cdp.detach().catch(() => undefined)
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The views suite's page side: a served worker running a topology (views.worker.ts), and a zustand
+ * store of its view 'totals' in this page (duality/zustand). Latency is from the start of a send in
+ * the page to the store's listener seeing the new value; the runner (views.mjs) reads the page's
+ * main-thread time around each measurement.
+ */
+import { connect, type Client } from '../../../src/worker/index.ts'
+import { createViewStore, type ViewStore } from '../../../src/zustand/index.ts'
+import { deleteDatabase } from '../workload.ts'
+
+const TOPIC = 'amounts'
+const CHANGELOG = 'bench-totals-changelog'
+
+/** The worker's commit times (views.worker.ts), on the same clock as `now()`. */
+const commits: { topics: string[]; at: number }[] = []
+new BroadcastChannel('duality-bench:views-marks').onmessage = ({ data }) => void commits.push(data)
+const now = () => performance.timeOrigin + performance.now()
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let tab:
+  { db: string; worker: Worker; client: Client; store: ViewStore<string, number> } | undefined
+
+function opened() {
+  if (!tab) throw new Error('open() first')
+  return tab
+}
+
+/** Resolves when the store's state satisfies `done` (checked now and at every update). */
+function until(
+  store: ViewStore<string, number>,
+  done: (s: ReturnType<typeof store.getState>) => boolean,
+) {
+  return new Promise<number>((resolve) => {
+    if (done(store.getState())) return resolve(performance.now())
+    const off = store.subscribe((state) => {
+      if (!done(state)) return
+      off()
+      resolve(performance.now())
+    })
+  })
+}
+
+/**
+ * A fresh database with `keys` keys of value 1 (sent in sends of 1,000, then processed by the
+ * topology); the store is created afterwards, so it starts from a snapshot of them all.
+ */
+export async function open(db: string, keys: number): Promise<{ snapshotMs: number }> {
+  await deleteDatabase(db)
+  const worker = new Worker(new URL('./views.worker.ts', import.meta.url), {
+    type: 'module',
+    name: db,
+  })
+  const client = connect(worker)
+  const producer = client.producer()
+  for (let i = 0; i < keys; i += 1000) {
+    await producer.send({
+      topic: TOPIC,
+      messages: Array.from({ length: Math.min(1000, keys - i) }, (_, j) => ({
+        key: `k${i + j}`,
+        value: 1,
+      })),
+    })
+  }
+  // Wait until the topology has processed them: a probe store sees every key.
+  const probe = createViewStore<string, number>(client, 'totals')
+  await until(probe, (s) => s.size === keys)
+  probe.close()
+  const started = performance.now()
+  const store = createViewStore<string, number>(client, 'totals')
+  await store.ready
+  const snapshotMs = performance.now() - started
+  if (store.getState().size !== keys) throw new Error(`snapshot has ${store.getState().size} keys`)
+  tab = { db, worker, client, store }
+  return { snapshotMs }
+}
+
+/** Each sample's latency split: send start -> append committed -> topology committed -> listener. */
+export interface Phases {
+  append: number[]
+  streams: number[]
+  view: number[]
+}
+
+/**
+ * `count` sends of one record, one at a time with 10-20 ms between them; for each, the time from
+ * the start of the send to the store's listener holding the new value.
+ */
+export async function latency(
+  count: number,
+  keys: number,
+): Promise<{ latencies: number[]; acks: number[]; phases: Phases }> {
+  const { client, store } = opened()
+  const producer = client.producer()
+  const out: number[] = []
+  const acks: number[] = []
+  const phases: Phases = { append: [], streams: [], view: [] }
+  for (let i = 0; i < count; i++) {
+    const key = `k${(i * 7919) % keys}`
+    const expected = (store.getState().get(key) ?? 0) + 1
+    commits.length = 0
+    const startedAt = now()
+    const started = performance.now()
+    const seen = until(store, (s) => s.get(key) === expected)
+    const sent = producer
+      .send({ topic: TOPIC, messages: [{ key, value: 1 }] })
+      .then(() => acks.push(performance.now() - started))
+    const at = await seen
+    const seenAt = now()
+    await sent
+    out.push(at - started)
+    // Which commit was the append, which the topology's (its changelog write) for this sample.
+    const append = commits.find((c) => c.topics.includes(TOPIC))
+    const streams = commits.find((c) => c.topics.includes(CHANGELOG))
+    if (append && streams) {
+      phases.append.push(append.at - startedAt)
+      phases.streams.push(streams.at - append.at)
+      phases.view.push(seenAt - streams.at)
+    }
+    await sleep(10 + ((i * 7) % 11))
+  }
+  return { latencies: out, acks, phases }
+}
+
+/**
+ * The same one-at-a-time sends with the store closed (the worker then sends the page no diffs):
+ * the main-thread baseline that the view's own cost is the difference from.
+ */
+export async function sendsOnly(count: number, keys: number): Promise<void> {
+  const { client, store } = opened()
+  store.close()
+  const producer = client.producer()
+  for (let i = 0; i < count; i++) {
+    await producer.send({ topic: TOPIC, messages: [{ key: `k${(i * 7919) % keys}`, value: 1 }] })
+    await sleep(10 + ((i * 7) % 11))
+  }
+}
+
+/**
+ * `events` records sent at once in sends of `perSend` (all in flight together), over `keys` keys;
+ * resolves when the store reflects them all. Returns the elapsed ms and the store's updates.
+ */
+export async function burst(
+  events: number,
+  perSend: number,
+  keys: number,
+  from: 'page' | 'worker' = 'page',
+): Promise<{ ms: number; updates: number }> {
+  const { client, store } = opened()
+  const producer = client.producer()
+  const before = sum(store.getState().entries())
+  let updates = 0
+  const off = store.subscribe(() => updates++)
+  const started = performance.now()
+  if (from === 'worker') {
+    commits.length = 0
+    feed.postMessage({ events, perSend, keys })
+    while (!commits.some((c) => c.topics.includes('feed-done'))) await sleep(20)
+  } else {
+    const sends: Promise<unknown>[] = []
+    for (let i = 0; i < events; i += perSend) {
+      sends.push(
+        producer.send({
+          topic: TOPIC,
+          messages: Array.from({ length: Math.min(perSend, events - i) }, (_, j) => ({
+            key: `k${(i + j) % keys}`,
+            value: 1,
+          })),
+        }),
+      )
+    }
+    await Promise.all(sends)
+  }
+  // Done when the topology has processed every record and the store reflects its changelog's
+  // end: found through the worker, so the page does no per-update work of its own to know it.
+  const admin = client.admin()
+  const input = await admin.fetchTopicOffsets(TOPIC)
+  for (;;) {
+    const [committed] = await admin.fetchOffsets({ groupId: 'bench', topics: [TOPIC] })
+    const done = input.every(
+      (p) => committed!.partitions.find((c) => c.partition === p.partition)!.offset >= p.high,
+    )
+    if (done) break
+    await sleep(20)
+  }
+  const changelog = await admin.fetchTopicOffsets(CHANGELOG)
+  await until(store, (s) => changelog.every((p) => (s.offsets[p.partition] ?? 0) >= p.high))
+  const ms = performance.now() - started
+  off()
+  const got = sum(store.getState().entries())
+  if (got !== before + events) throw new Error(`burst: view sums to ${got}, not ${before + events}`)
+  return { ms, updates }
+}
+
+/** Asks the worker to append by itself (views.worker.ts). */
+const feed = new BroadcastChannel('duality-bench:views-feed')
+
+const sum = (entries: Iterable<{ value: number }>) => {
+  let n = 0
+  for (const e of entries) n += e.value
+  return n
+}
+
+export async function close(): Promise<void> {
+  if (!tab) return
+  const { db, worker, client, store } = tab
+  tab = undefined
+  store.close()
+  client.close()
+  worker.terminate()
+  await deleteDatabase(db)
+}

@@ -1,0 +1,43 @@
+/// <reference lib="webworker" />
+// The views suite's served worker: the log, a running topology (totals per key) and the view
+// 'totals' mirrored from its changelog, as an app's worker has them.
+import { KafkaStreams, StreamsBuilder } from '../../../src/index.ts'
+import { changelogView, serve } from '../../../src/worker/index.ts'
+
+const served = await serve({
+  name: self.name || 'bench-views',
+  topics: [{ topic: 'amounts', numPartitions: 3 }],
+  views: [changelogView('bench', 'totals')],
+})
+// Diagnostics for the bench page: when each commit happened in this worker, to split the latency.
+const marks = new BroadcastChannel('duality-bench:views-marks')
+served.log.onAppend((events, local) => {
+  const at = performance.timeOrigin + performance.now()
+  if (local) marks.postMessage({ topics: events.map((e) => e.topic), at })
+})
+// Appends made in the worker itself (no page send involved): the page's main-thread time is then
+// the view's alone.
+new BroadcastChannel('duality-bench:views-feed').onmessage = async ({ data }) => {
+  const { events, perSend, keys } = data as { events: number; perSend: number; keys: number }
+  const producer = served.log.producer()
+  const sends: Promise<unknown>[] = []
+  for (let i = 0; i < events; i += perSend) {
+    sends.push(
+      producer.send({
+        topic: 'amounts',
+        messages: Array.from({ length: Math.min(perSend, events - i) }, (_, j) => ({
+          key: `k${(i + j) % keys}`,
+          value: 1,
+        })),
+      }),
+    )
+  }
+  await Promise.all(sends)
+  marks.postMessage({ topics: ['feed-done'], at: performance.timeOrigin + performance.now() })
+}
+const builder = new StreamsBuilder()
+builder
+  .stream<string, number>('amounts')
+  .groupByKey()
+  .reduce((a, b) => a + b, { materialized: 'totals' })
+await new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' }).start()
