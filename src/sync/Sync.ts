@@ -48,7 +48,7 @@ export type SyncEvent =
 export class Sync {
   private readonly abort = new AbortController()
   private readonly listeners = new Set<(event: SyncEvent) => void>()
-  private readonly state = new Map<
+  private readonly state: Map<
     string,
     {
       upToDate: Map<number, boolean>
@@ -56,17 +56,35 @@ export class Sync {
       error: DualityError | null
       run: AbortController | null
     }
-  >()
+  >
   private connection: Connection = 'syncing'
   private running: Promise<void>[] = []
 
   constructor(
     private readonly log: Log,
     private readonly options: SyncOptions,
-  ) {}
+  ) {
+    this.state = new Map(
+      options.topics.map((spec) => [
+        spec.topic,
+        { upToDate: new Map(), serverEnd: new Map(), error: null, run: null },
+      ]),
+    )
+  }
 
-  /** Creates the local topics and outboxes, routes sends to the outboxes, and starts syncing. */
-  async start(): Promise<void> {
+  /**
+   * Creates the local topics and outboxes and routes sends to the outboxes: what every tab does
+   * (sends happen in every tab); `start` then syncs, in one of them.
+   */
+  async prepare(): Promise<void> {
+    if (this.prepared) return this.prepared
+    this.prepared = this.createTopics()
+    return this.prepared
+  }
+
+  private prepared: Promise<void> | null = null
+
+  private async createTopics(): Promise<void> {
     const admin = this.log.admin()
     const specs = this.options.topics
     await admin.createTopics({
@@ -81,16 +99,14 @@ export class Sync {
         },
       ]),
     })
-    for (const spec of specs) {
-      this.log.redirectSends(spec.topic, outboxTopic(spec.topic))
-      this.state.set(spec.topic, {
-        upToDate: new Map(),
-        serverEnd: new Map(),
-        error: null,
-        run: null,
-      })
-      this.running.push(this.syncTopic(spec))
-    }
+    for (const spec of specs) this.log.redirectSends(spec.topic, outboxTopic(spec.topic))
+  }
+
+  /** Prepares (see `prepare`), then pulls and pushes every synced topic until `stop`. */
+  async start(): Promise<void> {
+    await this.prepare()
+    const specs = this.options.topics
+    for (const spec of specs) this.running.push(this.syncTopic(spec))
     const off = this.log.onAppend((events) => {
       if (events.some((e) => specs.some((s) => e.topic === outboxTopic(s.topic)))) this.changed()
     })
@@ -101,6 +117,25 @@ export class Sync {
   async stop(): Promise<void> {
     this.abort.abort()
     await Promise.all(this.running)
+  }
+
+  /**
+   * Another tab runs the sync: this one learns its connection state (and upToDate flags) from it,
+   * so every tab can show the same status.
+   */
+  observe(remote: { connection: Connection; upToDate: Record<string, boolean> }): void {
+    this.connection = remote.connection
+    for (const [topic, upToDate] of Object.entries(remote.upToDate)) {
+      const s = this.state.get(topic)
+      if (!s) continue
+      for (
+        let p = 0;
+        p < (this.options.topics.find((t) => t.topic === topic)?.numPartitions ?? 1);
+        p++
+      )
+        s.upToDate.set(p, upToDate)
+    }
+    this.changed()
   }
 
   subscribe(listener: (event: SyncEvent) => void): () => void {

@@ -4,7 +4,15 @@ import type { Log } from '../log/Log.ts'
 import { FrameBatcher, type FrameScheduler } from './FrameBatcher.ts'
 import { idBounds, inBounds, textOrderId } from './viewKeys.ts'
 import { ViewMirror } from './ViewMirror.ts'
-import type { SubscribeOptions, ViewMessage, ViewPage, ViewQuery, WireEntry } from './viewWire.ts'
+import { pendingTopic } from './PendingOverlay.ts'
+import type {
+  PendingValue,
+  SubscribeOptions,
+  ViewMessage,
+  ViewPage,
+  ViewQuery,
+  WireEntry,
+} from './viewWire.ts'
 
 /** A view the worker serves: a name for the page, and the changelog topic it mirrors. */
 export interface ViewSpec {
@@ -36,6 +44,16 @@ const MAX_PAGE = 10_000
 export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsApiOptions = {}) {
   const topics = new Map(specs.map((s) => [s.name, s.topic]))
   const mirrors = new Map<string, ViewMirror>()
+  /** Each view's pending overlay (PendingOverlay writes it where a topology runs). */
+  const overlays = new Map<string, ViewMirror>()
+  const overlayOf = (name: string): ViewMirror => {
+    let overlay = overlays.get(name)
+    if (!overlay) {
+      overlay = new ViewMirror(log, pendingTopic(topics.get(name)!))
+      overlays.set(name, overlay)
+    }
+    return overlay
+  }
   const subscriptions = new Map<string, () => void>()
 
   const mirrorOf = async (name: string): Promise<ViewMirror> => {
@@ -106,10 +124,23 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
         // the next diff that has changes, so the page's offsets stay contiguous.
         batcher.push({ from: change.from, to: change.to, changes })
       })
+      const overlay = overlayOf(name)
+      const sendPending = () => {
+        const value = overlay.entries.values().next().value?.[1] as PendingValue | undefined
+        onMessage({
+          type: 'pending',
+          puts: (value?.puts ?? []).filter(([key]) => inRange(key)),
+          deletes: (value?.deletes ?? []).filter(inRange),
+        })
+      }
+      await overlay.loaded.catch(() => undefined)
+      if (overlay.entries.size > 0) sendPending()
+      const offPending = overlay.subscribe(sendPending)
       const offError = mirror.onError((error) => onMessage({ type: 'error', ...errorJSON(error) }))
       const id = crypto.randomUUID()
       subscriptions.set(id, () => {
         off()
+        offPending()
         offError()
         batcher.close()
         ;(onMessage as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.()
@@ -157,8 +188,9 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     close(): void {
       for (const off of subscriptions.values()) off()
       subscriptions.clear()
-      for (const mirror of mirrors.values()) mirror.close()
+      for (const mirror of [...mirrors.values(), ...overlays.values()]) mirror.close()
       mirrors.clear()
+      overlays.clear()
     },
   }
 }

@@ -38,7 +38,21 @@ export interface ErrorMessage {
   message: string
 }
 
-export type ViewMessage = SnapshotMessage | DiffMessage | ErrorMessage
+/**
+ * What the view would be with the records the server has not confirmed yet (sync's pending local
+ * sends): keys' would-be values, over the confirmed state. Each replaces the one before; empty
+ * when nothing is pending.
+ */
+export interface PendingValue {
+  puts: WireEntry[]
+  deletes: string[]
+}
+
+export interface PendingMessage extends PendingValue {
+  type: 'pending'
+}
+
+export type ViewMessage = SnapshotMessage | DiffMessage | ErrorMessage | PendingMessage
 
 /** A key range, bounds inclusive and compared as the store compares keys (see viewKeys.ts). */
 export interface KeyRange<K = unknown> {

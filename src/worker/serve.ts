@@ -7,7 +7,10 @@ import { deferredStorage } from '../storage/deferredStorage.ts'
 import { idbStorage } from '../storage/idbStorage.ts'
 import type { ViewSpec } from '../views/createViewsApi.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
+import type { KafkaStreams } from '../streams/KafkaStreams.ts'
+import type { Sync } from '../sync/Sync.ts'
 import { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
+import { serveApp, type StreamsOptions, type SyncConfig } from './serveApp.ts'
 import { tabBridge } from './tabBridge.ts'
 import { createWorkerApi } from './workerApi.ts'
 
@@ -25,12 +28,23 @@ export interface ServeOptions extends Omit<LogOptions, 'storage'> {
    * `views: [changelogView('my-app', 'totals')]` (duality/zustand's createViewStore).
    */
   views?: ViewSpec[]
+  /**
+   * A topology to run over the log: one KafkaStreams instance group across tabs (one processes,
+   * the others stand by). Its named stores (Materialized) become views unless `views` says more.
+   */
+  streams?: StreamsOptions
+  /** Topics (declared in `topics`) that follow a server log, with outbox and optimistic views. */
+  sync?: SyncConfig
   /** Where to expose the API (default: the worker's global scope). */
   endpoint?: Endpoint
 }
 
 export interface Served {
   log: Log
+  /** The topology's instance in this tab (when `streams` was given). */
+  streams: KafkaStreams | undefined
+  /** This tab's sync (when `sync` was given); only one tab's pulls and pushes at a time. */
+  sync: Sync | undefined
   close(): Promise<void>
 }
 
@@ -46,7 +60,7 @@ export interface Served {
  */
 export function serve(options: ServeOptions): Promise<Served> {
   installErrorTransfer()
-  const { name, topics, groups, endpoint, storage, views, ...logOptions } = options
+  const { name, topics, groups, endpoint, storage, views, streams, sync, ...logOptions } = options
   // Expose at once (a message that arrives before the listener would be lost); calls wait below.
   const log = new Log({
     ...logOptions,
@@ -56,8 +70,13 @@ export function serve(options: ServeOptions): Promise<Served> {
   const locks = typeof navigator !== 'undefined' && 'locks' in navigator
   const membership =
     groups === false || !locks ? undefined : () => lockMembership(name, groups || {})
+  const app = serveApp(log, name, topics ?? [], {
+    ...(streams ? { streams } : {}),
+    ...(sync ? { sync } : {}),
+  })
   const ready = (async () => {
     if (topics?.length) await log.admin().createTopics({ topics, ifNotExists: true })
+    await app.start()
   })()
   // Every tab serves the log, but the background cleaner must run once: in whichever worker
   // holds the cleaner lock (the next one takes over when that tab closes).
@@ -82,14 +101,18 @@ export function serve(options: ServeOptions): Promise<Served> {
   const api = createWorkerApi(log, {
     ...(membership ? { membership } : {}),
     topicsChanged: bridge.topicsChanged,
-    ...(views ? { views } : {}),
+    views: [...app.views, ...(views ?? [])],
+    ...(app.sync ? { sync: app.sync } : {}),
   })
   expose(gated(api, ready), endpoint ?? (self as unknown as Endpoint))
   const served: Served = {
     log,
+    streams: app.streams,
+    sync: app.sync,
     async close() {
       bridge.close()
       api.views.close()
+      await app.close()
       await log.close()
       releaseCleaner?.()
     },

@@ -6,6 +6,7 @@ import { DualityError, InvalidArgumentError } from '../log/errors.ts'
 import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
+import type { Sync, SyncStatus } from '../sync/Sync.ts'
 import { createViewsApi, type ViewSpec } from '../views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
@@ -46,9 +47,12 @@ export function createWorkerApi(
     topicsChanged?: () => void
     /** Materialized views the page can mirror (duality/zustand). */
     views?: ViewSpec[]
+    /** The tab's sync, whose status the page can show. */
+    sync?: Sync
   } = {},
 ) {
   const consumers = new Map<string, Consumer>()
+  const syncListeners = new Map<string, () => void>()
   /** The page callbacks each consumer holds, released when it stops. */
   const callbacks = new Map<string, unknown[]>()
   const admin = log.admin()
@@ -90,6 +94,27 @@ export function createWorkerApi(
     status: () => ({ cleaner: log.cleaner.active }),
     /** Views as zustand stores in the page (see src/views/createViewsApi.ts). */
     views: createViewsApi(log, options.views),
+
+    /** Sync status: connection, pending local sends and lag per synced topic (null: no sync). */
+    sync: {
+      status: (): Promise<SyncStatus> | null => options.sync?.status() ?? null,
+      /** Calls `listener` with each new status; returns an id for `unsubscribe`. */
+      subscribe(listener: (status: SyncStatus) => void): string {
+        const id = crypto.randomUUID()
+        const off = options.sync?.subscribe((event) => {
+          if (event.type === 'status') listener(event.status)
+        })
+        syncListeners.set(id, () => {
+          off?.()
+          ;(listener as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.()
+        })
+        return id
+      },
+      unsubscribe(id: string): void {
+        syncListeners.get(id)?.()
+        syncListeners.delete(id)
+      },
+    },
 
     admin: {
       createTopics: (o: CreateTopicsOptions) => admin.createTopics(o).then(changed),

@@ -1,6 +1,6 @@
 import { ChunkedMap } from './ChunkedMap.ts'
 import { idBounds, keyOrderId, lowerBound, textOrderId, windowsPrefix } from '../views/viewKeys.ts'
-import type { DiffMessage, KeyRange, SnapshotMessage } from '../views/viewWire.ts'
+import type { DiffMessage, KeyRange, PendingValue, SnapshotMessage } from '../views/viewWire.ts'
 
 /** One entry of a view. Unchanged entries keep their object from state to state. */
 export interface ViewEntry<K, V> {
@@ -59,13 +59,48 @@ export class ViewState<K = unknown, V = unknown> {
     return new ViewState(map, snapshot.offsets, 'live', null, ordered ? ids : null)
   }
 
+  /** Set on a state with pending changes on top: the state they are on top of. */
+  private base: ViewState<K, V> | null = null
+  private pendingIds: ReadonlySet<string> = new Set()
+
   /**
-   * The state with only confirmed records applied. Without sync (issue 7) every record of the
-   * local log is confirmed, so this is the state itself; with a synced topic it will leave out the
-   * local records the server has not confirmed yet.
+   * The state with only confirmed records applied: without the local sends to a synced topic
+   * that the server has not confirmed yet. Where nothing is pending it is the state itself.
    */
   get confirmed(): ViewState<K, V> {
-    return this
+    return this.base ?? this
+  }
+
+  /** How many keys differ because of records not yet confirmed. */
+  get pendingCount(): number {
+    return this.pendingIds.size
+  }
+
+  /** Whether this key's entry comes from records the server has not confirmed yet. */
+  isPending(key: K): boolean {
+    return this.pendingIds.has(keyOrderId(key))
+  }
+
+  /**
+   * This (confirmed) state with a pending overlay on top: keys' would-be values. `confirmed`
+   * of the result gives this state back; an empty overlay gives this state itself.
+   */
+  withPending(pending: PendingValue): ViewState<K, V> {
+    const base = this.confirmed
+    if (pending.puts.length === 0 && pending.deletes.length === 0) return base
+    const next = base.apply({
+      type: 'diff',
+      from: base.offsets as number[],
+      to: base.offsets as number[],
+      puts: pending.puts,
+      deletes: pending.deletes,
+    })
+    next.base = base
+    next.pendingIds = new Set([
+      ...pending.puts.map(([text]) => textOrderId(text)),
+      ...pending.deletes.map(textOrderId),
+    ])
+    return next
   }
 
   get size(): number {
@@ -130,7 +165,10 @@ export class ViewState<K = unknown, V = unknown> {
 
   /** The same data, marked as no longer following the worker. */
   failed(error: { code: string; message: string }): ViewState<K, V> {
-    return new ViewState(this.map, this.offsets, 'error', error, this.sorted)
+    const state = new ViewState(this.map, this.offsets, 'error', error, this.sorted)
+    state.base = this.base
+    state.pendingIds = this.pendingIds
+    return state
   }
 
   /** Entries whose ids are in [lo, hi] and start with `prefix`. */

@@ -1,5 +1,5 @@
 import { proxy } from 'comlink'
-import type { SubscribeOptions, ViewMessage } from '../views/viewWire.ts'
+import type { PendingValue, SubscribeOptions, ViewMessage } from '../views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { remoteViews } from './remoteViews.ts'
 import { ViewState } from './ViewState.ts'
@@ -91,10 +91,18 @@ export class ViewSubscription {
     void id?.then((i) => remoteViews(this.client).unsubscribe(i)).catch(() => undefined)
   }
 
+  /** The latest pending overlay: kept over every confirmed state until the next one. */
+  private pending: PendingValue = { puts: [], deletes: [] }
+
   private receive(message: ViewMessage): void {
     if (this.closed) return
+    if (message.type === 'pending') {
+      this.pending = { puts: message.puts, deletes: message.deletes }
+      if (this.state.status !== 'loading') this.set(this.state.confirmed.withPending(this.pending))
+      return
+    }
     if (message.type === 'snapshot') {
-      this.set(ViewState.fromSnapshot(message))
+      this.set(ViewState.fromSnapshot<never, never>(message).withPending(this.pending))
       this.settle.resolve()
       return
     }
@@ -103,7 +111,7 @@ export class ViewSubscription {
       return
     }
     if (this.state.status === 'loading') return
-    const at = this.state.offsets
+    const at = this.state.confirmed.offsets
     const covered = message.to.every((o, p) => o <= (at[p] ?? 0))
     if (covered) return
     const contiguous = message.from.every((o, p) => at[p] === undefined || o === at[p])
@@ -113,7 +121,7 @@ export class ViewSubscription {
       this.start()
       return
     }
-    this.set(this.state.apply(message))
+    this.set(this.state.confirmed.apply(message).withPending(this.pending))
   }
 
   private set(state: ViewState<never, never>): void {

@@ -4,3 +4,4 @@ export { ViewState, type ViewEntry, type ViewStatus, type WindowEntry } from './
 export { queryView, type ViewPageResult } from './queryView.ts'
 export { createAppend, type AppendOptions } from './createAppend.ts'
 export type { KeyRange, ViewQuery } from '../views/viewWire.ts'
+export { createSyncStore, type SyncStore } from './createSyncStore.ts'

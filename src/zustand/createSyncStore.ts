@@ -1,0 +1,47 @@
+import { proxy } from 'comlink'
+import { createStore, type StoreApi } from 'zustand/vanilla'
+import type { SyncStatus } from '../sync/Sync.ts'
+import type { Client, RemoteNamespace } from '../worker/connect.ts'
+import type { WorkerApi } from '../worker/workerApi.ts'
+
+/** A read-only zustand store of the worker's sync status (null: the worker syncs nothing). */
+export interface SyncStore extends Omit<StoreApi<SyncStatus | null>, 'setState'> {
+  /** Resolves once the store holds the worker's first status. */
+  readonly ready: Promise<void>
+  close(): void
+}
+
+/**
+ * The sync status for the UI: connection ('online' | 'offline' | 'syncing'), and per synced topic
+ * the pending local sends, the replication lag and whether the replica is up to date. Updated by
+ * the worker whenever it changes.
+ *
+ *   const sync = createSyncStore(client)
+ *   sync.subscribe((s) => badge.textContent = s ? `${s.connection}` : '')
+ */
+export function createSyncStore(client: Client): SyncStore {
+  const remote = client.remote.sync as unknown as RemoteNamespace<WorkerApi['sync']>
+  const store = createStore<SyncStatus | null>()(() => null)
+  let closed = false
+  const id = remote.subscribe(
+    proxy((status: SyncStatus) => {
+      if (!closed) store.setState(status, true)
+    }),
+  )
+  const ready = remote.status().then((status) => {
+    // A status pushed meanwhile is newer than this one.
+    if (!closed && store.getState() === null) store.setState(status, true)
+  })
+  ready.catch(() => undefined)
+  return {
+    ready,
+    getState: store.getState,
+    getInitialState: store.getInitialState,
+    subscribe: store.subscribe,
+    close() {
+      if (closed) return
+      closed = true
+      void id.then((i) => remote.unsubscribe(i)).catch(() => undefined)
+    },
+  }
+}

@@ -1,0 +1,112 @@
+import { afterEach, expect, test } from 'vitest'
+import {
+  memoryStorage,
+  memoryTransport,
+  NetworkError,
+  openLog,
+  StreamsBuilder,
+  type SyncTransport,
+} from '../src/index.ts'
+import { connect, serve } from '../src/worker/index.ts'
+import { createSyncStore, createViewStore } from '../src/zustand/index.ts'
+import { until } from './support/until.ts'
+
+// The whole chain in one process: a server log, a worker (serve on memory storage behind a
+// MessageChannel) that syncs `payments` and runs a topology, and a page-side zustand store.
+
+const closers: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close()
+})
+
+const PAYMENTS = { topic: 'payments', numPartitions: 2 }
+
+function topology() {
+  const builder = new StreamsBuilder()
+  builder
+    .stream<string, { user: string; amount: number }>('payments')
+    .groupBy((_k, p) => p.user)
+    .aggregate(
+      () => 0,
+      (_user, p, total) => total + p.amount,
+      { materialized: 'balances' },
+    )
+  return builder.build()
+}
+
+async function setup() {
+  const leader = await openLog({ storage: memoryStorage(), cleaner: false })
+  await leader.admin().createTopics({ topics: [PAYMENTS] })
+  closers.push(() => leader.close())
+  const inner = memoryTransport(leader, { pollMs: 50 })
+  const net = { online: false }
+  const gate = () => {
+    if (!net.online) throw new NetworkError('offline (test)')
+  }
+  const transport: SyncTransport = {
+    describeTopic: async (t, s) => (gate(), inner.describeTopic(t, s)),
+    read: async (t, p, o, opts) => (gate(), inner.read(t, p, o, opts)),
+    append: async (t, p, r, pr, s) => (gate(), inner.append(t, p, r, pr, s)),
+  }
+  const { port1, port2 } = new MessageChannel()
+  const served = await serve({
+    name: 'optimistic',
+    storage: memoryStorage(),
+    endpoint: port1,
+    groups: false,
+    cleaner: false,
+    topics: [PAYMENTS],
+    streams: { applicationId: 'app', topology: topology(), pollMs: 20 },
+    sync: { topics: ['payments'], transport },
+  })
+  closers.push(() => served.close())
+  const client = connect(port2)
+  closers.push(() => {
+    client.close()
+    port1.close()
+    port2.close()
+  })
+  return { leader, net, client, served }
+}
+
+test('a payment sent offline shows at once as pending, then as confirmed once the server has it', async () => {
+  const { leader, net, client } = await setup()
+  const balances = createViewStore<string, number>(client, 'balances')
+  closers.push(() => balances.close())
+  await balances.ready
+  const sync = createSyncStore(client)
+  closers.push(() => sync.close())
+  await sync.ready
+  await client.producer().send({
+    topic: 'payments',
+    messages: [{ key: 'p1', value: { user: 'ada', amount: 30 } }],
+  })
+  // Offline: the optimistic state has it, the confirmed one does not.
+  await until(() => balances.getState().get('ada') === 30)
+  const offline = balances.getState()
+  expect(offline.isPending('ada')).toBe(true)
+  expect(offline.pendingCount).toBe(1)
+  expect(offline.confirmed.get('ada')).toBeUndefined()
+  await until(() => sync.getState()?.topics.payments?.pending === 1)
+  expect(sync.getState()!.connection).toBe('offline')
+
+  // Another device's payment reaches the server first; ours goes after it when we reconnect.
+  await leader.producer().send({
+    topic: 'payments',
+    messages: [{ key: 'p0', value: { user: 'ada', amount: 5 }, partition: 0 }],
+  })
+  net.online = true
+  await until(async () => {
+    const s = balances.getState()
+    return s.confirmed.get('ada') === 35 && s.pendingCount === 0
+  })
+  expect(balances.getState().get('ada')).toBe(35)
+  await until(() => sync.getState()?.topics.payments?.pending === 0)
+  expect(sync.getState()!.connection).toBe('online')
+  // The confirmed view is a fold of the server's records, in the server's order.
+  const onServer = await leader.fetch({ topic: 'payments', partition: 0, offset: 0 })
+  expect(
+    onServer.records.length +
+      (await leader.fetch({ topic: 'payments', partition: 1, offset: 0 })).records.length,
+  ).toBe(2)
+})
