@@ -12,13 +12,24 @@ export default defineConfig({
         idb: 'src/idb/index.ts',
         worker: 'src/worker/index.ts',
         testing: 'src/testing/index.ts',
+        server: 'src/server/index.ts',
       },
       formats: ['es'],
     },
     outDir: 'dist',
     sourcemap: true,
     rolldownOptions: {
-      external: [/^idb(\/|$)/, /^comlink(\/|$)/, /^zustand(\/|$)/, /^react(\/|$)/],
+      external: [
+        /^idb(\/|$)/,
+        /^comlink(\/|$)/,
+        /^zustand(\/|$)/,
+        /^react(\/|$)/,
+        // The server's drivers and Node itself: duality/server runs on Node, never in a bundle.
+        /^node:/,
+        /^hono(\/|$)/,
+        /^@hono\/node-server(\/|$)/,
+        /^better-sqlite3$/,
+      ],
     },
   },
   test: {
