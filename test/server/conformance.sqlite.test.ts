@@ -1,28 +1,13 @@
-import { runConformanceTests } from '@durable-streams/server-conformance-tests'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll } from 'vitest'
-import { serve, sqliteServerStorage, type RunningServer } from '../../src/server/index.ts'
+import { sqliteServerStorage } from '../../src/server/index.ts'
+import { runConformance } from './support/runConformance.ts'
 
-// The Durable Streams conformance suite against the server on a temporary SQLite file.
-const config = { baseUrl: '' }
-let server: RunningServer
-let dir: string
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'duality-conformance-'))
-  server = await serve({
-    port: 0,
+runConformance(() => {
+  const dir = mkdtempSync(join(tmpdir(), 'duality-conformance-'))
+  return {
     storage: sqliteServerStorage({ filename: join(dir, 'streams.db') }),
-    longPollTimeoutMs: 3_000,
-  })
-  config.baseUrl = server.url
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
 })
-
-afterAll(async () => {
-  await server?.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-runConformanceTests(config)
