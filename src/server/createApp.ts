@@ -8,6 +8,8 @@ import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders
 import { handleHead, handleRead } from './readHandler.ts'
 import type { ServerStorage } from './ServerStorage.ts'
 import { StreamEngine } from './StreamEngine.ts'
+import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
+import { mountTopicRoutes } from './topicRoutes.ts'
 
 export interface AppOptions {
   storage: ServerStorage
@@ -35,6 +37,7 @@ export interface NodeBindings {
 export function createApp(options: AppOptions): {
   app: Hono<{ Bindings: NodeBindings }>
   engine: StreamEngine
+  topics: TopicAdmin
 } {
   const engine = new StreamEngine({
     storage: options.storage,
@@ -83,10 +86,20 @@ export function createApp(options: AppOptions): {
     return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
   })
 
+  const topics = new TopicAdmin(engine)
+  mountTopicRoutes(app, topics)
+
   app.all('*', async (c) => {
     const url = new URL(c.req.url)
     const path = url.pathname
     const headers = c.req.raw.headers
+    if (path.startsWith(topicsPrefix) && (c.req.method === 'PUT' || c.req.method === 'DELETE')) {
+      return errorResponse(
+        405,
+        'METHOD_NOT_ALLOWED',
+        'Topic partitions are created and deleted with the admin API: /admin/topics/:topic',
+      )
+    }
     switch (c.req.method) {
       case 'OPTIONS':
         return new Response(null, { status: 204 })
@@ -117,7 +130,7 @@ export function createApp(options: AppOptions): {
     }
   })
 
-  return { app, engine }
+  return { app, engine, topics }
 }
 
 async function readBody(request: Request): Promise<Uint8Array> {
