@@ -13,6 +13,7 @@ export default defineConfig({
         worker: 'src/worker/index.ts',
         testing: 'src/testing/index.ts',
         server: 'src/server/index.ts',
+        cli: 'src/server/cli.ts',
       },
       formats: ['es'],
     },
@@ -26,6 +27,7 @@ export default defineConfig({
         /^react(\/|$)/,
         // The server's drivers and Node itself: duality/server runs on Node, never in a bundle.
         /^node:/,
+        /^tsx(\/|$)/,
         /^hono(\/|$)/,
         /^@hono\/node-server(\/|$)/,
         /^better-sqlite3$/,
