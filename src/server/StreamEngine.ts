@@ -14,7 +14,7 @@ import { checkProducer } from './producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
-import { recordKeyOf } from './topicRecords.ts'
+import { topicRecordOf } from './topicRecords.ts'
 
 export interface StreamEngineOptions {
   storage: ServerStorage
@@ -96,10 +96,16 @@ export class StreamEngine {
       : { ok: true as const, messages: [body] }
     if (!messages.ok) return messages
     const records: StoredRecord[] = []
-    for (const [i, data] of messages.messages.entries()) {
-      const key = row.topic === null ? null : recordKeyOf(row, data)
-      if (key instanceof Error) return { ok: false, message: key.message }
-      records.push({ offset: row.nextOffset + i, data, batchStart: i === 0, timestamp, key })
+    for (const [i, message] of messages.messages.entries()) {
+      const topicRecord = row.topic === null ? undefined : topicRecordOf(row, message)
+      if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
+      records.push({
+        offset: row.nextOffset + i,
+        data: topicRecord?.data ?? message,
+        batchStart: i === 0,
+        timestamp,
+        key: topicRecord?.key ?? null,
+      })
     }
     return { ok: true, records }
   }

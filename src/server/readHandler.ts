@@ -7,6 +7,7 @@ import type { ReadOutcome } from './outcomes.ts'
 import { H } from './protocolHeaders.ts'
 import type { StoredRecord, StreamRow } from './ServerStorage.ts'
 import { sseResponse } from './sseResponse.ts'
+import { topicRecordJson } from './topicRecords.ts'
 import type { StreamEngine } from './StreamEngine.ts'
 
 export interface ReadSettings {
@@ -53,6 +54,7 @@ export function recordsBody(
   stream: StreamRow,
   records: readonly StoredRecord[],
 ): Uint8Array<ArrayBuffer> {
+  if (stream.topic !== null) return formatJsonArray(records.map(topicRecordJson))
   if (isJsonType(stream.contentType)) return formatJsonArray(records.map((r) => r.data))
   const total = records.reduce((n, r) => n + r.data.length, 0)
   const out = new Uint8Array(total)

@@ -24,6 +24,15 @@ const append = (path: string, messages: unknown[]) =>
   })
 const read = (path: string, offset = '-1') =>
   fetch(`${server.url}${path}?offset=${encodeURIComponent(offset)}`)
+interface Read {
+  offset: number
+  timestamp: number
+  key: string | null
+  value: unknown
+}
+/** The records of a read as [offset, key, value]. */
+const records = async (res: Response | Promise<Response>) =>
+  ((await (await res).json()) as Read[]).map((r) => [r.offset, r.key, r.value])
 
 describe('topic admin', () => {
   test('creates a topic as N partition streams and describes it with Kafka config names', async () => {
@@ -110,31 +119,32 @@ describe('compacted topics', () => {
     const cleaned = await fetch(`${server.url}/admin/topics/profiles/clean`, { method: 'POST' })
     expect((await cleaned.json()).partitions[0].removedByCompaction).toBe(2)
     const all = await read(p)
-    expect(await all.json()).toEqual([
-      { key: 'ada', value: 2 },
-      { key: 'cy', value: 1 },
-      { key: 'bob', value: null },
-    ])
     expect(all.headers.get('stream-next-offset')).toBe(formatOffset(5))
-    // A read from a removed offset starts at the next record that is still there.
-    expect(await (await read(p, formatOffset(1))).json()).toEqual([
-      { key: 'ada', value: 2 },
-      { key: 'cy', value: 1 },
-      { key: 'bob', value: null },
+    // Offsets are unchanged: each read record carries its own.
+    expect(await records(all)).toEqual([
+      [2, 'ada', 2],
+      [3, 'cy', 1],
+      [4, 'bob', null],
     ])
-    expect(await (await read(p, formatOffset(3))).json()).toEqual([
-      { key: 'cy', value: 1 },
-      { key: 'bob', value: null },
+    // A read from a removed offset starts at the next record that is still there.
+    expect(await records(read(p, formatOffset(1)))).toEqual([
+      [2, 'ada', 2],
+      [3, 'cy', 1],
+      [4, 'bob', null],
+    ])
+    expect(await records(read(p, formatOffset(3)))).toEqual([
+      [3, 'cy', 1],
+      [4, 'bob', null],
     ])
     server.clock.now += 2_000
     await fetch(`${server.url}/admin/topics/profiles/clean`, { method: 'POST' })
-    expect(await (await read(p)).json()).toEqual([
-      { key: 'ada', value: 2 },
-      { key: 'cy', value: 1 },
+    expect(await records(read(p))).toEqual([
+      [2, 'ada', 2],
+      [3, 'cy', 1],
     ])
     // New appends continue after the old offsets.
     await append(p, [{ key: 'dee', value: 1 }])
-    expect(await (await read(p, formatOffset(5))).json()).toEqual([{ key: 'dee', value: 1 }])
+    expect(await records(read(p, formatOffset(5)))).toEqual([[5, 'dee', 1]])
   })
 
   test('refuse keyless records, and nothing of the batch is written', async () => {
@@ -143,6 +153,33 @@ describe('compacted topics', () => {
     expect(res.status).toBe(400)
     expect((await res.json()).error.message).toMatch(/key/)
     expect(await (await read('/topics/keys/0')).json()).toEqual([])
+  })
+
+  test('topic records are { key, value, headers } objects; reads add offset and timestamp', async () => {
+    await createTopic('shape', {})
+    const p = '/topics/shape/0'
+    for (const bad of [
+      [1],
+      ['x'],
+      [{ key: 1, value: 1 }],
+      [{ key: 'a', offset: 7 }],
+      [{ headers: { a: 1 } }],
+    ]) {
+      const res = await append(p, bad)
+      expect(res.status).toBe(400)
+      expect((await res.json()).error.code).toBe('INVALID_RECORD')
+    }
+    await append(p, [{ key: 'k', value: { amount: 3.5 }, headers: { h: 'v' } }, {}])
+    expect(await (await read(p)).json()).toEqual([
+      {
+        offset: 0,
+        timestamp: server.clock.now,
+        key: 'k',
+        value: { amount: 3.5 },
+        headers: { h: 'v' },
+      },
+      { offset: 1, timestamp: server.clock.now, key: null, value: null },
+    ])
   })
 })
 
@@ -160,7 +197,7 @@ describe('retention', () => {
       await fetch(`${server.url}/admin/topics/events/clean`, { method: 'POST' })
     ).json()
     expect(cleaned.partitions[0]).toMatchObject({ startOffset: 2, removedByRetention: 2 })
-    expect(await (await read(p)).json()).toEqual([{ key: null, value: 'new' }])
+    expect(await records(read(p))).toEqual([[2, null, 'new']])
     const below = await read(p, formatOffset(0))
     expect(below.status).toBe(410)
     expect((await below.json()).error.code).toBe('OFFSET_OUT_OF_RANGE')
@@ -175,6 +212,6 @@ describe('retention', () => {
     const p = '/topics/sized/0'
     for (let i = 0; i < 5; i++) await append(p, [{ key: null, value: `v${i}` }]) // 25 bytes each
     await fetch(`${server.url}/admin/topics/sized/clean`, { method: 'POST' })
-    expect(await (await read(p)).json()).toEqual([{ key: null, value: 'v4' }])
+    expect(await records(read(p))).toEqual([[4, null, 'v4']])
   })
 })
