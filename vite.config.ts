@@ -31,6 +31,7 @@ export default defineConfig({
         /^hono(\/|$)/,
         /^@hono\/node-server(\/|$)/,
         /^better-sqlite3$/,
+        /^jose(\/|$)/,
       ],
     },
   },

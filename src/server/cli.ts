@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { jwtAuthenticator } from './jwtAuthenticator.ts'
 import { memoryServerStorage } from './memoryServerStorage.ts'
 import { serve } from './serve.ts'
 import { sqliteServerStorage } from './sqliteServerStorage.ts'
@@ -17,6 +18,9 @@ Options:
   --memory              keep everything in memory instead (nothing survives a restart)
   --synchronous <mode>  SQLite synchronous: FULL (default, survives power loss) or NORMAL
   --max-body <bytes>    largest request body (default 8388608)
+  --auth-secret <s>     require a bearer JWT signed with this HMAC secret (principal = sub)
+  --auth-jwks <url>     require a bearer JWT verified against this JWKS URL
+  --origin <origin>     allow browser requests from this Origin only (repeatable)
   -h, --help            this text
 `
 
@@ -32,6 +36,9 @@ export async function main(argv: string[]): Promise<number> {
       memory: { type: 'boolean', default: false },
       synchronous: { type: 'string', default: 'FULL' },
       'max-body': { type: 'string', default: String(8 * 1024 * 1024) },
+      'auth-secret': { type: 'string' },
+      'auth-jwks': { type: 'string' },
+      origin: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -55,7 +62,25 @@ export async function main(argv: string[]): Promise<number> {
     mkdirSync(dir, { recursive: true })
     storage = sqliteServerStorage({ filename: join(dir, 'duality.db'), synchronous })
   }
-  const server = await serve({ port, hostname: values.host, storage, maxBodyBytes })
+  const secret = values['auth-secret']
+  const jwksUrl = values['auth-jwks']
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new Error('Use --auth-secret or --auth-jwks, not both')
+  }
+  const authenticate =
+    secret !== undefined
+      ? jwtAuthenticator({ secret })
+      : jwksUrl !== undefined
+        ? jwtAuthenticator({ jwksUrl })
+        : undefined
+  const server = await serve({
+    port,
+    hostname: values.host,
+    storage,
+    maxBodyBytes,
+    ...(authenticate && { authenticate }),
+    ...(values.origin && { allowedOrigins: values.origin }),
+  })
   process.stdout.write(`duality server listening on ${server.url}\n`)
   await new Promise<void>((done) => {
     const stop = (): void => {

@@ -5,13 +5,15 @@ import { checkPath } from './checkPath.ts'
 import { handleCreate } from './createHandler.ts'
 import { errorResponse } from './httpError.ts'
 import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders.ts'
+import { RateLimiter } from './RateLimiter.ts'
 import { handleHead, handleRead } from './readHandler.ts'
+import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from './security.ts'
 import type { ServerStorage } from './ServerStorage.ts'
 import { StreamEngine } from './StreamEngine.ts'
 import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
 
-export interface AppOptions {
+export interface AppOptions extends SecurityOptions {
   storage: ServerStorage
   /** The clock (tests of TTL and retention inject one). Default Date.now. */
   now?: () => number
@@ -27,7 +29,7 @@ export interface AppOptions {
 
 /** What @hono/node-server passes as env: the raw request, whose URL still has its dot segments. */
 export interface NodeBindings {
-  incoming?: { url?: string }
+  incoming?: { url?: string; socket?: { remoteAddress?: string } }
 }
 
 /**
@@ -47,7 +49,8 @@ export function createApp(options: AppOptions): {
   const settings = {
     longPollTimeoutMs: options.longPollTimeoutMs ?? 30_000,
     sseMaxDurationMs: options.sseMaxDurationMs ?? 60_000,
-    immutableCacheControl: 'public, max-age=60, stale-while-revalidate=300',
+    // Authenticated reads may be per-user: shared caches must not keep them.
+    immutableCacheControl: `${options.authenticate ? 'private' : 'public'}, max-age=60, stale-while-revalidate=300`,
   }
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
   const app = new Hono<{ Bindings: NodeBindings }>()
@@ -55,7 +58,12 @@ export function createApp(options: AppOptions): {
   app.use(async (c, next) => {
     await next()
     const h = c.res.headers
-    h.set('access-control-allow-origin', '*')
+    const origin = c.req.header('origin')
+    if (options.allowedOrigins && origin !== undefined && options.allowedOrigins.includes(origin)) {
+      h.set('access-control-allow-origin', origin)
+      h.append('vary', 'Origin')
+    } else if (!options.allowedOrigins) h.set('access-control-allow-origin', '*')
+    if (options.authenticate) h.append('vary', 'Authorization')
     h.set('access-control-allow-methods', 'GET, POST, PUT, DELETE, HEAD, OPTIONS')
     h.set('access-control-allow-headers', allowedRequestHeaders)
     h.set('access-control-expose-headers', exposedResponseHeaders)
@@ -67,6 +75,57 @@ export function createApp(options: AppOptions): {
     const problem = checkPath(c.env?.incoming?.url ?? new URL(c.req.url).pathname)
     if (problem) return errorResponse(400, 'BAD_REQUEST', problem)
     await next()
+  })
+
+  const limiter =
+    options.rateLimit &&
+    new RateLimiter(options.rateLimit.burst, options.rateLimit.perSecond, engine.now)
+  app.use(async (c, next) => {
+    const origin = c.req.header('origin')
+    if (
+      options.allowedOrigins &&
+      origin !== undefined &&
+      !options.allowedOrigins.includes(origin)
+    ) {
+      return errorResponse(403, 'FORBIDDEN', `Origin ${origin} is not allowed`)
+    }
+    if (c.req.method === 'OPTIONS') return next() // CORS preflights carry no credentials
+    const principal = options.authenticate ? await options.authenticate(c.req.raw) : null
+    if (options.authenticate && !principal) {
+      return errorResponse(
+        401,
+        'UNAUTHORIZED',
+        'Send a valid bearer token: Authorization: Bearer <jwt>',
+        {
+          'www-authenticate': 'Bearer',
+        },
+      )
+    }
+    const wait = limiter?.take(
+      principal?.id ?? c.env?.incoming?.socket?.remoteAddress ?? 'anonymous',
+    )
+    if (wait) {
+      return errorResponse(429, 'RATE_LIMITED', `Too many requests: retry in ${wait} s`, {
+        'retry-after': String(wait),
+      })
+    }
+    if (principal) {
+      const path = new URL(c.req.url).pathname
+      const action = actionOf(c.req.method, path)
+      const resource = resourceOf(path)
+      if (options.authorize && !(await options.authorize(principal, resource, action))) {
+        return errorResponse(403, 'FORBIDDEN', `${principal.id} may not ${action} ${resource}`)
+      }
+      const producerId = c.req.header('producer-id')
+      if (producerId !== undefined && producerId !== '' && !ownsProducer(principal, producerId)) {
+        return errorResponse(
+          403,
+          'FORBIDDEN',
+          `Producer-Id must be "${principal.id}" or start with "${principal.id}/"`,
+        )
+      }
+    }
+    return next()
   })
 
   app.use(

@@ -18,3 +18,19 @@ export { sqliteServerStorage, type SqliteServerStorageOptions } from './sqliteSe
 export { formatOffset, parseOffset } from './offsets.ts'
 export type { ErrorBody, ServerErrorCode } from './httpError.ts'
 export type * from './outcomes.ts'
+export {
+  actionOf,
+  resourceOf,
+  type Action,
+  type Authenticate,
+  type Authorize,
+  type Principal,
+  type SecurityOptions,
+} from './security.ts'
+export { jwtAuthenticator, type JwtAuthenticatorOptions } from './jwtAuthenticator.ts'
+export {
+  TopicAdmin,
+  partitionPath,
+  type CreateTopicRequest,
+  type TopicDescription,
+} from './TopicAdmin.ts'

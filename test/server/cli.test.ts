@@ -96,6 +96,17 @@ describe('duality serve (the CLI process)', () => {
     expect((await second.exited).code).toBe(0)
   }, 60_000)
 
+  test('--auth-secret: requests without a valid bearer token get 401', async () => {
+    const server = await startCli([
+      '--memory',
+      '--auth-secret',
+      'cli-secret-of-at-least-32-bytes!!',
+    ])
+    expect((await create(server.url)).status).toBe(401)
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
+  })
+
   test('refuses a bad --port and exits', async () => {
     await expect(startCli(['--port', 'nope'])).rejects.toThrow(/port/)
   })
