@@ -22,8 +22,20 @@ export function parseJsonMessages(body: Uint8Array, allowEmpty: boolean): JsonPa
   return { ok: true, messages: values.map((v) => encoder.encode(JSON.stringify(v))) }
 }
 
-/** JSON-mode messages as the JSON array a read returns. */
+const [open, comma, close] = [0x5b, 0x2c, 0x5d]
+
+/** JSON-mode messages as the JSON array a read returns, joined as bytes (they are valid JSON). */
 export function formatJsonArray(messages: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const parts = messages.map((m) => decoder.decode(m))
-  return encoder.encode(`[${parts.join(',')}]`)
+  let size = 2 + Math.max(0, messages.length - 1)
+  for (const m of messages) size += m.length
+  const out = new Uint8Array(size)
+  out[0] = open
+  let at = 1
+  for (const [i, m] of messages.entries()) {
+    if (i > 0) out[at++] = comma
+    out.set(m, at)
+    at += m.length
+  }
+  out[at] = close
+  return out
 }

@@ -110,7 +110,16 @@ export function memoryServerStorage(): ServerStorage {
       })
     },
     appendRecords(streamId, added) {
-      setRecords(streamId, [...(records.get(streamId) ?? []), ...added])
+      // In place (copying would make every append O(stream length)); a rollback truncates.
+      let list = records.get(streamId)
+      if (!list) {
+        list = []
+        setRecords(streamId, list)
+      }
+      const appendedTo = list
+      const length = appendedTo.length
+      for (const record of added) appendedTo.push(record)
+      onRollback(() => void (appendedTo.length = length))
     },
     readRecords(streamId, from, to, maxBytes) {
       const all = records.get(streamId) ?? []
