@@ -14,13 +14,27 @@ export default defineConfig({
         testing: 'src/testing/index.ts',
         zustand: 'src/zustand/index.ts',
         react: 'src/react/index.ts',
+        server: 'src/server/index.ts',
+        cli: 'src/server/cli.ts',
       },
       formats: ['es'],
     },
     outDir: 'dist',
     sourcemap: true,
     rolldownOptions: {
-      external: [/^idb(\/|$)/, /^comlink(\/|$)/, /^zustand(\/|$)/, /^react(\/|$)/],
+      external: [
+        /^idb(\/|$)/,
+        /^comlink(\/|$)/,
+        /^zustand(\/|$)/,
+        /^react(\/|$)/,
+        // The server's drivers and Node itself: duality/server runs on Node, never in a bundle.
+        /^node:/,
+        /^tsx(\/|$)/,
+        /^hono(\/|$)/,
+        /^@hono\/node-server(\/|$)/,
+        /^better-sqlite3$/,
+        /^jose(\/|$)/,
+      ],
     },
   },
   test: {

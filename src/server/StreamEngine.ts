@@ -1,0 +1,330 @@
+import { normalizeContentType, isJsonType } from './contentType.ts'
+import { parseJsonMessages } from './jsonMessages.ts'
+import { parseOffset, type ReadFrom } from './offsets.ts'
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CreateOutcome,
+  CreateRequest,
+  DeleteOutcome,
+  ReadOutcome,
+  StreamLookup,
+} from './outcomes.ts'
+import { checkProducer } from './producerCheck.ts'
+import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import { Waiters, type WaitResult } from './Waiters.ts'
+import { forkPrefix, readVisible } from './forkReads.ts'
+import { topicRecordOf } from './topicRecords.ts'
+
+export interface StreamEngineOptions {
+  storage: ServerStorage
+  /** The clock, injectable so tests of TTL and retention need not sleep. Default Date.now. */
+  now?: () => number
+  /** The most record bytes one read returns (at least one record is always returned). Default 1 MiB. */
+  maxReadBytes?: number
+}
+
+const octetStream = 'application/octet-stream'
+
+/**
+ * The Durable Streams semantics over a ServerStorage: create / append / read / close / delete,
+ * idempotent producers, TTL and expiry, forks, and the wake-ups of live readers. Each operation is
+ * one storage transaction, so it is atomic and, with JavaScript's single thread, serialised per
+ * stream and producer as the protocol requires.
+ */
+export class StreamEngine {
+  readonly storage: ServerStorage
+  readonly now: () => number
+  readonly maxReadBytes: number
+  private readonly waiters = new Waiters()
+  private readonly closing = new AbortController()
+
+  constructor(options: StreamEngineOptions) {
+    this.storage = options.storage
+    this.now = options.now ?? Date.now
+    this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
+  }
+
+  private expired(row: StreamRow, now: number): boolean {
+    if (row.expiresAt !== null) {
+      const at = Date.parse(row.expiresAt)
+      if (!Number.isFinite(at) || now >= at) return true
+    }
+    return row.ttlSeconds !== null && now >= row.lastAccessedAt + row.ttlSeconds * 1000
+  }
+
+  /** The stream at `path` unless it expired; an expired stream with forks becomes soft-deleted. */
+  private live(path: string): StreamRow | undefined {
+    const row = this.storage.getStream(path)
+    if (!row || !this.expired(row, this.now())) return row
+    this.remove(row)
+    return row.refCount > 0 ? { ...row, softDeleted: true } : undefined
+  }
+
+  /** Deletes a stream, or soft-deletes it while forks still read from it; cascades to parents. */
+  private remove(row: StreamRow): void {
+    if (row.refCount > 0) {
+      if (!row.softDeleted) this.storage.updateStream({ ...row, softDeleted: true })
+      return
+    }
+    this.storage.deleteStream(row.id)
+    this.waiters.wake(row.id)
+    if (row.forkedFrom === null) return
+    const parent = this.storage.getStreamById(row.forkedFrom)
+    if (!parent) return
+    const updated = { ...parent, refCount: Math.max(0, parent.refCount - 1) }
+    if (updated.refCount === 0 && updated.softDeleted) this.remove(updated)
+    else this.storage.updateStream(updated)
+  }
+
+  private touch(row: StreamRow): StreamRow {
+    if (row.ttlSeconds === null) return row
+    const touched = { ...row, lastAccessedAt: this.now() }
+    this.storage.updateStream(touched)
+    return touched
+  }
+
+  /** Records for an append body: one per JSON message in JSON mode, else the body as one record. */
+  private toRecords(
+    row: StreamRow,
+    body: Uint8Array,
+    initial: boolean,
+  ): { ok: true; records: StoredRecord[] } | { ok: false; message: string } {
+    const timestamp = this.now()
+    const messages = isJsonType(row.contentType)
+      ? parseJsonMessages(body, initial)
+      : { ok: true as const, messages: [body] }
+    if (!messages.ok) return messages
+    const records: StoredRecord[] = []
+    for (const [i, message] of messages.messages.entries()) {
+      const topicRecord = row.topic === null ? undefined : topicRecordOf(row, message)
+      if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
+      records.push({
+        offset: row.nextOffset + i,
+        data: topicRecord?.data ?? message,
+        batchStart: i === 0,
+        timestamp,
+        key: topicRecord?.key ?? null,
+      })
+    }
+    return { ok: true, records }
+  }
+
+  create(req: CreateRequest): CreateOutcome {
+    return this.storage.transaction(() => {
+      const existing = this.live(req.path)
+      if (existing?.softDeleted) {
+        return {
+          kind: 'conflict',
+          message: 'A deleted stream with live forks still holds this path',
+        }
+      }
+      if (existing) return this.sameConfig(existing, req)
+      let source: StreamRow | undefined
+      let forkOffset: number | null = null
+      let prefix: StoredRecord | undefined
+      if (req.fork) {
+        source = this.live(req.fork.from)
+        if (!source) return { kind: 'sourceNotFound' }
+        if (source.softDeleted) return { kind: 'conflict', message: 'The source stream is deleted' }
+        if (req.contentType !== undefined && !sameType(req.contentType, source.contentType)) {
+          return { kind: 'conflict', message: 'A fork must have its source content type' }
+        }
+        forkOffset =
+          req.fork.offset === undefined ? source.nextOffset : parseOffset(req.fork.offset)!
+        if (forkOffset > source.nextOffset) {
+          return { kind: 'badRequest', message: 'Stream-Fork-Offset is beyond the source tail' }
+        }
+        if (req.fork.subOffset > 0) {
+          const cut = forkPrefix(this.storage, source, forkOffset, req.fork.subOffset, this.now())
+          if (!cut.ok) return { kind: 'badRequest', message: cut.message }
+          forkOffset = cut.forkOffset
+          prefix = cut.prefix
+        }
+      }
+      const now = this.now()
+      const inherited = source && req.ttlSeconds === undefined && req.expiresAt === undefined
+      let row = this.storage.insertStream({
+        path: req.path,
+        contentType: req.contentType ?? source?.contentType ?? octetStream,
+        ttlSeconds: (inherited ? source!.ttlSeconds : req.ttlSeconds) ?? null,
+        expiresAt: (inherited ? source!.expiresAt : req.expiresAt) ?? null,
+        createdAt: now,
+        lastAccessedAt: now,
+        closed: false,
+        closedBy: null,
+        nextOffset: forkOffset ?? 0,
+        startOffset: 0,
+        lastStreamSeq: null,
+        forkedFrom: source?.id ?? null,
+        forkOffset,
+        forkRequest: req.fork ? `${req.fork.offset ?? ''}+${req.fork.subOffset}` : null,
+        refCount: 0,
+        softDeleted: false,
+        topic: req.topic ?? null,
+      })
+      if (prefix) {
+        this.storage.appendRecords(row.id, [{ ...prefix, offset: row.nextOffset }])
+        row.nextOffset += 1
+      }
+      if (req.body.length > 0) {
+        const records = this.toRecords(row, req.body, true)
+        if (!records.ok) throw new BadRequest(records.message)
+        this.storage.appendRecords(row.id, records.records)
+        row.nextOffset += records.records.length
+      }
+      row = { ...row, closed: req.closed }
+      this.storage.updateStream(row)
+      if (source) this.storage.updateStream({ ...source, refCount: source.refCount + 1 })
+      return { kind: 'created', stream: row }
+    })
+  }
+
+  /** Runs `create`, turning a refused initial body into a 400 with nothing written. */
+  createStream(req: CreateRequest): CreateOutcome {
+    try {
+      return this.create(req)
+    } catch (error) {
+      if (error instanceof BadRequest) return { kind: 'badRequest', message: error.message }
+      throw error
+    }
+  }
+
+  private sameConfig(row: StreamRow, req: CreateRequest): CreateOutcome {
+    const fork = req.fork
+    // A fork given no TTL or expiry inherits its source's, so those match whatever it has.
+    const inherits =
+      fork !== undefined && req.ttlSeconds === undefined && req.expiresAt === undefined
+    const same =
+      sameType(req.contentType ?? (fork ? row.contentType : octetStream), row.contentType) &&
+      (inherits || (req.ttlSeconds ?? null) === row.ttlSeconds) &&
+      (inherits || (req.expiresAt ?? null) === row.expiresAt) &&
+      req.closed === row.closed &&
+      (fork
+        ? this.storage.getStream(fork.from)?.id === row.forkedFrom &&
+          (fork.offset === undefined
+            ? row.forkRequest?.endsWith(`+${fork.subOffset}`) === true
+            : row.forkRequest === `${fork.offset}+${fork.subOffset}`)
+        : row.forkedFrom === null)
+    return same
+      ? { kind: 'exists', stream: row }
+      : { kind: 'conflict', message: 'The stream exists with a different configuration' }
+  }
+
+  head(path: string): StreamLookup {
+    return this.storage.transaction(() => {
+      const row = this.live(path)
+      if (!row) return { kind: 'notFound' }
+      return row.softDeleted ? { kind: 'gone' } : { kind: 'ok', stream: row }
+    })
+  }
+
+  append(req: AppendRequest): AppendOutcome {
+    const outcome = this.storage.transaction((): AppendOutcome => {
+      const found = this.live(req.path)
+      if (!found) return { kind: 'notFound' }
+      if (found.softDeleted) return { kind: 'gone' }
+      let row = this.touch(found)
+      const p = req.producer
+      const closeOnly = req.body.length === 0 && req.close
+      if (row.closed) {
+        const by = row.closedBy
+        if (p && by && by.producerId === p.id && by.epoch === p.epoch && by.seq === p.seq) {
+          return { kind: 'duplicate', stream: row, epoch: p.epoch, lastSeq: p.seq }
+        }
+        // Closing a closed stream again is idempotent; appending to it is not.
+        if (closeOnly && !p) return { kind: 'closed', stream: row, producer: undefined }
+        return { kind: 'streamClosed', stream: row }
+      }
+      if (!closeOnly && !sameType(req.contentType ?? '', row.contentType)) {
+        return { kind: 'contentTypeMismatch', expected: row.contentType }
+      }
+      let producerState
+      if (p) {
+        const verdict = checkProducer(
+          this.storage.getProducer(row.id, p.id),
+          p.epoch,
+          p.seq,
+          this.now(),
+        )
+        if (verdict.kind === 'duplicate') {
+          return { kind: 'duplicate', stream: row, epoch: p.epoch, lastSeq: verdict.lastSeq }
+        }
+        if (verdict.kind !== 'accept') return verdict
+        producerState = verdict.state
+      }
+      if (req.streamSeq !== undefined) {
+        if (row.lastStreamSeq !== null && req.streamSeq <= row.lastStreamSeq) {
+          return { kind: 'streamSeqConflict', last: row.lastStreamSeq }
+        }
+        row = { ...row, lastStreamSeq: req.streamSeq }
+      }
+      if (!closeOnly) {
+        const records = this.toRecords(row, req.body, false)
+        if (!records.ok) return { kind: 'badRequest', message: records.message }
+        this.storage.appendRecords(row.id, records.records)
+        row = { ...row, nextOffset: row.nextOffset + records.records.length }
+      }
+      if (producerState) this.storage.putProducer(row.id, p!.id, producerState)
+      if (req.close) {
+        row = {
+          ...row,
+          closed: true,
+          closedBy: p ? { producerId: p.id, epoch: p.epoch, seq: p.seq } : null,
+        }
+      }
+      this.storage.updateStream(row)
+      return { kind: closeOnly ? 'closed' : 'appended', stream: row, producer: p }
+    })
+    if (outcome.kind === 'appended' || outcome.kind === 'closed')
+      this.waiters.wake(outcome.stream.id)
+    return outcome
+  }
+
+  read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): ReadOutcome {
+    return this.storage.transaction((): ReadOutcome => {
+      const found = this.live(path)
+      if (!found) return { kind: 'notFound' }
+      if (found.softDeleted) return { kind: 'gone' }
+      const row = this.touch(found)
+      const tail = row.nextOffset
+      if (from.kind === 'now')
+        return { kind: 'ok', stream: row, records: [], nextOffset: tail, upToDate: true }
+      const start = from.kind === 'start' ? row.startOffset : from.offset
+      if (start < row.startOffset) return { kind: 'belowStart', startOffset: row.startOffset }
+      if (start >= tail)
+        return { kind: 'ok', stream: row, records: [], nextOffset: tail, upToDate: true }
+      const { records, truncated } = readVisible(this.storage, row, start, tail, maxBytes)
+      const last = records[records.length - 1]
+      const nextOffset = truncated && last ? last.offset + 1 : tail
+      return { kind: 'ok', stream: row, records, nextOffset, upToDate: nextOffset >= tail }
+    })
+  }
+
+  delete(path: string): DeleteOutcome {
+    return this.storage.transaction(() => {
+      const row = this.live(path)
+      if (!row) return { kind: 'notFound' }
+      if (row.softDeleted) return { kind: 'gone' }
+      this.remove(row)
+      this.waiters.wake(row.id)
+      return { kind: 'deleted' }
+    })
+  }
+
+  /** Resolves when the stream changes (append, close, delete), on timeout, or when aborted. */
+  waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
+    return this.waiters.wait(streamId, timeoutMs, stop)
+  }
+
+  /** Ends every live read (long-polls answer, SSE connections close): the server is shutting down. */
+  closeLiveReads(): void {
+    this.closing.abort()
+  }
+}
+
+class BadRequest extends Error {}
+
+const sameType = (a: string, b: string): boolean =>
+  (normalizeContentType(a) || octetStream) === (normalizeContentType(b) || octetStream)

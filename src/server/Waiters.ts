@@ -1,0 +1,43 @@
+export type WaitResult = 'changed' | 'timeout' | 'aborted'
+
+/** Live readers (long-poll, SSE) parked on a stream until it changes, per stream id. */
+export class Waiters {
+  private readonly byStream = new Map<number, Set<() => void>>()
+
+  wait(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve('aborted')
+      let set = this.byStream.get(streamId)
+      if (!set) {
+        set = new Set()
+        this.byStream.set(streamId, set)
+      }
+      const parked = set
+      let settled = false
+      const done = (result: WaitResult): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        parked.delete(wake)
+        if (parked.size === 0 && this.byStream.get(streamId) === parked) {
+          this.byStream.delete(streamId)
+        }
+        resolve(result)
+      }
+      const wake = (): void => done('changed')
+      const onAbort = (): void => done('aborted')
+      const timer = setTimeout(() => done('timeout'), timeoutMs)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      parked.add(wake)
+    })
+  }
+
+  wake(streamId: number): void {
+    for (const wake of [...(this.byStream.get(streamId) ?? [])]) wake()
+  }
+
+  wakeAll(): void {
+    for (const id of [...this.byStream.keys()]) this.wake(id)
+  }
+}

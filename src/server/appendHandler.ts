@@ -1,0 +1,122 @@
+import { errorResponse } from './httpError.ts'
+import { formatOffset } from './offsets.ts'
+import type { AppendOutcome, ProducerHeaders } from './outcomes.ts'
+import { H } from './protocolHeaders.ts'
+import type { StreamEngine } from './StreamEngine.ts'
+
+const strictInteger = /^\d+$/
+
+/** The producer headers: all three or none (PROTOCOL.md §5.2.1). */
+export function parseProducer(headers: Headers): ProducerHeaders | undefined | string {
+  const id = headers.get(H.producerId)
+  const epoch = headers.get(H.producerEpoch)
+  const seq = headers.get(H.producerSeq)
+  if (id === null && epoch === null && seq === null) return undefined
+  if (id === null || epoch === null || seq === null) {
+    return 'Producer-Id, Producer-Epoch and Producer-Seq must be sent together'
+  }
+  if (id === '') return 'Producer-Id must not be empty'
+  const e = strictInteger.test(epoch) ? Number(epoch) : NaN
+  const s = strictInteger.test(seq) ? Number(seq) : NaN
+  if (!Number.isSafeInteger(e)) return 'Producer-Epoch must be an integer from 0 to 2^53-1'
+  if (!Number.isSafeInteger(s)) return 'Producer-Seq must be an integer from 0 to 2^53-1'
+  return { id, epoch: e, seq: s }
+}
+
+/** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
+export function handleAppend(
+  engine: StreamEngine,
+  path: string,
+  headers: Headers,
+  body: Uint8Array,
+): Response {
+  const producer = parseProducer(headers)
+  if (typeof producer === 'string') return errorResponse(400, 'BAD_REQUEST', producer)
+  const close = headers.get(H.closed) === 'true'
+  if (body.length === 0 && !close) {
+    return errorResponse(400, 'BAD_REQUEST', 'An append needs a non-empty body')
+  }
+  const contentType = headers.get('content-type') ?? undefined
+  if (body.length > 0 && contentType === undefined) {
+    return errorResponse(400, 'BAD_REQUEST', 'An append needs a Content-Type')
+  }
+  const outcome = engine.append({
+    path,
+    contentType,
+    body,
+    streamSeq: headers.get(H.seq) ?? undefined,
+    producer,
+    close,
+  })
+  return appendResponse(outcome)
+}
+
+function appendResponse(outcome: AppendOutcome): Response {
+  switch (outcome.kind) {
+    case 'appended':
+    case 'closed': {
+      const h: Record<string, string> = { [H.nextOffset]: formatOffset(outcome.stream.nextOffset) }
+      if (outcome.stream.closed) h[H.closed] = 'true'
+      if (outcome.producer) {
+        h[H.producerEpoch] = String(outcome.producer.epoch)
+        h[H.producerSeq] = String(outcome.producer.seq)
+      }
+      // 200 tells an idempotent producer its batch is new; 204 is a plain append or a close.
+      const fresh = outcome.kind === 'appended' && outcome.producer !== undefined
+      return new Response(null, { status: fresh ? 200 : 204, headers: h })
+    }
+    case 'duplicate': {
+      const h: Record<string, string> = {
+        [H.producerEpoch]: String(outcome.epoch),
+        [H.producerSeq]: String(outcome.lastSeq),
+      }
+      if (outcome.stream.closed) {
+        h[H.closed] = 'true'
+        h[H.nextOffset] = formatOffset(outcome.stream.nextOffset)
+      }
+      return new Response(null, { status: 204, headers: h })
+    }
+    case 'notFound':
+      return errorResponse(404, 'STREAM_NOT_FOUND', 'No stream at this path: create it with PUT')
+    case 'gone':
+      return errorResponse(410, 'STREAM_GONE', 'The stream was deleted or expired')
+    case 'streamClosed':
+      return errorResponse(409, 'STREAM_CLOSED', 'The stream is closed: no more appends', {
+        [H.closed]: 'true',
+        [H.nextOffset]: formatOffset(outcome.stream.nextOffset),
+      })
+    case 'contentTypeMismatch':
+      return errorResponse(
+        409,
+        'CONTENT_TYPE_MISMATCH',
+        `The stream's content type is ${outcome.expected}`,
+      )
+    case 'staleEpoch':
+      return errorResponse(
+        403,
+        'PRODUCER_FENCED',
+        `Producer epoch is stale: the current epoch is ${outcome.currentEpoch}`,
+        { [H.producerEpoch]: String(outcome.currentEpoch) },
+      )
+    case 'invalidEpochSeq':
+      return errorResponse(400, 'BAD_REQUEST', 'A new producer epoch must start at Producer-Seq 0')
+    case 'sequenceGap':
+      return errorResponse(
+        409,
+        'PRODUCER_SEQUENCE_GAP',
+        `Producer-Seq ${outcome.received} leaves a gap: expected ${outcome.expected}`,
+        {
+          [H.producerExpectedSeq]: String(outcome.expected),
+          [H.producerReceivedSeq]: String(outcome.received),
+        },
+      )
+    case 'streamSeqConflict':
+      return errorResponse(
+        409,
+        'SEQUENCE_CONFLICT',
+        `Stream-Seq must be greater than the last one (${outcome.last})`,
+      )
+    case 'badRequest':
+      return errorResponse(400, 'INVALID_RECORD', outcome.message)
+  }
+}

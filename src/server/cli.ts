@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { jwtAuthenticator } from './jwtAuthenticator.ts'
+import { memoryServerStorage } from './memoryServerStorage.ts'
+import { serve } from './serve.ts'
+import { sqliteServerStorage } from './sqliteServerStorage.ts'
+
+const usage = `Usage: duality serve [options]
+
+Runs the duality server log: the Durable Streams protocol, topics under /topics/<topic>/<partition>,
+the topic admin API under /admin/topics.
+
+Options:
+  --port <n>            port to listen on (default 8787; 0 picks a free one)
+  --host <address>      interface to listen on (default 127.0.0.1)
+  --data <dir>          directory of the SQLite database (default ./data)
+  --memory              keep everything in memory instead (nothing survives a restart)
+  --synchronous <mode>  SQLite synchronous: FULL (default, survives power loss) or NORMAL
+  --max-body <bytes>    largest request body (default 8388608)
+  --auth-secret <s>     require a bearer JWT signed with this HMAC secret (principal = sub)
+  --auth-jwks <url>     require a bearer JWT verified against this JWKS URL
+  --origin <origin>     allow browser requests from this Origin only (repeatable)
+  -h, --help            this text
+`
+
+/** `duality serve ...`: runs until SIGTERM or SIGINT, then shuts down gracefully. */
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: '8787' },
+      host: { type: 'string', default: '127.0.0.1' },
+      data: { type: 'string', default: './data' },
+      memory: { type: 'boolean', default: false },
+      synchronous: { type: 'string', default: 'FULL' },
+      'max-body': { type: 'string', default: String(8 * 1024 * 1024) },
+      'auth-secret': { type: 'string' },
+      'auth-jwks': { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help || positionals[0] !== 'serve') {
+    process.stdout.write(usage)
+    return values.help ? 0 : 1
+  }
+  const port = Number(values.port)
+  const maxBodyBytes = Number(values['max-body'])
+  const synchronous = values.synchronous.toUpperCase()
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535')
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
+    throw new Error('--max-body must be > 0')
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new Error('--synchronous must be FULL or NORMAL')
+  }
+  let storage
+  if (values.memory) storage = memoryServerStorage()
+  else {
+    const dir = resolve(values.data)
+    mkdirSync(dir, { recursive: true })
+    storage = sqliteServerStorage({ filename: join(dir, 'duality.db'), synchronous })
+  }
+  const secret = values['auth-secret']
+  const jwksUrl = values['auth-jwks']
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new Error('Use --auth-secret or --auth-jwks, not both')
+  }
+  const authenticate =
+    secret !== undefined
+      ? jwtAuthenticator({ secret })
+      : jwksUrl !== undefined
+        ? jwtAuthenticator({ jwksUrl })
+        : undefined
+  const server = await serve({
+    port,
+    hostname: values.host,
+    storage,
+    maxBodyBytes,
+    ...(authenticate && { authenticate }),
+    ...(values.origin && { allowedOrigins: values.origin }),
+  })
+  process.stdout.write(`duality server listening on ${server.url}\n`)
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+      done()
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+  // Graceful: no new connections, live reads end, in-flight requests finish (an append is
+  // committed before its response), then the database closes.
+  await server.close()
+  process.stdout.write('duality server stopped\n')
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`duality: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  },
+)

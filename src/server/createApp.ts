@@ -1,0 +1,197 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { handleAppend } from './appendHandler.ts'
+import { checkPath } from './checkPath.ts'
+import { handleCreate } from './createHandler.ts'
+import { errorResponse } from './httpError.ts'
+import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders.ts'
+import { RateLimiter } from './RateLimiter.ts'
+import { handleHead, handleRead } from './readHandler.ts'
+import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from './security.ts'
+import type { ServerStorage } from './ServerStorage.ts'
+import { StreamEngine } from './StreamEngine.ts'
+import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
+import { mountTopicRoutes } from './topicRoutes.ts'
+
+export interface AppOptions extends SecurityOptions {
+  storage: ServerStorage
+  /** The clock (tests of TTL and retention inject one). Default Date.now. */
+  now?: () => number
+  /** How long a long-poll waits for data before 204, and an SSE connection between keep-alives. Default 30 s. */
+  longPollTimeoutMs?: number
+  /** SSE connections are closed after this long, for CDN collapsing (PROTOCOL.md §8.2). Default 60 s. */
+  sseMaxDurationMs?: number
+  /** The largest request body; larger ones get 413. Default 8 MiB. */
+  maxBodyBytes?: number
+  /** The most record bytes one read returns. Default 1 MiB. */
+  maxReadBytes?: number
+}
+
+/** What @hono/node-server passes as env: the raw request, whose URL still has its dot segments. */
+export interface NodeBindings {
+  incoming?: { url?: string; socket?: { remoteAddress?: string } }
+}
+
+/**
+ * The Durable Streams HTTP API as a hono app: any path is a stream (PUT create, POST append,
+ * GET read, HEAD metadata, DELETE). Runs on any runtime hono does; `serve` runs it on Node.
+ */
+export function createApp(options: AppOptions): {
+  app: Hono<{ Bindings: NodeBindings }>
+  engine: StreamEngine
+  topics: TopicAdmin
+} {
+  const engine = new StreamEngine({
+    storage: options.storage,
+    ...(options.now && { now: options.now }),
+    ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),
+  })
+  const settings = {
+    longPollTimeoutMs: options.longPollTimeoutMs ?? 30_000,
+    sseMaxDurationMs: options.sseMaxDurationMs ?? 60_000,
+    // Authenticated reads may be per-user: shared caches must not keep them.
+    immutableCacheControl: `${options.authenticate ? 'private' : 'public'}, max-age=60, stale-while-revalidate=300`,
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
+  const app = new Hono<{ Bindings: NodeBindings }>()
+
+  app.use(async (c, next) => {
+    await next()
+    const h = c.res.headers
+    const origin = c.req.header('origin')
+    if (options.allowedOrigins && origin !== undefined && options.allowedOrigins.includes(origin)) {
+      h.set('access-control-allow-origin', origin)
+      h.append('vary', 'Origin')
+    } else if (!options.allowedOrigins) h.set('access-control-allow-origin', '*')
+    if (options.authenticate) h.append('vary', 'Authorization')
+    h.set('access-control-allow-methods', 'GET, POST, PUT, DELETE, HEAD, OPTIONS')
+    h.set('access-control-allow-headers', allowedRequestHeaders)
+    h.set('access-control-expose-headers', exposedResponseHeaders)
+    h.set('x-content-type-options', 'nosniff')
+    h.set('cross-origin-resource-policy', 'cross-origin')
+  })
+
+  app.use(async (c, next) => {
+    const problem = checkPath(c.env?.incoming?.url ?? new URL(c.req.url).pathname)
+    if (problem) return errorResponse(400, 'BAD_REQUEST', problem)
+    await next()
+  })
+
+  const limiter =
+    options.rateLimit &&
+    new RateLimiter(options.rateLimit.burst, options.rateLimit.perSecond, engine.now)
+  app.use(async (c, next) => {
+    const origin = c.req.header('origin')
+    if (
+      options.allowedOrigins &&
+      origin !== undefined &&
+      !options.allowedOrigins.includes(origin)
+    ) {
+      return errorResponse(403, 'FORBIDDEN', `Origin ${origin} is not allowed`)
+    }
+    if (c.req.method === 'OPTIONS') return next() // CORS preflights carry no credentials
+    const principal = options.authenticate ? await options.authenticate(c.req.raw) : null
+    if (options.authenticate && !principal) {
+      return errorResponse(
+        401,
+        'UNAUTHORIZED',
+        'Send a valid bearer token: Authorization: Bearer <jwt>',
+        {
+          'www-authenticate': 'Bearer',
+        },
+      )
+    }
+    const wait = limiter?.take(
+      principal?.id ?? c.env?.incoming?.socket?.remoteAddress ?? 'anonymous',
+    )
+    if (wait) {
+      return errorResponse(429, 'RATE_LIMITED', `Too many requests: retry in ${wait} s`, {
+        'retry-after': String(wait),
+      })
+    }
+    if (principal) {
+      const path = new URL(c.req.url).pathname
+      const action = actionOf(c.req.method, path)
+      const resource = resourceOf(path)
+      if (options.authorize && !(await options.authorize(principal, resource, action))) {
+        return errorResponse(403, 'FORBIDDEN', `${principal.id} may not ${action} ${resource}`)
+      }
+      const producerId = c.req.header('producer-id')
+      if (producerId !== undefined && producerId !== '' && !ownsProducer(principal, producerId)) {
+        return errorResponse(
+          403,
+          'FORBIDDEN',
+          `Producer-Id must be "${principal.id}" or start with "${principal.id}/"`,
+        )
+      }
+    }
+    return next()
+  })
+
+  app.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () =>
+        errorResponse(
+          413,
+          'MESSAGE_TOO_LARGE',
+          `The request body is larger than ${maxBodyBytes} bytes: send smaller batches`,
+        ),
+    }),
+  )
+
+  app.onError((error) => {
+    console.error('duality server: request failed', error)
+    return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
+  })
+
+  const topics = new TopicAdmin(engine)
+  mountTopicRoutes(app, topics)
+
+  app.all('*', async (c) => {
+    const url = new URL(c.req.url)
+    const path = url.pathname
+    const headers = c.req.raw.headers
+    if (path.startsWith(topicsPrefix) && (c.req.method === 'PUT' || c.req.method === 'DELETE')) {
+      return errorResponse(
+        405,
+        'METHOD_NOT_ALLOWED',
+        'Topic partitions are created and deleted with the admin API: /admin/topics/:topic',
+      )
+    }
+    switch (c.req.method) {
+      case 'OPTIONS':
+        return new Response(null, { status: 204 })
+      case 'PUT':
+        return handleCreate(
+          engine,
+          path,
+          headers,
+          await readBody(c.req.raw),
+          url.href.split('?')[0]!,
+        )
+      case 'POST':
+        return handleAppend(engine, path, headers, await readBody(c.req.raw))
+      case 'GET':
+        return handleRead(engine, path, url, headers, settings, c.req.raw.signal)
+      case 'HEAD':
+        return handleHead(engine, path)
+      case 'DELETE': {
+        const outcome = engine.delete(path)
+        if (outcome.kind === 'notFound')
+          return errorResponse(404, 'STREAM_NOT_FOUND', 'No stream at this path')
+        if (outcome.kind === 'gone')
+          return errorResponse(410, 'STREAM_GONE', 'The stream is already deleted')
+        return new Response(null, { status: 204 })
+      }
+      default:
+        return errorResponse(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not supported`)
+    }
+  })
+
+  return { app, engine, topics }
+}
+
+async function readBody(request: Request): Promise<Uint8Array> {
+  return new Uint8Array(await request.arrayBuffer())
+}

@@ -1,0 +1,165 @@
+import type {
+  NewStreamRow,
+  ProducerState,
+  ServerStorage,
+  StoredRecord,
+  StreamRow,
+} from './ServerStorage.ts'
+
+const copy = (row: StreamRow): StreamRow => ({
+  ...row,
+  closedBy: row.closedBy && { ...row.closedBy },
+})
+
+/** First index whose record offset is >= offset (records are kept in offset order). */
+function lowerBound(records: readonly StoredRecord[], offset: number): number {
+  let lo = 0
+  let hi = records.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (records[mid]!.offset < offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * A ServerStorage in memory: for tests and for trying the server out. Nothing survives the process.
+ * Transactions keep an undo log so a failed step leaves nothing half-written, as SQLite would.
+ */
+export function memoryServerStorage(): ServerStorage {
+  const streams = new Map<string, StreamRow>()
+  const byId = new Map<number, StreamRow>()
+  const records = new Map<number, StoredRecord[]>()
+  const producers = new Map<number, Map<string, ProducerState>>()
+  let nextId = 1
+  let undo: (() => void)[] | null = null
+  const onRollback = (fn: () => void): void => void undo?.push(fn)
+
+  const setRow = (row: StreamRow): void => {
+    const before = byId.get(row.id)
+    streams.set(row.path, row)
+    byId.set(row.id, row)
+    onRollback(() => {
+      if (before) {
+        streams.set(before.path, before)
+        byId.set(before.id, before)
+      } else {
+        streams.delete(row.path)
+        byId.delete(row.id)
+      }
+    })
+  }
+  const setRecords = (id: number, next: StoredRecord[]): void => {
+    const before = records.get(id)
+    records.set(id, next)
+    onRollback(() => (before ? records.set(id, before) : records.delete(id)))
+  }
+
+  return {
+    transaction<T>(fn: () => T): T {
+      if (undo) return fn() // nested: part of the outer transaction
+      undo = []
+      try {
+        const result = fn()
+        undo = null
+        return result
+      } catch (error) {
+        const log = undo as (() => void)[]
+        undo = null
+        for (let i = log.length - 1; i >= 0; i--) log[i]!()
+        throw error
+      }
+    },
+    getStream: (path) => {
+      const row = streams.get(path)
+      return row && copy(row)
+    },
+    getStreamById: (id) => {
+      const row = byId.get(id)
+      return row && copy(row)
+    },
+    listStreams: (prefix = '') =>
+      [...streams.values()]
+        .filter((r) => r.path.startsWith(prefix))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+        .map(copy),
+    insertStream(row: NewStreamRow): StreamRow {
+      const stored = { ...row, id: nextId++ }
+      setRow(stored)
+      setRecords(stored.id, [])
+      return copy(stored)
+    },
+    updateStream(row) {
+      setRow(copy(row))
+    },
+    deleteStream(id) {
+      const row = byId.get(id)
+      if (!row) return
+      const rows = records.get(id)
+      const owned = producers.get(id)
+      streams.delete(row.path)
+      byId.delete(id)
+      records.delete(id)
+      producers.delete(id)
+      onRollback(() => {
+        streams.set(row.path, row)
+        byId.set(id, row)
+        if (rows) records.set(id, rows)
+        if (owned) producers.set(id, owned)
+      })
+    },
+    appendRecords(streamId, added) {
+      // In place (copying would make every append O(stream length)); a rollback truncates.
+      let list = records.get(streamId)
+      if (!list) {
+        list = []
+        setRecords(streamId, list)
+      }
+      const appendedTo = list
+      const length = appendedTo.length
+      for (const record of added) appendedTo.push(record)
+      onRollback(() => void (appendedTo.length = length))
+    },
+    readRecords(streamId, from, to, maxBytes) {
+      const all = records.get(streamId) ?? []
+      const out: StoredRecord[] = []
+      let bytes = 0
+      for (let i = lowerBound(all, from); i < all.length && bytes < maxBytes; i++) {
+        const record = all[i]!
+        if (record.offset >= to) break
+        out.push(record)
+        bytes += record.data.length
+      }
+      return out
+    },
+    deleteRecordsBelow(streamId, below) {
+      const all = records.get(streamId) ?? []
+      setRecords(streamId, all.slice(lowerBound(all, below)))
+    },
+    deleteRecords(streamId, offsets) {
+      const gone = new Set(offsets)
+      setRecords(
+        streamId,
+        (records.get(streamId) ?? []).filter((r) => !gone.has(r.offset)),
+      )
+    },
+    getProducer: (streamId, producerId) => {
+      const state = producers.get(streamId)?.get(producerId)
+      return state && { ...state }
+    },
+    putProducer(streamId, producerId, state) {
+      let owned = producers.get(streamId)
+      if (!owned) {
+        owned = new Map()
+        producers.set(streamId, owned)
+        onRollback(() => producers.delete(streamId))
+      }
+      const map = owned
+      const before = map.get(producerId)
+      map.set(producerId, { ...state })
+      onRollback(() => (before ? map.set(producerId, before) : map.delete(producerId)))
+    },
+    close() {},
+  }
+}

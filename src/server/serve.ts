@@ -1,0 +1,116 @@
+import { getRequestListener } from '@hono/node-server'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { checkPath } from './checkPath.ts'
+import { createApp, type AppOptions } from './createApp.ts'
+import type { StreamEngine } from './StreamEngine.ts'
+import type { TopicAdmin } from './TopicAdmin.ts'
+
+export interface ServeOptions extends AppOptions {
+  /** 0 picks a free port. Default 4437 (the protocol's registered port). */
+  port?: number
+  /** Default 127.0.0.1: listen on other interfaces only when asked. */
+  hostname?: string
+  /** How often topics are cleaned (retention, compaction) in the background. Default 30 s; 0 = never. */
+  cleanerIntervalMs?: number
+}
+
+export interface RunningServer {
+  /** `http://host:port`, without a trailing slash. */
+  url: string
+  port: number
+  engine: StreamEngine
+  topics: TopicAdmin
+  /**
+   * Stops accepting connections, ends live reads, waits for in-flight requests, then closes
+   * the storage. Appends that were acknowledged are already committed.
+   */
+  close(): Promise<void>
+}
+
+/** Runs the server on Node (node:http with hono's request listener). */
+export function serve(options: ServeOptions): Promise<RunningServer> {
+  const { app, engine, topics } = createApp(options)
+  const cleanerMs = options.cleanerIntervalMs ?? 30_000
+  const cleaner =
+    cleanerMs > 0
+      ? setInterval(() => {
+          try {
+            topics.cleanAll()
+          } catch (error) {
+            console.error('duality server: topic cleaning failed', error)
+          }
+        }, cleanerMs).unref()
+      : undefined
+  const hostname = options.hostname ?? '127.0.0.1'
+  const listener = getRequestListener(app.fetch)
+  const server = createServer((req, res) => {
+    // hono's adapter answers a target it cannot parse as a URL (a backslash) with a bare 400
+    // before the app runs; check the raw target here so every refusal has the JSON body.
+    const problem = checkPath(req.url ?? '')
+    if (problem) {
+      const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: problem } })
+      res.writeHead(400, {
+        'content-type': 'application/json',
+        'x-content-type-options': 'nosniff',
+      })
+      res.end(body)
+      return
+    }
+    void listener(req, res)
+  })
+  server.on('clientError', answerMalformedRequest)
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      clearInterval(cleaner)
+      reject(error)
+    }
+    server.once('error', onError)
+    server.listen(options.port ?? 4437, hostname, () => {
+      server.off('error', onError)
+      const { port } = server.address() as AddressInfo
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname
+      resolve({
+        url: `http://${host}:${port}`,
+        port,
+        engine,
+        topics,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            clearInterval(cleaner)
+            engine.closeLiveReads()
+            server.close((error) => {
+              try {
+                options.storage.close()
+              } catch (closeError) {
+                return fail(closeError)
+              }
+              if (error) fail(error)
+              else done()
+            })
+            server.closeIdleConnections()
+          }),
+      })
+    })
+  })
+}
+
+const malformedBody = JSON.stringify({
+  error: { code: 'BAD_REQUEST', message: 'The request is not valid HTTP/1.1' },
+})
+
+/**
+ * Node's HTTP parser refuses some requests before they reach the app (a backslash or a control
+ * character in the target, a broken header): answer those with the same JSON error body too.
+ */
+function answerMalformedRequest(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\n' +
+      'content-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(malformedBody)}\r\n` +
+      'connection: close\r\n\r\n' +
+      malformedBody,
+  )
+}

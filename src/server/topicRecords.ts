@@ -1,0 +1,58 @@
+import { isCompacted, type TopicConfig } from '../log/TopicConfig.ts'
+import type { StoredRecord, StreamRow } from './ServerStorage.ts'
+
+const decoder = new TextDecoder()
+const encoder = new TextEncoder()
+
+/** A topic-partition's config, stored as JSON on its stream row. */
+export function topicConfigOf(row: StreamRow): TopicConfig | undefined {
+  return row.topic === null ? undefined : (JSON.parse(row.topic) as { config: TopicConfig }).config
+}
+
+/**
+ * A message appended to a topic partition: KafkaJS's shape, `{ key, value, headers }`. Stored as
+ * exactly those fields (anything else, such as a client's own `offset`, is refused), with the key
+ * kept apart for compaction. A compacted topic refuses keyless records, as Kafka does.
+ */
+export function topicRecordOf(
+  row: StreamRow,
+  data: Uint8Array,
+): { data: Uint8Array; key: string | null } | Error {
+  const message = JSON.parse(decoder.decode(data)) as unknown
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    return new Error('A topic record must be an object: { "key", "value", "headers" }')
+  }
+  const { key = null, value = null, headers, ...rest } = message as Record<string, unknown>
+  const extra = Object.keys(rest)
+  if (extra.length > 0) {
+    return new Error(`A topic record has only key, value and headers, not ${extra.join(', ')}`)
+  }
+  if (key !== null && typeof key !== 'string') {
+    return new Error('A topic record\'s "key" must be a string or null')
+  }
+  const validHeaders =
+    headers === undefined ||
+    (headers !== null &&
+      typeof headers === 'object' &&
+      !Array.isArray(headers) &&
+      Object.values(headers).every((v) => typeof v === 'string'))
+  if (!validHeaders) return new Error('A topic record\'s "headers" must map names to strings')
+  const config = topicConfigOf(row)
+  if (key === null && config && isCompacted(config)) {
+    return new Error(`Topic partition ${row.path} is compacted: every record needs a string "key"`)
+  }
+  const stored = headers === undefined ? { key, value } : { key, value, headers }
+  return { data: encoder.encode(JSON.stringify(stored)), key }
+}
+
+/**
+ * A topic record as reads return it: the stored message with its partition `offset` and its
+ * `timestamp` (append time) first. Readers need the offset: after compaction the offsets of a
+ * partition have gaps, so counting records would not give them.
+ */
+export function topicRecordJson(record: StoredRecord): Uint8Array {
+  const stored = decoder.decode(record.data) // always a non-empty object: {"key":...}
+  return encoder.encode(
+    `{"offset":${record.offset},"timestamp":${record.timestamp},${stored.slice(1)}`,
+  )
+}

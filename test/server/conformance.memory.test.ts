@@ -1,0 +1,4 @@
+import { memoryServerStorage } from '../../src/server/index.ts'
+import { runConformance } from './support/runConformance.ts'
+
+runConformance(() => ({ storage: memoryServerStorage() }))

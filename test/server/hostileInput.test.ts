@@ -1,0 +1,224 @@
+import { request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startTestServer, type TestServer } from './support/testServer.ts'
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startTestServer({ maxBodyBytes: 64 * 1024 })
+})
+afterAll(() => server.stop())
+
+/** A request with the target sent exactly as given (fetch would normalise `..` away). */
+function raw(
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array | string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, method, path: target, headers },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** Every refusal is a JSON `{ error: { code, message } }`. */
+async function expectError(res: Response, status: number, code?: string): Promise<void> {
+  expect(res.status).toBe(status)
+  expect(res.headers.get('content-type')).toBe('application/json')
+  const body = (await res.json()) as { error: { code: string; message: string } }
+  expect(body.error.message.length).toBeGreaterThan(0)
+  if (code) expect(body.error.code).toBe(code)
+}
+
+const url = (path: string) => `${server.url}${path}`
+const put = (path: string, type: string, body?: string) =>
+  fetch(url(path), { method: 'PUT', headers: { 'content-type': type }, ...(body && { body }) })
+const post = (path: string, headers: Record<string, string>, body: BodyInit) =>
+  fetch(url(path), { method: 'POST', headers, body })
+const readAll = async (path: string) => (await fetch(url(path))).text()
+
+describe('hostile input over HTTP', () => {
+  test('malformed JSON, invalid UTF-8 and empty batches: 400, nothing written', async () => {
+    await put('/h/json', 'application/json')
+    const json = { 'content-type': 'application/json' }
+    await expectError(await post('/h/json', json, '{"a":'), 400, 'INVALID_RECORD')
+    await expectError(await post('/h/json', json, new Uint8Array([0x22, 0xff, 0x22])), 400)
+    await expectError(await post('/h/json', json, '[]'), 400)
+    await expectError(await post('/h/json', json, 'undefined'), 400)
+    expect(await readAll('/h/json')).toBe('[]')
+    await expectError(await put('/h/json-bad-init', 'application/json', '{oops'), 400)
+    expect((await fetch(url('/h/json-bad-init'), { method: 'HEAD' })).status).toBe(404)
+  })
+
+  test('wrong or missing content types: 409 / 400, nothing written', async () => {
+    await put('/h/text', 'text/plain')
+    await expectError(
+      await post('/h/text', { 'content-type': 'application/json' }, '{}'),
+      409,
+      'CONTENT_TYPE_MISMATCH',
+    )
+    const noType = await raw('POST', '/h/text', {}, 'data')
+    expect(noType.status).toBe(400)
+    expect(JSON.parse(noType.body).error.code).toBe('BAD_REQUEST')
+    expect(await readAll('/h/text')).toBe('')
+  })
+
+  test('bodies over the limit: 413, whether sized up front or streamed', async () => {
+    await put('/h/big', 'application/octet-stream')
+    const big = new Uint8Array(64 * 1024 + 1)
+    await expectError(
+      await post('/h/big', { 'content-type': 'application/octet-stream' }, big),
+      413,
+      'MESSAGE_TOO_LARGE',
+    )
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(8 * 1024))
+        controller.close()
+      },
+    })
+    await expectError(
+      await fetch(url('/h/big'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: streamed,
+        duplex: 'half',
+      } as RequestInit),
+      413,
+    )
+    const head = await fetch(url('/h/big'), { method: 'HEAD' })
+    expect(head.headers.get('stream-next-offset')).toBe('0000000000000000_0000000000000000')
+  })
+
+  test.each([
+    'abc',
+    '-2',
+    '1_',
+    '_1',
+    '0_0x',
+    '1e3',
+    '0000000000000000_99999999999999999',
+    'now%00',
+  ])('bad offset %j: 400', async (offset) => {
+    await put('/h/offsets', 'text/plain', 'x')
+    await expectError(await fetch(url(`/h/offsets?offset=${offset}`)), 400, 'INVALID_OFFSET')
+  })
+
+  test('empty and repeated offsets, and live modes without one: 400', async () => {
+    await put('/h/offsets2', 'text/plain', 'x')
+    await expectError(await fetch(url('/h/offsets2?offset=')), 400)
+    await expectError(await fetch(url('/h/offsets2?offset=-1&offset=now')), 400)
+    await expectError(await fetch(url('/h/offsets2?live=long-poll')), 400)
+    await expectError(await fetch(url('/h/offsets2?live=sse')), 400)
+  })
+
+  test.each([
+    '/h/a/../b',
+    '/h/a/%2e%2e/b',
+    '/h/a/%2E%2E/b',
+    '/h/./b',
+    '/h/a%2fb',
+    '/h/a%2Fb',
+    '/h/a%5cb',
+    '/h/a\\b',
+    '/h/a%00b',
+    '/h/a%0ab',
+    '/h//b',
+    '/h/%zz',
+  ])('path trick %j: 400 and no stream created', async (target) => {
+    const res = await raw('PUT', target, { 'content-type': 'text/plain' }, 'x')
+    expect(res.status).toBe(400)
+    expect(res.headers['content-type']).toBe('application/json')
+    expect(JSON.parse(res.body).error.code).toBe('BAD_REQUEST')
+    expect((await fetch(url('/h/b'), { method: 'HEAD' })).status).toBe(404)
+    expect((await fetch(url('/b'), { method: 'HEAD' })).status).toBe(404)
+  })
+
+  test('malformed producer headers: 400, nothing written', async () => {
+    await put('/h/prod', 'text/plain')
+    const base = { 'content-type': 'text/plain' }
+    for (const headers of [
+      { 'producer-id': 'p' },
+      { 'producer-id': 'p', 'producer-epoch': '0' },
+      { 'producer-id': '', 'producer-epoch': '0', 'producer-seq': '0' },
+      { 'producer-id': 'p', 'producer-epoch': '-1', 'producer-seq': '0' },
+      { 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '1.5' },
+      { 'producer-id': 'p', 'producer-epoch': '9007199254740992', 'producer-seq': '0' },
+    ]) {
+      await expectError(await post('/h/prod', { ...base, ...headers }, 'x'), 400)
+    }
+    expect(await readAll('/h/prod')).toBe('')
+  })
+
+  test('bad TTL, expiry and fork headers on create: 400, nothing created', async () => {
+    for (const headers of [
+      { 'stream-ttl': '-1' },
+      { 'stream-ttl': '1.5' },
+      { 'stream-ttl': '01' },
+      { 'stream-expires-at': 'tomorrow' },
+      { 'stream-ttl': '10', 'stream-expires-at': '2030-01-01T00:00:00Z' },
+      { 'stream-forked-from': '/nope', 'stream-fork-offset': 'x' },
+      { 'stream-fork-sub-offset': '1' },
+    ]) {
+      const res = await fetch(url('/h/create'), {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain', ...headers },
+      })
+      await expectError(res, 400)
+    }
+    expect((await fetch(url('/h/create'), { method: 'HEAD' })).status).toBe(404)
+  })
+
+  test('admin API: malformed JSON 400, wrong content type 415, unknown endpoint 404', async () => {
+    const topic = url('/admin/topics/hostile')
+    await expectError(
+      await fetch(topic, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"numPartitions":',
+      }),
+      400,
+    )
+    await expectError(
+      await fetch(topic, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '[1]',
+      }),
+      400,
+    )
+    await expectError(
+      await fetch(topic, {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain' },
+        body: '{"numPartitions":1}',
+      }),
+      415,
+    )
+    await expectError(
+      await fetch(topic, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"numPartitions":"3"}',
+      }),
+      400,
+    )
+    await expectError(await fetch(url('/admin/nothing')), 404)
+    expect((await fetch(topic)).status).toBe(404)
+  })
+
+  test('unsupported methods get 405, and the server is still up after all of this', async () => {
+    await expectError(await fetch(url('/h/text'), { method: 'PATCH', body: 'x' }), 405)
+    await put('/h/alive', 'text/plain', 'still here')
+    expect(await readAll('/h/alive')).toBe('still here')
+  })
+})

@@ -1,0 +1,41 @@
+import { runConformanceTests } from '@durable-streams/server-conformance-tests'
+import { afterAll, beforeAll, describe, vi } from 'vitest'
+import { serve, type RunningServer, type ServerStorage } from '../../../src/server/index.ts'
+
+/**
+ * Runs the Durable Streams conformance suite (@durable-streams/server-conformance-tests) against
+ * the server on a free loopback port over the given backend.
+ */
+export function runConformance(open: () => { storage: ServerStorage; cleanup?: () => void }): void {
+  // Several suite tests sleep ~4 s by design (TTL, expiry) under vitest's 5 s default timeout:
+  // give them room on a loaded machine rather than fail on scheduling.
+  vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 })
+  const config = { baseUrl: '' }
+  let server: RunningServer | undefined
+  let cleanup: (() => void) | undefined
+
+  beforeAll(async () => {
+    const opened = open()
+    cleanup = opened.cleanup
+    // Long-polls answer 204 after 3 s: the suite's long-poll tests append well within that.
+    server = await serve({ port: 0, storage: opened.storage, longPollTimeoutMs: 3_000 })
+    config.baseUrl = server.url
+  })
+
+  afterAll(async () => {
+    await server?.close()
+    cleanup?.()
+  })
+
+  // The suite registers its optional subscription/webhook tests with describe.runIf(false) when a
+  // server does not opt in, which shows them as skipped. duality has no such API: register them
+  // not at all, so a skipped test on main always means something.
+  const runIf = describe.runIf
+  describe.runIf = ((condition: unknown) =>
+    condition ? describe : () => undefined) as unknown as typeof describe.runIf
+  try {
+    runConformanceTests(config)
+  } finally {
+    describe.runIf = runIf
+  }
+}

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  serve,
+  sqliteServerStorage,
+  type RunningServer,
+  type ServeOptions,
+} from '../../../src/server/index.ts'
+
+export interface TestServer extends RunningServer {
+  /** The server's clock: tests move it instead of sleeping. */
+  clock: { now: number }
+  dir: string
+  stop(): Promise<void>
+}
+
+/** The server on a free loopback port over a temporary SQLite file, with a settable clock. */
+export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'duality-server-'))
+  const clock = { now: Date.now() }
+  const server = await serve({
+    port: 0,
+    storage: sqliteServerStorage({ filename: join(dir, 'streams.db') }),
+    now: () => clock.now,
+    cleanerIntervalMs: 0,
+    longPollTimeoutMs: 1_000,
+    ...options,
+  })
+  return {
+    ...server,
+    clock,
+    dir,
+    async stop() {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
