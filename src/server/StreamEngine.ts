@@ -103,7 +103,7 @@ export class StreamEngine {
         offset: row.nextOffset + i,
         data: topicRecord?.data ?? message,
         batchStart: i === 0,
-        timestamp,
+        timestamp: topicRecord?.timestamp ?? timestamp,
         key: topicRecord?.key ?? null,
       })
     }

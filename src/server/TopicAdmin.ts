@@ -25,6 +25,11 @@ export interface CreateTopicRequest {
 
 export interface TopicDescription {
   topic: string
+  /**
+   * Changes when the topic is deleted and created again: a follower (sync) that copied another
+   * incarnation of the topic must start over rather than merge two histories.
+   */
+  id: string
   numPartitions: number
   config: TopicConfig
   partitions: {
@@ -62,6 +67,7 @@ export class TopicAdmin {
     }
     const config = parseTopicConfig(topic, request.configEntries ?? [])
     const { storage } = this.engine
+    const id = crypto.randomUUID()
     return storage.transaction(() => {
       if (storage.getStream(partitionPath(topic, 0))) {
         throw new TopicExistsError(`Topic "${topic}" already exists`)
@@ -75,7 +81,7 @@ export class TopicAdmin {
           closed: false,
           body: new Uint8Array(),
           fork: undefined,
-          topic: JSON.stringify({ topic, partition, numPartitions, config }),
+          topic: JSON.stringify({ topic, id, partition, numPartitions, config }),
         })
         if (outcome.kind !== 'created') {
           throw new TopicExistsError(
@@ -97,6 +103,8 @@ export class TopicAdmin {
     if (!first) throw new UnknownTopicError(`Topic "${topic}" does not exist`)
     return {
       topic,
+      // Topics made before ids existed get one from their first stream's creation.
+      id: (JSON.parse(first.topic!) as { id?: string }).id ?? `created-${String(first.createdAt)}`,
       numPartitions: rows.length,
       config: topicConfigOf(first)!,
       partitions: rows.map((r) => ({

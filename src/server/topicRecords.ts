@@ -10,22 +10,35 @@ export function topicConfigOf(row: StreamRow): TopicConfig | undefined {
 }
 
 /**
- * A message appended to a topic partition: KafkaJS's shape, `{ key, value, headers }`. Stored as
- * exactly those fields (anything else, such as a client's own `offset`, is refused), with the key
- * kept apart for compaction. A compacted topic refuses keyless records, as Kafka does.
+ * A message appended to a topic partition: KafkaJS's shape, `{ key, value, headers, timestamp }`.
+ * Stored as exactly key, value and headers (anything else, such as a client's own `offset`, is
+ * refused), with the key kept apart for compaction. `timestamp` is the record's creation time in
+ * ms (Kafka's CreateTime, what a device that was offline must keep); without it the record gets
+ * its append time. A compacted topic refuses keyless records, as Kafka does.
  */
 export function topicRecordOf(
   row: StreamRow,
   data: Uint8Array,
-): { data: Uint8Array; key: string | null } | Error {
+): { data: Uint8Array; key: string | null; timestamp: number | undefined } | Error {
   const message = JSON.parse(decoder.decode(data)) as unknown
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
     return new Error('A topic record must be an object: { "key", "value", "headers" }')
   }
-  const { key = null, value = null, headers, ...rest } = message as Record<string, unknown>
+  const {
+    key = null,
+    value = null,
+    headers,
+    timestamp,
+    ...rest
+  } = message as Record<string, unknown>
   const extra = Object.keys(rest)
   if (extra.length > 0) {
-    return new Error(`A topic record has only key, value and headers, not ${extra.join(', ')}`)
+    return new Error(
+      `A topic record has only key, value, headers and timestamp, not ${extra.join(', ')}`,
+    )
+  }
+  if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || (timestamp as number) < 0)) {
+    return new Error('A topic record\'s "timestamp" must be ms since the epoch (an integer >= 0)')
   }
   if (key !== null && typeof key !== 'string') {
     return new Error('A topic record\'s "key" must be a string or null')
@@ -42,12 +55,16 @@ export function topicRecordOf(
     return new Error(`Topic partition ${row.path} is compacted: every record needs a string "key"`)
   }
   const stored = headers === undefined ? { key, value } : { key, value, headers }
-  return { data: encoder.encode(JSON.stringify(stored)), key }
+  return {
+    data: encoder.encode(JSON.stringify(stored)),
+    key,
+    timestamp: timestamp as number | undefined,
+  }
 }
 
 /**
  * A topic record as reads return it: the stored message with its partition `offset` and its
- * `timestamp` (append time) first. Readers need the offset: after compaction the offsets of a
+ * `timestamp` (creation or append time) first. Readers need the offset: after compaction the offsets of a
  * partition have gaps, so counting records would not give them.
  */
 export function topicRecordJson(record: StoredRecord): Uint8Array {
