@@ -14,6 +14,7 @@ import { checkProducer } from './producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
+import { GroupCommit } from './GroupCommit.ts'
 import { topicRecordOf } from './topicRecords.ts'
 
 export interface StreamEngineOptions {
@@ -38,11 +39,13 @@ export class StreamEngine {
   readonly maxReadBytes: number
   private readonly waiters = new Waiters()
   private readonly closing = new AbortController()
+  private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
 
   constructor(options: StreamEngineOptions) {
     this.storage = options.storage
     this.now = options.now ?? Date.now
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
+    this.appends = new GroupCommit(this.storage, (req) => this.appendNow(req))
   }
 
   private expired(row: StreamRow, now: number): boolean {
@@ -219,8 +222,18 @@ export class StreamEngine {
     })
   }
 
-  append(req: AppendRequest): AppendOutcome {
-    const outcome = this.storage.transaction((): AppendOutcome => {
+  /** Appends (and closes); resolves once the append's group commit is durable. */
+  async append(req: AppendRequest): Promise<AppendOutcome> {
+    const outcome = await this.appends.submit(req)
+    if (outcome.kind === 'appended' || outcome.kind === 'closed') {
+      this.waiters.wake(outcome.stream.id)
+    }
+    return outcome
+  }
+
+  /** One append, inside the group's transaction. */
+  private appendNow(req: AppendRequest): AppendOutcome {
+    return this.storage.transaction((): AppendOutcome => {
       const found = this.live(req.path)
       if (!found) return { kind: 'notFound' }
       if (found.softDeleted) return { kind: 'gone' }
@@ -276,9 +289,6 @@ export class StreamEngine {
       this.storage.updateStream(row)
       return { kind: closeOnly ? 'closed' : 'appended', stream: row, producer: p }
     })
-    if (outcome.kind === 'appended' || outcome.kind === 'closed')
-      this.waiters.wake(outcome.stream.id)
-    return outcome
   }
 
   read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): ReadOutcome {
