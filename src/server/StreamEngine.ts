@@ -130,6 +130,9 @@ export class StreamEngine {
         source = this.live(req.fork.from)
         if (!source) return { kind: 'sourceNotFound' }
         if (source.softDeleted) return { kind: 'conflict', message: 'The source stream is deleted' }
+        if (source.topic !== null) {
+          return { kind: 'badRequest', message: 'Topic partitions cannot be forked' }
+        }
         if (req.contentType !== undefined && !sameType(req.contentType, source.contentType)) {
           return { kind: 'conflict', message: 'A fork must have its source content type' }
         }

@@ -136,6 +136,8 @@ export function createApp(options: AppOptions): {
           413,
           'MESSAGE_TOO_LARGE',
           `The request body is larger than ${maxBodyBytes} bytes: send smaller batches`,
+          // The rest of the body is never read: the connection cannot carry another request.
+          { connection: 'close' },
         ),
     }),
   )

@@ -88,6 +88,16 @@ describe('topic admin', () => {
     expect((await read('/topics/t/0')).status).toBe(200)
   })
 
+  test('a topic partition cannot be forked into a plain stream', async () => {
+    await createTopic('src', {})
+    const fork = await fetch(`${server.url}/forks/src`, {
+      method: 'PUT',
+      headers: { 'stream-forked-from': '/topics/src/0' },
+    })
+    expect(fork.status).toBe(400)
+    expect((await fetch(`${server.url}/forks/src`, { method: 'HEAD' })).status).toBe(404)
+  })
+
   test('deleting a topic deletes its partitions', async () => {
     await createTopic('gone', { numPartitions: 2 })
     await append('/topics/gone/1', [{ key: 'a', value: 1 }])
