@@ -331,6 +331,11 @@ export class StreamEngine {
     return this.waiters.wait(streamId, timeoutMs, stop)
   }
 
+  /** Live reads (long-polls, SSE connections) waiting for data right now. */
+  get parkedReads(): number {
+    return this.waiters.size
+  }
+
   /** Ends every live read (long-polls answer, SSE connections close): the server is shutting down. */
   closeLiveReads(): void {
     this.closing.abort()
