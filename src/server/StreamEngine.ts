@@ -113,7 +113,7 @@ export class StreamEngine {
     return { ok: true, records }
   }
 
-  create(req: CreateRequest): CreateOutcome {
+  private createNow(req: CreateRequest): CreateOutcome {
     return this.storage.transaction(() => {
       const existing = this.live(req.path)
       if (existing?.softDeleted) {
@@ -186,10 +186,10 @@ export class StreamEngine {
     })
   }
 
-  /** Runs `create`, turning a refused initial body into a 400 with nothing written. */
+  /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */
   createStream(req: CreateRequest): CreateOutcome {
     try {
-      return this.create(req)
+      return this.createNow(req)
     } catch (error) {
       if (error instanceof BadRequest) return { kind: 'badRequest', message: error.message }
       throw error
