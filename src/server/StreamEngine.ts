@@ -14,6 +14,7 @@ import { checkProducer } from './producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
+import { GroupCommit } from './GroupCommit.ts'
 import { topicRecordOf } from './topicRecords.ts'
 
 export interface StreamEngineOptions {
@@ -38,11 +39,13 @@ export class StreamEngine {
   readonly maxReadBytes: number
   private readonly waiters = new Waiters()
   private readonly closing = new AbortController()
+  private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
 
   constructor(options: StreamEngineOptions) {
     this.storage = options.storage
     this.now = options.now ?? Date.now
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
+    this.appends = new GroupCommit(this.storage, (req) => this.appendNow(req))
   }
 
   private expired(row: StreamRow, now: number): boolean {
@@ -110,7 +113,7 @@ export class StreamEngine {
     return { ok: true, records }
   }
 
-  create(req: CreateRequest): CreateOutcome {
+  private createNow(req: CreateRequest): CreateOutcome {
     return this.storage.transaction(() => {
       const existing = this.live(req.path)
       if (existing?.softDeleted) {
@@ -127,6 +130,9 @@ export class StreamEngine {
         source = this.live(req.fork.from)
         if (!source) return { kind: 'sourceNotFound' }
         if (source.softDeleted) return { kind: 'conflict', message: 'The source stream is deleted' }
+        if (source.topic !== null) {
+          return { kind: 'badRequest', message: 'Topic partitions cannot be forked' }
+        }
         if (req.contentType !== undefined && !sameType(req.contentType, source.contentType)) {
           return { kind: 'conflict', message: 'A fork must have its source content type' }
         }
@@ -180,10 +186,10 @@ export class StreamEngine {
     })
   }
 
-  /** Runs `create`, turning a refused initial body into a 400 with nothing written. */
+  /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */
   createStream(req: CreateRequest): CreateOutcome {
     try {
-      return this.create(req)
+      return this.createNow(req)
     } catch (error) {
       if (error instanceof BadRequest) return { kind: 'badRequest', message: error.message }
       throw error
@@ -219,8 +225,18 @@ export class StreamEngine {
     })
   }
 
-  append(req: AppendRequest): AppendOutcome {
-    const outcome = this.storage.transaction((): AppendOutcome => {
+  /** Appends (and closes); resolves once the append's group commit is durable. */
+  async append(req: AppendRequest): Promise<AppendOutcome> {
+    const outcome = await this.appends.submit(req)
+    if (outcome.kind === 'appended' || outcome.kind === 'closed') {
+      this.waiters.wake(outcome.stream.id)
+    }
+    return outcome
+  }
+
+  /** One append, inside the group's transaction. */
+  private appendNow(req: AppendRequest): AppendOutcome {
+    return this.storage.transaction((): AppendOutcome => {
       const found = this.live(req.path)
       if (!found) return { kind: 'notFound' }
       if (found.softDeleted) return { kind: 'gone' }
@@ -276,9 +292,6 @@ export class StreamEngine {
       this.storage.updateStream(row)
       return { kind: closeOnly ? 'closed' : 'appended', stream: row, producer: p }
     })
-    if (outcome.kind === 'appended' || outcome.kind === 'closed')
-      this.waiters.wake(outcome.stream.id)
-    return outcome
   }
 
   read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): ReadOutcome {
@@ -316,6 +329,11 @@ export class StreamEngine {
   waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
     const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
     return this.waiters.wait(streamId, timeoutMs, stop)
+  }
+
+  /** Live reads (long-polls, SSE connections) waiting for data right now. */
+  get parkedReads(): number {
+    return this.waiters.size
   }
 
   /** Ends every live read (long-polls answer, SSE connections close): the server is shutting down. */

@@ -73,7 +73,7 @@ export class TopicAdmin {
         throw new TopicExistsError(`Topic "${topic}" already exists`)
       }
       for (let partition = 0; partition < numPartitions; partition++) {
-        const outcome = this.engine.create({
+        const outcome = this.engine.createStream({
           path: partitionPath(topic, partition),
           contentType: 'application/json',
           ttlSeconds: undefined,

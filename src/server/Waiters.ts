@@ -33,6 +33,13 @@ export class Waiters {
     })
   }
 
+  /** How many readers are parked. */
+  get size(): number {
+    let n = 0
+    for (const set of this.byStream.values()) n += set.size
+    return n
+  }
+
   wake(streamId: number): void {
     for (const wake of [...(this.byStream.get(streamId) ?? [])]) wake()
   }

@@ -24,12 +24,12 @@ export function parseProducer(headers: Headers): ProducerHeaders | undefined | s
 }
 
 /** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
-export function handleAppend(
+export async function handleAppend(
   engine: StreamEngine,
   path: string,
   headers: Headers,
   body: Uint8Array,
-): Response {
+): Promise<Response> {
   const producer = parseProducer(headers)
   if (typeof producer === 'string') return errorResponse(400, 'BAD_REQUEST', producer)
   const close = headers.get(H.closed) === 'true'
@@ -40,7 +40,7 @@ export function handleAppend(
   if (body.length > 0 && contentType === undefined) {
     return errorResponse(400, 'BAD_REQUEST', 'An append needs a Content-Type')
   }
-  const outcome = engine.append({
+  const outcome = await engine.append({
     path,
     contentType,
     body,

@@ -5,9 +5,9 @@ import { checkPath } from './checkPath.ts'
 import { handleCreate } from './createHandler.ts'
 import { errorResponse } from './httpError.ts'
 import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders.ts'
-import { RateLimiter } from './RateLimiter.ts'
+import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
-import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from './security.ts'
+import type { SecurityOptions } from './security.ts'
 import type { ServerStorage } from './ServerStorage.ts'
 import { StreamEngine } from './StreamEngine.ts'
 import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
@@ -77,56 +77,7 @@ export function createApp(options: AppOptions): {
     await next()
   })
 
-  const limiter =
-    options.rateLimit &&
-    new RateLimiter(options.rateLimit.burst, options.rateLimit.perSecond, engine.now)
-  app.use(async (c, next) => {
-    const origin = c.req.header('origin')
-    if (
-      options.allowedOrigins &&
-      origin !== undefined &&
-      !options.allowedOrigins.includes(origin)
-    ) {
-      return errorResponse(403, 'FORBIDDEN', `Origin ${origin} is not allowed`)
-    }
-    if (c.req.method === 'OPTIONS') return next() // CORS preflights carry no credentials
-    const principal = options.authenticate ? await options.authenticate(c.req.raw) : null
-    if (options.authenticate && !principal) {
-      return errorResponse(
-        401,
-        'UNAUTHORIZED',
-        'Send a valid bearer token: Authorization: Bearer <jwt>',
-        {
-          'www-authenticate': 'Bearer',
-        },
-      )
-    }
-    const wait = limiter?.take(
-      principal?.id ?? c.env?.incoming?.socket?.remoteAddress ?? 'anonymous',
-    )
-    if (wait) {
-      return errorResponse(429, 'RATE_LIMITED', `Too many requests: retry in ${wait} s`, {
-        'retry-after': String(wait),
-      })
-    }
-    if (principal) {
-      const path = new URL(c.req.url).pathname
-      const action = actionOf(c.req.method, path)
-      const resource = resourceOf(path)
-      if (options.authorize && !(await options.authorize(principal, resource, action))) {
-        return errorResponse(403, 'FORBIDDEN', `${principal.id} may not ${action} ${resource}`)
-      }
-      const producerId = c.req.header('producer-id')
-      if (producerId !== undefined && producerId !== '' && !ownsProducer(principal, producerId)) {
-        return errorResponse(
-          403,
-          'FORBIDDEN',
-          `Producer-Id must be "${principal.id}" or start with "${principal.id}/"`,
-        )
-      }
-    }
-    return next()
-  })
+  app.use(guard(options, engine.now))
 
   app.use(
     bodyLimit({
@@ -136,6 +87,8 @@ export function createApp(options: AppOptions): {
           413,
           'MESSAGE_TOO_LARGE',
           `The request body is larger than ${maxBodyBytes} bytes: send smaller batches`,
+          // The rest of the body is never read: the connection cannot carry another request.
+          { connection: 'close' },
         ),
     }),
   )

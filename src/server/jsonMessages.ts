@@ -9,17 +9,20 @@ export type JsonParse = { ok: true; messages: Uint8Array[] } | { ok: false; mess
  * JSON text. An empty array is refused on append and means "no initial data" on create.
  */
 export function parseJsonMessages(body: Uint8Array, allowEmpty: boolean): JsonParse {
-  let value: unknown
+  let values: unknown[]
+  let messages: Uint8Array[]
   try {
-    value = JSON.parse(decoder.decode(body))
+    const value: unknown = JSON.parse(decoder.decode(body))
+    values = Array.isArray(value) ? value : [value]
+    // Re-serialising is recursive: a value nested too deep for it is refused here, as a 400.
+    messages = values.map((v) => encoder.encode(JSON.stringify(v)))
   } catch {
-    return { ok: false, message: 'The body is not valid JSON (UTF-8)' }
+    return { ok: false, message: 'The body is not valid JSON (UTF-8), or is nested too deeply' }
   }
-  const values = Array.isArray(value) ? value : [value]
   if (values.length === 0 && !allowEmpty) {
     return { ok: false, message: 'Empty JSON arrays are not allowed: send at least one message' }
   }
-  return { ok: true, messages: values.map((v) => encoder.encode(JSON.stringify(v))) }
+  return { ok: true, messages }
 }
 
 const [open, comma, close] = [0x5b, 0x2c, 0x5d]

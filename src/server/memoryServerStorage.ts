@@ -58,7 +58,17 @@ export function memoryServerStorage(): ServerStorage {
 
   return {
     transaction<T>(fn: () => T): T {
-      if (undo) return fn() // nested: part of the outer transaction
+      if (undo) {
+        // Nested: a savepoint inside the outer transaction; a throw undoes only its own writes.
+        const log = undo
+        const mark = log.length
+        try {
+          return fn()
+        } catch (error) {
+          while (log.length > mark) log.pop()!()
+          throw error
+        }
+      }
       undo = []
       try {
         const result = fn()

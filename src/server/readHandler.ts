@@ -131,7 +131,7 @@ export async function handleRead(
       headers: { etag, 'cache-control': h['cache-control']! },
     })
   }
-  return new Response(recordsBody(stream, records) as Uint8Array<ArrayBuffer>, { headers: h })
+  return new Response(recordsBody(stream, records), { headers: h })
 }
 
 /** HEAD: metadata only, never cached, and not an access for the sliding TTL. */

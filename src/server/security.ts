@@ -29,6 +29,8 @@ export interface SecurityOptions {
   allowedOrigins?: readonly string[]
   /** Per principal (per client address without authentication): a token bucket. Default: none. */
   rateLimit?: { burst: number; perSecond: number }
+  /** How long a read ticket (`POST /auth/tickets`, then `?ticket=`) is valid. Default 60 s. */
+  ticketTtlMs?: number
 }
 
 /** The action a request performs, for `authorize`. */

@@ -12,6 +12,8 @@ export interface ServeOptions extends AppOptions {
   port?: number
   /** Default 127.0.0.1: listen on other interfaces only when asked. */
   hostname?: string
+  /** How long `close` lets in-flight requests finish before cutting their connections. Default 10 s. */
+  shutdownGraceMs?: number
   /** How often topics are cleaned (retention, compaction) in the background. Default 30 s; 0 = never. */
   cleanerIntervalMs?: number
 }
@@ -44,6 +46,7 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
         }, cleanerMs).unref()
       : undefined
   const hostname = options.hostname ?? '127.0.0.1'
+  const shutdownGraceMs = options.shutdownGraceMs ?? 10_000
   const listener = getRequestListener(app.fetch)
   const server = createServer((req, res) => {
     // hono's adapter answers a target it cannot parse as a URL (a backslash) with a bare 400
@@ -80,7 +83,13 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
           new Promise<void>((done, fail) => {
             clearInterval(cleaner)
             engine.closeLiveReads()
+            // Connections whose last request just finished (ended live reads included) sit idle
+            // in keep-alive: close them as they become idle, and any left after the grace period.
+            const sweep = setInterval(() => server.closeIdleConnections(), 20)
+            const deadline = setTimeout(() => server.closeAllConnections(), shutdownGraceMs)
             server.close((error) => {
+              clearInterval(sweep)
+              clearTimeout(deadline)
               try {
                 options.storage.close()
               } catch (closeError) {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import { decodeBatch, encodeBatch } from './recordBatchCodec.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
 
 export interface SqliteServerStorageOptions {
@@ -17,15 +18,14 @@ CREATE TABLE IF NOT EXISTS streams (
   path TEXT NOT NULL UNIQUE,
   meta TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS records (
+CREATE TABLE IF NOT EXISTS batches (
+  id INTEGER PRIMARY KEY,
   stream_id INTEGER NOT NULL,
-  offset INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  batch_start INTEGER NOT NULL,
-  timestamp INTEGER NOT NULL,
-  key TEXT,
-  PRIMARY KEY (stream_id, offset)
-) WITHOUT ROWID;
+  base_offset INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_by_offset ON batches (stream_id, base_offset);
 CREATE TABLE IF NOT EXISTS producers (
   stream_id INTEGER NOT NULL,
   producer_id TEXT NOT NULL,
@@ -42,12 +42,9 @@ interface StreamDbRow {
   meta: string
 }
 
-interface RecordDbRow {
-  offset: number
+interface BatchDbRow {
+  id: number
   data: Uint8Array
-  batch_start: number
-  timestamp: number
-  key: string | null
 }
 
 const toRow = (r: StreamDbRow): StreamRow => ({
@@ -60,7 +57,8 @@ const metaOf = ({ id: _id, path: _path, ...meta }: Omit<StreamRow, 'id'> & { id?
   JSON.stringify(meta)
 
 /**
- * The embedded default: one SQLite file in WAL mode through better-sqlite3. A transaction is one
+ * The embedded default: one SQLite file in WAL mode through better-sqlite3, an append's records in
+ * one row (recordBatchCodec.ts). A transaction is one
  * SQLite transaction, so records, the stream's tail and producer state commit together, and
  * `transaction` returns only after the commit (fsynced with synchronous=FULL).
  */
@@ -79,20 +77,30 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
     insert: db.prepare<[string, string]>('INSERT INTO streams (path, meta) VALUES (?, ?)'),
     update: db.prepare<[string, number]>('UPDATE streams SET meta = ? WHERE id = ?'),
     deleteStream: db.prepare<[number]>('DELETE FROM streams WHERE id = ?'),
-    deleteAllRecords: db.prepare<[number]>('DELETE FROM records WHERE stream_id = ?'),
+    deleteAllRecords: db.prepare<[number]>('DELETE FROM batches WHERE stream_id = ?'),
     deleteProducers: db.prepare<[number]>('DELETE FROM producers WHERE stream_id = ?'),
-    append: db.prepare<[number, number, Uint8Array, number, number, string | null]>(
-      'INSERT INTO records (stream_id, offset, data, batch_start, timestamp, key) VALUES (?, ?, ?, ?, ?, ?)',
+    append: db.prepare<[number, number, number, Uint8Array]>(
+      'INSERT INTO batches (stream_id, base_offset, last_offset, data) VALUES (?, ?, ?, ?)',
     ),
-    read: db.prepare<[number, number, number], RecordDbRow>(
-      'SELECT offset, data, batch_start, timestamp, key FROM records WHERE stream_id = ? AND offset >= ? AND offset < ? ORDER BY offset',
+    // From the batch holding `from` (the last one starting at or before it) up to `to`.
+    read: db.prepare<[{ stream: number; from: number; to: number }], BatchDbRow>(
+      `SELECT id, data FROM batches WHERE stream_id = @stream AND base_offset < @to AND base_offset >=
+         IFNULL((SELECT MAX(base_offset) FROM batches WHERE stream_id = @stream AND base_offset <= @from), 0)
+       ORDER BY base_offset`,
     ),
     deleteBelow: db.prepare<[number, number]>(
-      'DELETE FROM records WHERE stream_id = ? AND offset < ?',
+      'DELETE FROM batches WHERE stream_id = ? AND last_offset < ?',
     ),
-    deleteOne: db.prepare<[number, number]>(
-      'DELETE FROM records WHERE stream_id = ? AND offset = ?',
+    straddling: db.prepare<[number, number], BatchDbRow>(
+      'SELECT id, data FROM batches WHERE stream_id = ? AND base_offset < ?',
     ),
+    holding: db.prepare<[number, number], BatchDbRow & { last_offset: number }>(
+      'SELECT id, data, last_offset FROM batches WHERE stream_id = ? AND base_offset <= ? ORDER BY base_offset DESC LIMIT 1',
+    ),
+    rewrite: db.prepare<[number, number, Uint8Array, number]>(
+      'UPDATE batches SET base_offset = ?, last_offset = ?, data = ? WHERE id = ?',
+    ),
+    deleteBatch: db.prepare<[number]>('DELETE FROM batches WHERE id = ?'),
     getProducer: db.prepare<
       [number, string],
       { epoch: number; last_seq: number; updated_at: number }
@@ -100,6 +108,13 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
     putProducer: db.prepare<[number, string, number, number, number]>(
       'INSERT OR REPLACE INTO producers (stream_id, producer_id, epoch, last_seq, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
+  }
+
+  /** Keeps the records of a batch row that pass `keep`; drops the row when none do. */
+  const rewrite = (batch: BatchDbRow, keep: (r: StoredRecord) => boolean): void => {
+    const kept = decodeBatch(batch.data).filter(keep)
+    if (kept.length === 0) q.deleteBatch.run(batch.id)
+    else q.rewrite.run(kept[0]!.offset, kept[kept.length - 1]!.offset, encodeBatch(kept), batch.id)
   }
 
   return {
@@ -127,31 +142,46 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
       q.deleteStream.run(id)
     },
     appendRecords(streamId, records) {
-      for (const r of records) {
-        q.append.run(streamId, r.offset, r.data, r.batchStart ? 1 : 0, r.timestamp, r.key)
-      }
+      const first = records[0]
+      if (!first) return
+      q.append.run(
+        streamId,
+        first.offset,
+        records[records.length - 1]!.offset,
+        encodeBatch(records),
+      )
     },
     readRecords(streamId, from, to, maxBytes) {
       const out: StoredRecord[] = []
       let bytes = 0
-      for (const r of q.read.iterate(streamId, from, to)) {
-        out.push({
-          offset: r.offset,
-          data: r.data,
-          batchStart: r.batch_start === 1,
-          timestamp: r.timestamp,
-          key: r.key,
-        })
-        bytes += r.data.length
-        if (bytes >= maxBytes) break
+      for (const batch of q.read.iterate({ stream: streamId, from, to })) {
+        for (const record of decodeBatch(batch.data)) {
+          if (record.offset < from) continue
+          if (record.offset >= to || bytes >= maxBytes) return out
+          out.push(record)
+          bytes += record.data.length
+        }
       }
       return out
     },
     deleteRecordsBelow(streamId, below) {
       q.deleteBelow.run(streamId, below)
+      for (const batch of q.straddling.all(streamId, below)) {
+        rewrite(batch, (r) => r.offset >= below)
+      }
     },
     deleteRecords(streamId, offsets) {
-      for (const offset of offsets) q.deleteOne.run(streamId, offset)
+      const sorted = [...offsets].sort((a, b) => a - b)
+      for (let i = 0; i < sorted.length;) {
+        const batch = q.holding.get(streamId, sorted[i]!)
+        if (!batch || sorted[i]! > batch.last_offset) {
+          i++
+          continue
+        }
+        const gone = new Set<number>()
+        while (i < sorted.length && sorted[i]! <= batch.last_offset) gone.add(sorted[i++]!)
+        rewrite(batch, (r) => !gone.has(r.offset))
+      }
     },
     getProducer(streamId, producerId) {
       const r = q.getProducer.get(streamId, producerId)

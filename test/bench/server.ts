@@ -4,7 +4,6 @@
  * (@durable-streams/server, in memory), all over real HTTP on loopback, in this process.
  * Prints a table (or `--json`); figures are reports, never assertions.
  */
-import { DurableStreamTestServer } from '@durable-streams/server'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,15 +49,32 @@ const targets: Target[] = [
       return { url: s.url, stop: () => s.close() }
     },
   },
-  {
+]
+
+// The reference server is not a devDependency: it pulls in lmdb and msgpackr, whose per-platform
+// optional packages this workplace's registry cannot lock, which breaks `npm ci`. Install it for
+// a run with `npm install --no-save @durable-streams/server@0.3.7`.
+const reference = '@durable-streams/server'
+try {
+  const { DurableStreamTestServer } = (await import(reference)) as {
+    DurableStreamTestServer: new (options: { port: number; host: string }) => {
+      start(): Promise<string>
+      stop(): Promise<void>
+    }
+  }
+  targets.push({
     name: 'reference (memory)',
     async start() {
       const s = new DurableStreamTestServer({ port: 0, host: '127.0.0.1' })
       const url = await s.start()
       return { url, stop: () => s.stop() }
     },
-  },
-]
+  })
+} catch {
+  process.stderr.write(
+    `${reference} is not installed: npm install --no-save ${reference}@0.3.7 to compare with it\n`,
+  )
+}
 
 const batchBody = (from: number): string =>
   JSON.stringify(

@@ -94,6 +94,27 @@ export function serverStorageContract(name: string, factory: ServerStorageFactor
       s.close()
     })
 
+    test('deletions across several appends keep every other record readable at its offset', () => {
+      const s = factory.create()
+      const { id } = s.insertStream(row('/many'))
+      s.appendRecords(id, records(0, ['a', 'b', 'c']))
+      s.appendRecords(id, records(3, ['d', 'e', 'f']))
+      s.appendRecords(id, records(6, ['g', 'h', 'i']))
+      s.deleteRecords(id, [5, 1, 4, 99, 4])
+      const all = () => s.readRecords(id, 0, 100, 1e9).map((r) => `${r.offset}${text(r)}`)
+      expect(all()).toEqual(['0a', '2c', '3d', '6g', '7h', '8i'])
+      expect(s.readRecords(id, 4, 8, 1e9).map((r) => r.offset)).toEqual([6, 7])
+      expect(s.readRecords(id, 1, 100, 2).map((r) => r.offset)).toEqual([2, 3])
+      s.deleteRecordsBelow(id, 7)
+      expect(all()).toEqual(['7h', '8i'])
+      s.deleteRecords(id, [7, 8])
+      expect(all()).toEqual([])
+      s.appendRecords(id, records(9, ['j']))
+      expect(all()).toEqual(['9j'])
+      expect(s.readRecords(id, 0, 100, 1e9)[0]).toMatchObject({ batchStart: true, key: 'kj' })
+      s.close()
+    })
+
     test('keeps producer state per stream, and drops it with the stream', () => {
       const s = factory.create()
       const one = s.insertStream(row('/p1'))
@@ -126,6 +147,28 @@ export function serverStorageContract(name: string, factory: ServerStorageFactor
       expect(s.getStream('/tx2')).toBeUndefined()
       expect(s.readRecords(stream.id, 0, 10, 1e9).map(text)).toEqual(['kept'])
       expect(s.getProducer(stream.id, 'w')).toBeUndefined()
+      s.close()
+    })
+
+    test('a nested transaction that throws undoes only its own writes (a savepoint)', () => {
+      const s = factory.create()
+      const stream = s.insertStream(row('/save'))
+      s.transaction(() => {
+        s.appendRecords(stream.id, records(0, ['before']))
+        expect(() =>
+          s.transaction(() => {
+            s.appendRecords(stream.id, records(1, ['inner']))
+            s.putProducer(stream.id, 'w', { epoch: 0, lastSeq: 0, updatedAt: 1 })
+            s.updateStream({ ...stream, nextOffset: 2 })
+            throw new Error('inner')
+          }),
+        ).toThrow('inner')
+        s.appendRecords(stream.id, records(1, ['after']))
+        s.updateStream({ ...stream, nextOffset: 2 })
+      })
+      expect(s.readRecords(stream.id, 0, 10, 1e9).map(text)).toEqual(['before', 'after'])
+      expect(s.getProducer(stream.id, 'w')).toBeUndefined()
+      expect(s.getStream('/save')?.nextOffset).toBe(2)
       s.close()
     })
 

@@ -54,6 +54,8 @@ describe('hostile input over HTTP', () => {
     await expectError(await post('/h/json', json, new Uint8Array([0x22, 0xff, 0x22])), 400)
     await expectError(await post('/h/json', json, '[]'), 400)
     await expectError(await post('/h/json', json, 'undefined'), 400)
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000) // parses, but too deep to re-serialise
+    await expectError(await post('/h/json', json, deep), 400, 'INVALID_RECORD')
     expect(await readAll('/h/json')).toBe('[]')
     await expectError(await put('/h/json-bad-init', 'application/json', '{oops'), 400)
     expect((await fetch(url('/h/json-bad-init'), { method: 'HEAD' })).status).toBe(404)
@@ -95,6 +97,14 @@ describe('hostile input over HTTP', () => {
       } as RequestInit),
       413,
     )
+    // A body far over the limit is refused unread; the client's next request still works.
+    const huge = await post(
+      '/h/big',
+      { 'content-type': 'application/octet-stream' },
+      new Uint8Array(4 << 20),
+    )
+    await expectError(huge, 413, 'MESSAGE_TOO_LARGE')
+    expect((await put('/h/big', 'application/octet-stream')).status).toBe(200)
     const head = await fetch(url('/h/big'), { method: 'HEAD' })
     expect(head.headers.get('stream-next-offset')).toBe('0000000000000000_0000000000000000')
   })

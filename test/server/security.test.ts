@@ -148,6 +148,38 @@ describe('authentication and authorization', () => {
   })
 })
 
+describe('read tickets (for EventSource, which cannot send headers)', () => {
+  const issue = async (authorization?: string) =>
+    call('/auth/tickets', { method: 'POST', headers: authorization ? { authorization } : {} })
+
+  test('an authenticated client gets a ticket that reads, as its principal, until it expires', async () => {
+    await expectError(await issue(), 401, 'UNAUTHORIZED')
+    const res = await issue(bob)
+    expect(res.status).toBe(201)
+    const { ticket, expiresAt } = (await res.json()) as { ticket: string; expiresAt: number }
+    expect(expiresAt).toBe(server.clock.now + 60_000)
+    const read = await call(`/topics/orders/0?offset=-1&ticket=${ticket}`)
+    expect(read.status).toBe(200)
+    const sse = await call(`/topics/orders/0?offset=now&live=sse&ticket=${ticket}`)
+    expect(sse.headers.get('content-type')).toBe('text/event-stream')
+    await sse.body!.cancel()
+    // Only reads, and only what its principal may read: bob cannot append, with or without it.
+    await expectError(
+      await call(`/topics/orders/0?ticket=${ticket}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"key":"k","value":1}',
+      }),
+      401,
+      'UNAUTHORIZED',
+    )
+    await expectError(await call(`/alice/s?ticket=${ticket}`), 403, 'FORBIDDEN')
+    await expectError(await call('/topics/orders/0?ticket=forged'), 401, 'UNAUTHORIZED')
+    server.clock.now += 60_000
+    await expectError(await call(`/topics/orders/0?ticket=${ticket}`), 401, 'UNAUTHORIZED')
+  })
+})
+
 describe('origins and preflights', () => {
   test('an Origin outside the allowlist gets 403; an allowed one is echoed for CORS', async () => {
     const evil = await call('/topics/orders/0', {

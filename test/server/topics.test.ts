@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { formatOffset } from '../../src/server/index.ts'
 import { startTestServer, type TestServer } from './support/testServer.ts'
 
@@ -86,6 +86,16 @@ describe('topic admin', () => {
     await createTopic('t', {})
     expect((await fetch(`${server.url}/topics/t/0`, { method: 'DELETE' })).status).toBe(405)
     expect((await read('/topics/t/0')).status).toBe(200)
+  })
+
+  test('a topic partition cannot be forked into a plain stream', async () => {
+    await createTopic('src', {})
+    const fork = await fetch(`${server.url}/forks/src`, {
+      method: 'PUT',
+      headers: { 'stream-forked-from': '/topics/src/0' },
+    })
+    expect(fork.status).toBe(400)
+    expect((await fetch(`${server.url}/forks/src`, { method: 'HEAD' })).status).toBe(404)
   })
 
   test('deleting a topic deletes its partitions', async () => {
@@ -205,6 +215,31 @@ describe('retention', () => {
     expect((await read(p, formatOffset(2))).status).toBe(200)
     const described = await (await admin('events')).json()
     expect(described.partitions[0]).toMatchObject({ startOffset: 2, nextOffset: 3 })
+  })
+
+  test('the background cleaner applies retention without being asked', async () => {
+    const cleaned = await startTestServer({ cleanerIntervalMs: 20 })
+    try {
+      await fetch(`${cleaned.url}/admin/topics/bg`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ configEntries: [{ name: 'retention.ms', value: 1000 }] }),
+      })
+      const p = `${cleaned.url}/topics/bg/0`
+      await fetch(p, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([{ key: null, value: 'old' }]),
+      })
+      cleaned.clock.now += 5_000
+      await vi.waitFor(
+        async () => expect((await fetch(`${p}?offset=${formatOffset(0)}`)).status).toBe(410),
+        { timeout: 30_000 },
+      )
+      expect(await (await fetch(`${p}?offset=-1`)).json()).toEqual([])
+    } finally {
+      await cleaned.stop()
+    }
   })
 
   test('retention.bytes keeps the newest records within the limit', async () => {

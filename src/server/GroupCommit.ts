@@ -1,0 +1,52 @@
+import type { ServerStorage } from './ServerStorage.ts'
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+/**
+ * Group commit: the operations submitted within one turn of the event loop run in one storage
+ * transaction, so concurrent appends share one commit (one fsync with SQLite's synchronous=FULL).
+ * Each runs in its own nested transaction (a savepoint), so one that throws rolls back alone;
+ * every promise settles only after the shared commit, so nothing is acknowledged before it is
+ * durable. Reads never see a group half-done: it runs synchronously, begin to commit.
+ */
+export class GroupCommit<Req, Res> {
+  private pending: { req: Req; resolve: (res: Res) => void; reject: (error: unknown) => void }[] =
+    []
+
+  constructor(
+    private readonly storage: ServerStorage,
+    private readonly run: (req: Req) => Res,
+  ) {}
+
+  submit(req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ req, resolve, reject }) === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  private flush(): void {
+    const group = this.pending
+    this.pending = []
+    const results: Settled<Res>[] = []
+    try {
+      this.storage.transaction(() => {
+        for (const { req } of group) {
+          try {
+            results.push({ ok: true, value: this.storage.transaction(() => this.run(req)) })
+          } catch (error) {
+            results.push({ ok: false, error })
+          }
+        }
+      })
+    } catch (error) {
+      // The commit itself failed: nothing of the group was written.
+      for (const item of group) item.reject(error)
+      return
+    }
+    for (const [i, item] of group.entries()) {
+      const result = results[i]!
+      if (result.ok) item.resolve(result.value)
+      else item.reject(result.error)
+    }
+  }
+}
