@@ -15,7 +15,7 @@ import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
 import { GroupCommit } from './GroupCommit.ts'
-import { topicRecordOf } from './topicRecords.ts'
+import { topicConfigOf, topicRecordOf } from './topicRecords.ts'
 
 export interface StreamEngineOptions {
   storage: ServerStorage
@@ -99,8 +99,9 @@ export class StreamEngine {
       : { ok: true as const, messages: [body] }
     if (!messages.ok) return messages
     const records: StoredRecord[] = []
+    const config = topicConfigOf(row)
     for (const [i, message] of messages.messages.entries()) {
-      const topicRecord = row.topic === null ? undefined : topicRecordOf(row, message)
+      const topicRecord = row.topic === null ? undefined : topicRecordOf(row, config, message)
       if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
       records.push({
         offset: row.nextOffset + i,

@@ -18,6 +18,7 @@ export function topicConfigOf(row: StreamRow): TopicConfig | undefined {
  */
 export function topicRecordOf(
   row: StreamRow,
+  config: TopicConfig | undefined,
   data: Uint8Array,
 ): { data: Uint8Array; key: string | null; timestamp: number | undefined } | Error {
   const message = JSON.parse(decoder.decode(data)) as unknown
@@ -50,7 +51,6 @@ export function topicRecordOf(
       !Array.isArray(headers) &&
       Object.values(headers).every((v) => typeof v === 'string'))
   if (!validHeaders) return new Error('A topic record\'s "headers" must map names to strings')
-  const config = topicConfigOf(row)
   if (key === null && config && isCompacted(config)) {
     return new Error(`Topic partition ${row.path} is compacted: every record needs a string "key"`)
   }
