@@ -6,6 +6,7 @@ import {
   openLog,
   StreamsBuilder,
   type SyncTransport,
+  type TopicSpec,
 } from '../src/index.ts'
 import { connect, serve } from '../src/worker/index.ts'
 import { createSyncStore, createViewStore } from '../src/zustand/index.ts'
@@ -34,9 +35,9 @@ function topology() {
   return builder.build()
 }
 
-async function setup() {
+async function setup(serverTopic: TopicSpec = PAYMENTS) {
   const leader = await openLog({ storage: memoryStorage(), cleaner: false })
-  await leader.admin().createTopics({ topics: [PAYMENTS] })
+  await leader.admin().createTopics({ topics: [serverTopic] })
   closers.push(() => leader.close())
   const inner = memoryTransport(leader, { pollMs: 50 })
   const net = { online: false }
@@ -109,4 +110,38 @@ test('a payment sent offline shows at once as pending, then as confirmed once th
     onServer.records.length +
       (await leader.fetch({ topic: 'payments', partition: 1, offset: 0 })).records.length,
   ).toBe(2)
+})
+
+test('a payment the server refuses leaves the outbox: the page hears why, the pending state drops it', async () => {
+  const { net, client } = await setup({
+    ...PAYMENTS,
+    configEntries: [{ name: 'max.message.bytes', value: '300' }],
+  })
+  net.online = true
+  const balances = createViewStore<string, number>(client, 'balances')
+  const sync = createSyncStore(client)
+  closers.push(() => balances.close())
+  closers.push(() => sync.close())
+  await balances.ready
+  await sync.ready
+  const notices: unknown[] = []
+  sync.onNotice((n) => notices.push(n))
+  await client.producer().send({
+    topic: 'payments',
+    messages: [
+      { key: 'big', value: { user: 'bob', amount: 1, note: 'x'.repeat(500) }, partition: 0 },
+      { key: 'ok', value: { user: 'bob', amount: 2 }, partition: 0 },
+    ],
+  })
+  await until(() => notices.length === 1 && balances.getState().confirmed.get('bob') === 2)
+  expect(notices[0]).toMatchObject({
+    type: 'rejected',
+    topic: 'payments',
+    partition: 0,
+    offset: 0,
+    error: { code: 'MESSAGE_TOO_LARGE' },
+  })
+  await until(() => sync.getState()?.topics.payments?.pending === 0)
+  await until(() => balances.getState().pendingCount === 0)
+  expect(balances.getState().get('bob')).toBe(2)
 })

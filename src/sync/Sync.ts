@@ -13,6 +13,11 @@ export interface SyncOptions {
   topics: TopicSpec[]
   /** Records per push request (default 500). */
   maxBatch?: number
+  /**
+   * Producer ids start with this and a `/` (e.g. the signed-in user's id): a server with
+   * authentication binds producer ids to principals, so no client can fence another's producer.
+   */
+  producerIdPrefix?: string
 }
 
 export type Connection = 'online' | 'offline' | 'syncing'
@@ -247,7 +252,13 @@ export class Sync {
               retrying: (error) => this.setConnection(error),
               succeeded: () => this.setConnection(null),
             },
-            this.options.maxBatch === undefined ? {} : { maxBatch: this.options.maxBatch },
+            {
+              ...(this.options.maxBatch === undefined ? {} : { maxBatch: this.options.maxBatch }),
+              newProducerId: () =>
+                this.options.producerIdPrefix === undefined
+                  ? crypto.randomUUID()
+                  : `${this.options.producerIdPrefix}/${crypto.randomUUID()}`,
+            },
           ).run(round.signal),
         ]),
       )

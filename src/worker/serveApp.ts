@@ -25,6 +25,8 @@ export interface SyncConfig {
   token?: HttpTransportOptions['token']
   /** Another transport than HTTP to `url` (tests use an in-process server). */
   transport?: SyncTransport
+  /** Producer ids start with `<this>/` (the user's id, when the server authenticates). */
+  producerIdPrefix?: string
 }
 
 /** Stores a user named (Materialized), not the ones the DSL made for itself. */
@@ -71,6 +73,9 @@ export function serveApp(
     sync = new Sync(log, {
       transport: transport ?? httpTransport({ url: url!, ...(token ? { token } : {}) }),
       topics: specs,
+      ...(options.sync.producerIdPrefix === undefined
+        ? {}
+        : { producerIdPrefix: options.sync.producerIdPrefix }),
     })
   }
   if (options.streams) {

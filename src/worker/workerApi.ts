@@ -14,6 +14,17 @@ import { decodeSendWire, type SendWire } from './sendWire.ts'
 export type Settled<T> =
   { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
 
+/** What the page hears of sync besides its status (errors as their JSON form). */
+export type SyncNotice =
+  | {
+      type: 'rejected'
+      topic: string
+      partition: number
+      offset: number
+      error: { code: string; message: string }
+    }
+  | { type: 'reset'; topic: string }
+
 /** A batch of records for one partition, as a page consumer receives it. */
 export interface DeliveredBatch {
   topic: string
@@ -103,6 +114,24 @@ export function createWorkerApi(
         const id = crypto.randomUUID()
         const off = options.sync?.subscribe((event) => {
           if (event.type === 'status') listener(event.status)
+        })
+        syncListeners.set(id, () => {
+          off?.()
+          ;(listener as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.()
+        })
+        return id
+      },
+      /**
+       * Calls `listener` when the server refuses a local record for good (it left the outbox) or
+       * a synced topic was copied again after a server reset; returns an id for `unsubscribe`.
+       */
+      subscribeEvents(listener: (event: SyncNotice) => void): string {
+        const id = crypto.randomUUID()
+        const off = options.sync?.subscribe((event) => {
+          if (event.type === 'rejected') {
+            const { topic, partition, offset, error } = event
+            listener({ type: 'rejected', topic, partition, offset, error: error.toJSON() })
+          } else if (event.type === 'reset') listener({ type: 'reset', topic: event.topic })
         })
         syncListeners.set(id, () => {
           off?.()

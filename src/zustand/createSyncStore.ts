@@ -2,12 +2,17 @@ import { proxy } from 'comlink'
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import type { SyncStatus } from '../sync/Sync.ts'
 import type { Client, RemoteNamespace } from '../worker/connect.ts'
-import type { WorkerApi } from '../worker/workerApi.ts'
+import type { SyncNotice, WorkerApi } from '../worker/workerApi.ts'
 
 /** A read-only zustand store of the worker's sync status (null: the worker syncs nothing). */
 export interface SyncStore extends Omit<StoreApi<SyncStatus | null>, 'setState'> {
   /** Resolves once the store holds the worker's first status. */
   readonly ready: Promise<void>
+  /**
+   * Calls `listener` when the server refuses a local record for good (it left the outbox: show
+   * the app's error) or a synced topic was copied again after a server reset.
+   */
+  onNotice(listener: (notice: SyncNotice) => void): () => void
   close(): void
 }
 
@@ -33,15 +38,27 @@ export function createSyncStore(client: Client): SyncStore {
     if (!closed && store.getState() === null) store.setState(status, true)
   })
   ready.catch(() => undefined)
+  const notices = new Set<(notice: SyncNotice) => void>()
+  const noticeId = remote.subscribeEvents(
+    proxy((notice: SyncNotice) => {
+      for (const listener of notices) listener(notice)
+    }),
+  )
   return {
     ready,
+    onNotice(listener) {
+      notices.add(listener)
+      return () => notices.delete(listener)
+    },
     getState: store.getState,
     getInitialState: store.getInitialState,
     subscribe: store.subscribe,
     close() {
       if (closed) return
       closed = true
-      void id.then((i) => remote.unsubscribe(i)).catch(() => undefined)
+      notices.clear()
+      for (const pending of [id, noticeId])
+        void pending.then((i) => remote.unsubscribe(i)).catch(() => undefined)
     },
   }
 }

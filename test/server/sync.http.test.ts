@@ -1,7 +1,9 @@
 import { afterEach, expect, test } from 'vitest'
 import {
   httpTransport,
+  KafkaStreams,
   MemoryDatabase,
+  StreamsBuilder,
   memoryStorage,
   openLog,
   Sync,
@@ -111,6 +113,30 @@ test('two clients offline, then online: both converge on the server order over H
   )
   expect(await local(ca.log)).toEqual(truth)
   expect(await local(cb.log)).toEqual(truth)
+  // Identical views too: the same topology over each replica folds to the same state.
+  const views = await Promise.all(
+    [ca.log, cb.log].map(async (log) => {
+      const builder = new StreamsBuilder()
+      builder
+        .stream<string, number>('payments')
+        .groupBy((key) => key[0]!)
+        .reduce((x, y) => x + y, { materialized: 'sums' })
+      const streams = new KafkaStreams(builder.build(), log, { applicationId: 'v', pollMs: 10 })
+      await streams.start()
+      closers.push(() => streams.close())
+      await until(async () => {
+        const [c] = await log.admin().fetchOffsets({ groupId: 'v', topics: ['payments'] })
+        const highs = await log.offsets('payments')
+        return c!.partitions.every((p) => p.offset === highs[p.partition]!.high)
+      })
+      return streams.store<string, number>('sums').all()
+    }),
+  )
+  expect(views[0]).toEqual([
+    { key: 'a', value: 300 },
+    { key: 'b', value: -300 },
+  ])
+  expect(views[1]).toEqual(views[0])
 })
 
 test('responses lost after the server committed: retries are duplicates, one copy lands', async () => {
