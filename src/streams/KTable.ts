@@ -1,3 +1,4 @@
+import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
 import { InvalidArgumentError } from '../log/errors.ts'
 import { EndIndex } from './EndIndex.ts'
 import { KGroupedTable } from './KGroupedTable.ts'
@@ -127,15 +128,12 @@ export class KTable<K, V> {
     let streamTime = -Infinity
     topology.onRestore(() => {
       pending.clear()
-      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      streamTime = restoreStreamTime(meta)
       for (const { key } of buffer.all())
         pending.add((key as { window: Window }).window.end, JSON.stringify(key), key)
     })
     const node = createNode(name, (r, emit) => {
-      if (r.timestamp > streamTime) {
-        streamTime = r.timestamp
-        meta.put('streamTime', streamTime, streamTime)
-      }
+      streamTime = advanceStreamTime(meta, streamTime, r.timestamp)
       const window = (r.key as { window: Window }).window
       if (buffer.get(r.key) === null) pending.add(window.end, JSON.stringify(r.key), r.key)
       buffer.put(r.key, { value: r.value, timestamp: r.timestamp, headers: r.headers }, r.timestamp)

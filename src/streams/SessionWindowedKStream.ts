@@ -1,3 +1,4 @@
+import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
 import { KTable, type Materialized } from './KTable.ts'
 import { createNode, type ProcessorNode } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
@@ -64,7 +65,7 @@ export class SessionWindowedKStream<K, V> {
     let streamTime = -Infinity
     // The sessions index and stream time come back from the stores after a restore.
     topology.onRestore(() => {
-      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      streamTime = restoreStreamTime(meta)
       sessions.clear()
       for (const { key, value } of store.all() as { key: Windowed<K>; value: VA }[]) {
         const id = JSON.stringify(key.key)
@@ -77,10 +78,7 @@ export class SessionWindowedKStream<K, V> {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
       const key = r.key as K
       const ts = r.timestamp
-      if (ts > streamTime) {
-        streamTime = ts
-        meta.put('streamTime', streamTime, streamTime)
-      }
+      streamTime = advanceStreamTime(meta, streamTime, ts)
       const closeTime = streamTime - windows.graceMs
       const id = JSON.stringify(key)
       const mine = sessions.get(id) ?? []

@@ -1,3 +1,4 @@
+import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
 import { EndIndex } from './EndIndex.ts'
 import { keyId } from './KeyValueStore.ts'
 import { KTable } from './KTable.ts'
@@ -56,7 +57,7 @@ export class SlidingWindowedKStream<K, V> extends WindowedKStream<K, V> {
       open.add(key.window.end, id, key)
     }
     topology.onRestore(() => {
-      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      streamTime = restoreStreamTime(meta)
       starts.clear()
       open.clear()
       kept.clear()
@@ -73,10 +74,7 @@ export class SlidingWindowedKStream<K, V> extends WindowedKStream<K, V> {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
       const key = r.key as K
       const ts = r.timestamp
-      if (ts > streamTime) {
-        streamTime = ts
-        meta.put('streamTime', streamTime, streamTime)
-      }
+      streamTime = advanceStreamTime(meta, streamTime, ts)
       const closeTime = streamTime - windows.graceMs
       const get = (start: number) => store.getWithTimestamp(windowKey(key, start)) as Aggregate<VA>
       const inRange = (from: number, to: number) =>

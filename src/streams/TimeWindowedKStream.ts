@@ -1,3 +1,4 @@
+import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
 import { EndIndex } from './EndIndex.ts'
 import { KTable } from './KTable.ts'
 import { createNode, type Change, type ProcessorNode, type StreamRecord } from './processor.ts'
@@ -38,7 +39,7 @@ export class TimeWindowedKStream<K, V> extends WindowedKStream<K, V> {
     topology.onRestore(() => {
       open.clear()
       kept.clear()
-      streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+      streamTime = restoreStreamTime(meta)
       const closeTime = streamTime - windows.graceMs
       for (const { key } of store.all() as { key: Windowed<K> }[]) {
         const id = JSON.stringify(key)
@@ -49,10 +50,7 @@ export class TimeWindowedKStream<K, V> extends WindowedKStream<K, V> {
     })
     const node = createNode(processor, (r, emit) => {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
-      if (r.timestamp > streamTime) {
-        streamTime = r.timestamp
-        meta.put('streamTime', streamTime, streamTime)
-      }
+      streamTime = advanceStreamTime(meta, streamTime, r.timestamp)
       const closeTime = streamTime - windows.graceMs
       let dropped = false
       for (const window of windows.windowsFor(r.timestamp)) {

@@ -1,3 +1,4 @@
+import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { keyId } from './KeyValueStore.ts'
 import type { JoinWindows } from './JoinWindows.ts'
@@ -120,7 +121,7 @@ export function streamStreamJoin(
     buffers[which].set(id, list)
   }
   topology.onRestore(() => {
-    streamTime = (meta.get('streamTime') as number | null) ?? -Infinity
+    streamTime = restoreStreamTime(meta)
     for (const which of ['left', 'right'] as const) {
       buffers[which].clear()
       for (const { key, value } of stores[which].all()) {
@@ -140,10 +141,7 @@ export function streamStreamJoin(
   const side = (me: 'left' | 'right', name: string) =>
     createNode(name, (r) => {
       if (r.value === null || r.value === undefined) return
-      if (r.timestamp > streamTime) {
-        streamTime = r.timestamp
-        meta.put('streamTime', streamTime, streamTime)
-      }
+      streamTime = advanceStreamTime(meta, streamTime, r.timestamp)
       if (r.key === null || r.key === undefined) {
         // KIP-962 (Kafka 3.7): left / outer joins emit a null-key record at once, unjoined.
         if (emitsUnmatched(me))
