@@ -176,3 +176,56 @@ test('a reload with 1,000 pending records pushes each of them once', async () =>
   expect(new Set(truth.map((r) => r.split(':')[1])).size).toBe(1000)
   expect(await local(again.log)).toEqual(truth)
 })
+
+test('a compacted topic bootstraps from its compacted state, with the server offsets and gaps', async () => {
+  const s = await server()
+  const created = await fetch(`${s.url}/admin/topics/fx-rates`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }),
+  })
+  expect(created.status).toBe(201)
+  const rates = [
+    ['EUR', 1.1],
+    ['GBP', 0.9],
+    ['EUR', 1.2],
+    ['JPY', 150],
+    ['GBP', 0.8],
+  ] as const
+  const posted = await fetch(`${s.url}/topics/fx-rates/0`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rates.map(([key, value]) => ({ key, value }))),
+  })
+  expect(posted.ok).toBe(true)
+  const cleaned = await fetch(`${s.url}/admin/topics/fx-rates/clean`, { method: 'POST' })
+  expect(cleaned.ok).toBe(true)
+  const { transport } = network(s.url)
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  const sync = new Sync(log, {
+    transport,
+    topics: [{ topic: 'fx-rates', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+  })
+  await sync.start()
+  closers.push(async () => {
+    await sync.stop()
+    await log.close()
+  })
+  await until(async () => (await sync.status()).topics['fx-rates']!.upToDate)
+  const { records } = await log.read({ topic: 'fx-rates', partition: 0, offset: 0 })
+  // The latest rate per currency, at the offsets the server gave them.
+  expect(records.map((r) => `${r.offset}:${r.key}=${String(r.value)}`)).toEqual([
+    '2:EUR=1.2',
+    '3:JPY=150',
+    '4:GBP=0.8',
+  ])
+  // New rates continue at the server's next offset.
+  await fetch(`${s.url}/topics/fx-rates/0`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([{ key: 'EUR', value: 1.3 }]),
+  })
+  await until(async () => (await log.offsets('fx-rates'))[0]!.high === 6)
+  const after = await log.read({ topic: 'fx-rates', partition: 0, offset: 5 })
+  expect(after.records.map((r) => `${r.offset}:${r.key}=${String(r.value)}`)).toEqual(['5:EUR=1.3'])
+})
