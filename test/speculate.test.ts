@@ -54,7 +54,7 @@ test('speculation shows what pending records would do, and changes nothing', asy
     { topic: 'spend', key: 'food', value: 5, timestamp: 3 },
     { topic: 'spend', key: 'fun', value: 20, timestamp: 4 },
   ]
-  const overlay = streams.speculate(pending)
+  const overlay = streams.speculate(pending)!
   expect(overlay.get('totals')).toEqual([
     { key: 'food', value: 15 },
     { key: 'fun', value: 20 },

@@ -159,14 +159,17 @@ export class KafkaStreams {
    * optimistic state of a view while local sends wait for the server (sync's rebase: views show
    * confirmed state plus these). Nothing changes: no store, no output, no offset. A record whose
    * processing throws is left out. Only the instance that runs the topology can speculate.
+   * Null while a batch is between processing and its commit: the stores hold state that is not
+   * committed yet, which would count its records twice; ask again after the commit.
    */
   speculate(
     records: { topic: string; key: unknown; value: unknown; timestamp: number }[],
-  ): Map<string, StoreChange<unknown, unknown>[]> {
+  ): Map<string, StoreChange<unknown, unknown>[]> | null {
     if (this.state !== 'RUNNING')
       throw new InvalidArgumentError(
         `Only a running instance can speculate (this one is ${this.state})`,
       )
+    if (this.batchInFlight) return null
     return this.topology.speculate(() => {
       for (const r of records) {
         try {
@@ -302,8 +305,24 @@ export class KafkaStreams {
     }
   }
 
+  private batchInFlight = false
+
   /** Runs one batch through the topology and commits everything it caused in one transaction. */
-  private async processBatch({ topic, partition, records, nextOffset }: InputBatch): Promise<void> {
+  private async processBatch(batch: InputBatch): Promise<void> {
+    this.batchInFlight = true
+    try {
+      await this.processAndCommit(batch)
+    } finally {
+      this.batchInFlight = false
+    }
+  }
+
+  private async processAndCommit({
+    topic,
+    partition,
+    records,
+    nextOffset,
+  }: InputBatch): Promise<void> {
     const outputs = new Map<string, ProducerRecord['messages']>()
     const partitioned: [
       ProducerRecord['messages'][number],

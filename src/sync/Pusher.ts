@@ -97,7 +97,8 @@ export class Pusher {
         }
         if (error instanceof ProducerFencedError || error instanceof OutOfOrderSequenceError) {
           // The server's producer state is not ours (it was reset, or this id was copied): start
-          // a new epoch and send the batch again under it.
+          // a new epoch and send the batch again under it, after a pause, so that two holders
+          // of one id cannot fence each other in a tight loop.
           await writePushState(this.log, this.topic, this.partition, state.pushed, {
             ...push,
             epoch: push.epoch + 1,
@@ -105,6 +106,7 @@ export class Pusher {
             inflight: { seq: 0, end },
           })
           this.events.retrying(error)
+          await sleep(backoffDelay(attempt++), signal)
           continue
         }
         this.events.retrying(error)
@@ -161,14 +163,19 @@ export class Pusher {
     return out
   }
 
-  /** Waits until the outbox partition grows (a local send) or `signal` aborts. */
+  /**
+   * Waits until the outbox partition grows (a local send), `signal` aborts, or a second passes: a
+   * tab killed right after its send committed never announces it, so the pusher looks anyway.
+   */
   private appended(outbox: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
+        clearTimeout(timer)
         off()
         signal.removeEventListener('abort', done)
         resolve()
       }
+      const timer = setTimeout(done, 1000)
       const off = this.log.onAppend((events) => {
         if (events.some((e) => e.topic === outbox && e.partition === this.partition)) done()
       })

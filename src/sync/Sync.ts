@@ -1,10 +1,17 @@
 import type { TopicSpec } from '../log/Admin.ts'
-import { DualityError, InvalidConfigError, NetworkError } from '../log/errors.ts'
+import {
+  DualityError,
+  errorFromJSON,
+  InvalidConfigError,
+  NetworkError,
+  UnknownError,
+} from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
 import { backoffDelay, sleep } from './backoff.ts'
 import { Puller } from './Puller.ts'
 import { Pusher } from './Pusher.ts'
-import { CONFIRMED, outboxTopic, PUSHED, readSyncState, REMOTE } from './syncState.ts'
+import { outboxTopic, PUSHED, readSyncState, REMOTE } from './syncState.ts'
+import type { SyncRelay } from './syncRelay.ts'
 import type { SyncTransport } from './SyncTransport.ts'
 
 export interface SyncOptions {
@@ -125,21 +132,34 @@ export class Sync {
   }
 
   /**
-   * Another tab runs the sync: this one learns its connection state (and upToDate flags) from it,
-   * so every tab can show the same status.
+   * Another tab runs the sync: this one learns its status and notices from it, so that every tab
+   * shows the same connection, errors and refusals.
    */
-  observe(remote: { connection: Connection; upToDate: Record<string, boolean> }): void {
-    this.connection = remote.connection
-    for (const [topic, upToDate] of Object.entries(remote.upToDate)) {
-      const s = this.state.get(topic)
-      if (!s) continue
-      for (
-        let p = 0;
-        p < (this.options.topics.find((t) => t.topic === topic)?.numPartitions ?? 1);
-        p++
-      )
-        s.upToDate.set(p, upToDate)
+  relay(message: SyncRelay): void {
+    if (message.type === 'rejected') {
+      const { topic, partition, offset } = message
+      this.emit({ type: 'rejected', topic, partition, offset, error: errorFromJSON(message.error) })
+      this.changed()
+      return
     }
+    if (message.type === 'reset') {
+      this.emit(message)
+      return
+    }
+    this.connection = message.connection
+    for (const spec of this.options.topics) {
+      const s = this.state.get(spec.topic)!
+      const upToDate = message.upToDate[spec.topic] ?? false
+      for (let p = 0; p < (spec.numPartitions ?? 1); p++) s.upToDate.set(p, upToDate)
+      const error = message.errors[spec.topic]
+      s.error = error ? errorFromJSON(error) : null
+    }
+    this.changed()
+  }
+
+  /** Sync cannot run in this environment: every topic shows why. */
+  unavailable(error: DualityError): void {
+    for (const s of this.state.values()) s.error = error
     this.changed()
   }
 
@@ -195,37 +215,72 @@ export class Sync {
   private async syncTopic(spec: TopicSpec): Promise<void> {
     const signal = this.abort.signal
     const s = this.state.get(spec.topic)!
-    const numPartitions = spec.numPartitions ?? 1
     for (let attempt = 0; !signal.aborted;) {
-      let remote
       try {
-        remote = await this.options.transport.describeTopic(spec.topic, signal)
+        const outcome = await this.round(spec, signal)
+        if (outcome === 'stop') return
+        attempt = 0
       } catch (error) {
         if (signal.aborted) return
+        // Anything unexpected (a storage failure, a closed log): shown, then tried again later.
+        s.error = error instanceof DualityError ? error : new UnknownError(String(error))
+        this.changed()
         this.setConnection(error)
         await sleep(backoffDelay(attempt++), signal)
-        continue
       }
-      this.setConnection(null)
-      if (remote.numPartitions !== numPartitions) {
-        s.error = new InvalidConfigError(
-          `Topic "${spec.topic}" has ${numPartitions} partitions here but ${remote.numPartitions} on the server; it is not synced`,
-        )
-        this.changed()
-        return
+    }
+  }
+
+  /**
+   * One round: describe the server's topic (a new id means the server was reset: copy it all
+   * again), then pull and push every partition until stopped or until the server has dropped what
+   * the replica needs next (410: copy the replica again, same producers).
+   */
+  private async round(spec: TopicSpec, signal: AbortSignal): Promise<'stop' | 'again'> {
+    const s = this.state.get(spec.topic)!
+    const numPartitions = spec.numPartitions ?? 1
+    let remote
+    for (let attempt = 0; ;) {
+      try {
+        remote = await this.options.transport.describeTopic(spec.topic, signal)
+        break
+      } catch (error) {
+        if (signal.aborted) return 'stop'
+        this.setConnection(error)
+        await sleep(backoffDelay(attempt++), signal)
       }
-      if (await this.serverWasReset(spec, remote.id)) {
-        await this.rebootstrap(spec)
-        this.emit({ type: 'reset', topic: spec.topic })
-      }
-      const round = new AbortController()
-      const stopRound = () => round.abort()
-      signal.addEventListener('abort', stopRound)
-      s.run = round
-      let gone = false
-      const partitions = Array.from({ length: numPartitions }, (_, p) => p)
-      await Promise.all(
-        partitions.flatMap((partition) => [
+    }
+    this.setConnection(null)
+    if (remote.numPartitions !== numPartitions) {
+      s.error = new InvalidConfigError(
+        `Topic "${spec.topic}" has ${numPartitions} partitions here but ${remote.numPartitions} on the server; it is not synced`,
+      )
+      this.changed()
+      return 'stop'
+    }
+    const known = await this.remoteId(spec)
+    if (known !== null && known !== remote.id) {
+      await this.rebootstrap(spec, { newServer: true })
+      this.emit({ type: 'reset', topic: spec.topic })
+    }
+    // Recorded only once the replica follows this server: a crash before it redoes the reset.
+    if (known !== remote.id) await this.recordRemoteId(spec, remote.id)
+    s.error = null
+    const round = new AbortController()
+    const stopRound = () => round.abort()
+    signal.addEventListener('abort', stopRound)
+    s.run = round
+    let gone = false
+    const failures: unknown[] = []
+    const guard = (run: Promise<void>) =>
+      run.catch((error: unknown) => {
+        failures.push(error)
+        round.abort()
+      })
+    const partitions = Array.from({ length: numPartitions }, (_, p) => p)
+    await Promise.all(
+      partitions.flatMap((partition) => [
+        guard(
           new Puller(this.log, this.options.transport, spec.topic, partition, {
             pulled: ({ upToDate, serverEnd }) => {
               this.setConnection(null)
@@ -239,6 +294,8 @@ export class Sync {
               round.abort()
             },
           }).run(round.signal),
+        ),
+        guard(
           new Pusher(
             this.log,
             this.options.transport,
@@ -260,40 +317,49 @@ export class Sync {
                   : `${this.options.producerIdPrefix}/${crypto.randomUUID()}`,
             },
           ).run(round.signal),
-        ]),
-      )
-      signal.removeEventListener('abort', stopRound)
-      // A 410: what we need next is gone from the server; look at it again (reset or retention).
-      if (!gone) return
-      await this.rebootstrap(spec)
-      this.emit({ type: 'reset', topic: spec.topic })
-    }
+        ),
+      ]),
+    )
+    signal.removeEventListener('abort', stopRound)
+    if (failures.length > 0) throw failures[0]
+    if (!gone) return 'stop'
+    // Same server, but retention dropped what the replica needs next: copy the replica again.
+    // Pushes go on with the same producers (what they pushed is on this server).
+    await this.rebootstrap(spec, { newServer: false })
+    this.emit({ type: 'reset', topic: spec.topic })
+    return 'again'
   }
 
-  /** Compares the server topic's id with the one this replica was copied from (and records it). */
-  private async serverWasReset(spec: TopicSpec, id: string): Promise<boolean> {
+  /** The id of the server topic this replica was copied from (null: never synced yet). */
+  private async remoteId(spec: TopicSpec): Promise<string | null> {
     const outbox = outboxTopic(spec.topic)
     const [row] = await this.log.admin().fetchOffsets({ groupId: REMOTE, topics: [outbox] })
-    const known = row!.partitions[0]!.metadata
-    if (known !== id) {
-      await this.log.admin().setOffsets({
-        groupId: REMOTE,
-        topic: outbox,
-        partitions: [{ partition: 0, offset: 0, metadata: id }],
-      })
-    }
-    return known !== null && known !== id
+    return row!.partitions[0]!.metadata
+  }
+
+  private async recordRemoteId(spec: TopicSpec, id: string): Promise<void> {
+    await this.log.admin().setOffsets({
+      groupId: REMOTE,
+      topic: outboxTopic(spec.topic),
+      partitions: [{ partition: 0, offset: 0, metadata: id }],
+    })
   }
 
   /**
-   * The server's partition is not the one this replica follows (it was re-created, or retention
-   * removed what we had not copied yet): drop the replica and copy it again. Local sends not yet
-   * confirmed are pushed again, under a new producer id (the server's producer state is new too).
+   * Drops the replica and copies it again: the server's topic was re-created (`newServer`), or
+   * retention removed what the replica had not copied yet. For a new server, local sends not yet
+   * confirmed are pushed again under a new producer id (its producer state is new too); on the
+   * same server the producers go on as they were. Every step can be redone after a crash.
    */
-  private async rebootstrap(spec: TopicSpec): Promise<void> {
+  private async rebootstrap(spec: TopicSpec, { newServer }: { newServer: boolean }): Promise<void> {
     const admin = this.log.admin()
-    await admin.deleteTopics({ topics: [spec.topic] })
-    await admin.createTopics({ topics: [spec] })
+    if ((await admin.listTopics()).includes(spec.topic))
+      await admin.deleteTopics({ topics: [spec.topic] })
+    await admin.createTopics({ topics: [spec], ifNotExists: true })
+    const s = this.state.get(spec.topic)!
+    s.upToDate.clear()
+    s.serverEnd.clear()
+    if (!newServer) return
     const outbox = outboxTopic(spec.topic)
     const partitions = Array.from({ length: spec.numPartitions ?? 1 }, (_, p) => p)
     const states = await Promise.all(partitions.map((p) => readSyncState(this.log, spec.topic, p)))
@@ -306,13 +372,5 @@ export class Sync {
         metadata: null,
       })),
     })
-    await admin.setOffsets({
-      groupId: CONFIRMED,
-      topic: outbox,
-      partitions: partitions.map((partition, i) => ({ partition, offset: states[i]!.confirmed })),
-    })
-    const s = this.state.get(spec.topic)!
-    s.upToDate.clear()
-    s.serverEnd.clear()
   }
 }

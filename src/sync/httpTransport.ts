@@ -123,7 +123,9 @@ export function httpTransport(options: HttpTransportOptions): SyncTransport {
           value: r.value === null || r.value === undefined ? null : JSON.stringify(r.value),
           headers: r.headers ?? null,
         })),
-        nextOffset: next ?? (from === 'start' ? 0 : from),
+        // Without the header (not a conformant answer), past the last record read.
+        nextOffset:
+          next ?? (records.length > 0 ? records.at(-1)!.offset + 1 : from === 'start' ? 0 : from),
         upToDate,
       }
       return chunk
@@ -172,14 +174,21 @@ async function failure(response: Response, what: string): Promise<DualityError> 
     // Not JSON: the status says enough.
   }
   const status = response.status
-  if (code === 'PRODUCER_FENCED') return new ProducerFencedError(message)
-  if (code === 'PRODUCER_SEQUENCE_GAP') return new OutOfOrderSequenceError(message)
+  const has = (name: string) => response.headers.has(name)
+  // The protocol's own signals first (any conformant server sends them), duality's codes second.
+  if (status === 403 && (has('producer-epoch') || code === 'PRODUCER_FENCED'))
+    return new ProducerFencedError(message)
+  if (status === 409 && (has('producer-expected-seq') || code === 'PRODUCER_SEQUENCE_GAP'))
+    return new OutOfOrderSequenceError(message)
   if (status === 401 || status === 403) return new UnauthorizedError(message)
   if (status === 404) return new UnknownTopicError(message)
   if (status === 410) return new OffsetOutOfRangeError(message)
   if (status === 413) return new RecordTooLargeError(message)
   if (status === 429) return new RateLimitedError(message)
   if (status >= 500) return new NetworkError(message)
-  if (status === 400 || status === 409 || status === 422) return new InvalidRecordError(message)
+  // A record the topic refuses (a keyless record on a compacted topic, say): the batch, and the
+  // pusher narrows it down to the record. Only these; a closed stream or a content-type conflict
+  // (other 409s) is not the records' fault, so it must not empty the outbox: retried, and shown.
+  if (status === 400 || status === 422) return new InvalidRecordError(message)
   return new InvalidArgumentError(message)
 }

@@ -7,6 +7,7 @@ import type { PendingValue } from './viewWire.ts'
 export const pendingTopic = (changelogTopic: string): string => `${changelogTopic}.pending`
 
 const OVERLAY_KEY = JSON.stringify('overlay')
+const EMPTY = JSON.stringify({ puts: [], deletes: [] })
 
 interface PendingRecord {
   topic: string
@@ -53,7 +54,12 @@ export class PendingOverlay {
 
   close(): void {
     for (const off of this.offs) off()
+    clearTimeout(this.timer)
+    clearTimeout(this.retry)
   }
+
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private retry: ReturnType<typeof setTimeout> | undefined
 
   private schedule(): void {
     if (this.running) {
@@ -72,9 +78,13 @@ export class PendingOverlay {
 
   private async recompute(): Promise<void> {
     if (this.streams.currentState !== 'RUNNING' || this.log.isClosed) return
-    const records = (await Promise.all(this.options.synced.map((t) => this.unconfirmed(t)))).flat()
-    records.sort((a, b) => a.timestamp - b.timestamp)
-    const overlays = this.streams.speculate(records)
+    const lists = (await Promise.all(this.options.synced.map((t) => this.unconfirmed(t)))).flat()
+    const overlays = this.streams.speculate(mergeByTimestamp(lists))
+    if (overlays === null) {
+      // A batch is committing: its changelog append wakes us, but it may have no changes.
+      this.retry = setTimeout(() => this.schedule(), 10)
+      return
+    }
     const sends = []
     for (const store of this.options.stores) {
       const changes = overlays.get(store) ?? []
@@ -86,12 +96,13 @@ export class PendingOverlay {
       }
       const text = JSON.stringify(value)
       const topic = pendingTopic(this.streams.changelogTopic(store))
-      // Nothing new to say: do not write (and wake every mirror) again.
-      if ((this.written.get(topic) ?? '{"puts":[],"deletes":[]}') === text) continue
-      this.written.set(topic, text)
+      // Nothing new to say: do not write (and wake every mirror) again. The first result after
+      // start is always written: the last one may be a dead instance's, stale since.
+      if (this.written.get(topic) === text) continue
       // In the changelog's own format, so the views' changelog mirror can follow it.
-      sends.push({ topic, messages: [{ key: OVERLAY_KEY, value: { value, timestamp: 0 } }] })
+      sends.push({ topic, messages: [{ key: OVERLAY_KEY, value: { value, timestamp: 0 } }], text })
     }
+    this.reconcile(sends.length > 0 || [...this.written.values()].some((t) => t !== EMPTY))
     if (sends.length === 0) return
     await this.log.admin().createTopics({
       ifNotExists: true,
@@ -100,25 +111,43 @@ export class PendingOverlay {
         configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
       })),
     })
-    await this.log.producer().sendBatch({ topicMessages: sends })
+    await this.log.producer().sendBatch({
+      topicMessages: sends.map(({ topic, messages }) => ({ topic, messages })),
+    })
+    // Only once written: a failed write is tried again by the next recompute.
+    for (const { topic, text } of sends) this.written.set(topic, text)
   }
 
-  /** A synced topic's records the topology has not confirmed: unprocessed replica, then outbox. */
-  private async unconfirmed(topic: string): Promise<PendingRecord[]> {
-    const out: PendingRecord[] = []
+  /**
+   * While something is pending, look again now and then: a refusal by the server changes what is
+   * pending without an append this tab would hear of.
+   */
+  private reconcile(pending: boolean): void {
+    clearTimeout(this.timer)
+    if (pending && !this.log.isClosed) this.timer = setTimeout(() => this.schedule(), 1000)
+  }
+
+  /**
+   * A synced topic's records the topology has not confirmed, one list per partition in its order:
+   * each partition's unprocessed replica records, then its outbox.
+   */
+  private async unconfirmed(topic: string): Promise<PendingRecord[][]> {
+    const lists = new Map<number, PendingRecord[]>()
+    const listOf = (p: number) => lists.get(p) ?? (lists.set(p, []), lists.get(p)!)
     const [committed] = await this.log
       .admin()
       .fetchOffsets({ groupId: this.options.applicationId, topics: [topic] })
     for (const { partition, high } of await this.log.offsets(topic)) {
       const from = Math.max(0, committed!.partitions.find((p) => p.partition === partition)!.offset)
-      await this.read(topic, topic, partition, from, high, [], out)
+      await this.read(topic, topic, partition, from, high, [], listOf(partition))
     }
     for (const { partition, high } of await this.log.offsets(outboxTopic(topic))) {
       const state = await readSyncState(this.log, topic, partition)
       const rejected = state.push?.rejected ?? []
-      await this.read(outboxTopic(topic), topic, partition, state.confirmed, high, rejected, out)
+      const list = listOf(partition)
+      await this.read(outboxTopic(topic), topic, partition, state.confirmed, high, rejected, list)
     }
-    return out
+    return [...lists.values()]
   }
 
   private async read(
@@ -139,5 +168,24 @@ export class PendingOverlay {
       if (chunk.nextOffset <= offset) return
       offset = chunk.nextOffset
     }
+  }
+}
+
+/**
+ * One sequence from per-partition lists: each list keeps its order (a partition's order is the one
+ * the server will confirm), and across lists the earlier timestamp goes first, as Kafka Streams
+ * picks records within a task.
+ */
+function mergeByTimestamp(lists: PendingRecord[][]): PendingRecord[] {
+  const out: PendingRecord[] = []
+  const at = lists.map(() => 0)
+  for (;;) {
+    let best = -1
+    for (let i = 0; i < lists.length; i++) {
+      const head = lists[i]![at[i]!]
+      if (head && (best < 0 || head.timestamp < lists[best]![at[best]!]!.timestamp)) best = i
+    }
+    if (best < 0) return out
+    out.push(lists[best]![at[best]!++]!)
   }
 }

@@ -5,7 +5,8 @@ import type { Log } from '../log/Log.ts'
 import { KafkaStreams, type KafkaStreamsConfig } from '../streams/KafkaStreams.ts'
 import type { Topology } from '../streams/Topology.ts'
 import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.ts'
-import { Sync, type Connection } from '../sync/Sync.ts'
+import { Sync } from '../sync/Sync.ts'
+import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
 import type { SyncTransport } from '../sync/SyncTransport.ts'
 import { changelogView, type ViewSpec } from '../views/createViewsApi.ts'
 import { PendingOverlay } from '../views/PendingOverlay.ts'
@@ -57,6 +58,8 @@ export function serveApp(
   let channel: BroadcastChannel | undefined
   let releaseSync: (() => void) | undefined
   let syncDone: Promise<void> | undefined
+  let closing = false
+  const stopLock = new AbortController()
   const views: ViewSpec[] = []
 
   if (options.sync) {
@@ -104,30 +107,35 @@ export function serveApp(
       if (sync) {
         await sync.prepare()
         const running = sync
-        channel = new BroadcastChannel(`duality:${name}:sync`)
         if (locks) {
-          channel.onmessage = (
-            event: MessageEvent<{ connection: Connection; upToDate: Record<string, boolean> }>,
-          ) => running.observe(event.data)
+          channel = new BroadcastChannel(`duality:${name}:sync`)
+          channel.onmessage = (event: MessageEvent<SyncRelay>) => running.relay(event.data)
+          // One tab syncs; the others hear its status and notices. The request is withdrawn
+          // when this tab closes, so a lock granted late never starts sync on a closed log.
           syncDone = navigator.locks
-            .request(`duality:${name}:sync`, async () => {
-              if (log.isClosed) return
+            .request(`duality:${name}:sync`, { signal: stopLock.signal }, async () => {
+              if (log.isClosed || closing) return
               channel!.onmessage = null
-              running.subscribe((event) => {
-                if (event.type !== 'status') return
-                const upToDate = Object.fromEntries(
-                  Object.entries(event.status.topics).map(([t, s]) => [t, s.upToDate]),
-                )
-                channel?.postMessage({ connection: event.status.connection, upToDate })
+              const off = running.subscribe((event) => {
+                if (!closing) channel?.postMessage(toRelay(event))
               })
               await running.start()
               await new Promise<void>((resolve) => (releaseSync = resolve))
+              off()
               await running.stop()
             })
             .then(
               () => undefined,
               () => undefined,
             )
+        } else if (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined') {
+          // In a browser without Web Locks (an insecure origin), every tab would push the same
+          // outbox: refuse, visibly, rather than duplicate.
+          running.unavailable(
+            new InvalidConfigError(
+              'Sync needs the Web Locks API (a secure context: https or localhost) so that one tab syncs at a time',
+            ),
+          )
         } else {
           await running.start()
         }
@@ -138,10 +146,12 @@ export function serveApp(
       }
     },
     async close(): Promise<void> {
+      closing = true
       overlay?.close()
       await streams?.close()
+      stopLock.abort()
       releaseSync?.()
-      if (releaseSync) await syncDone
+      await syncDone
       if (!locks) await sync?.stop()
       channel?.close()
     },
