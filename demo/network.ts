@@ -1,0 +1,52 @@
+// The demo's offline switch: a pretend network cable between every tab's worker and the server.
+// The page says online/offline on a BroadcastChannel (so every tab's worker hears it, and the one
+// that holds the sync lock obeys); the worker's fetch fails while offline, as a lost network does.
+
+export const NETWORK_CHANNEL = 'duality-demo:network'
+const STORAGE_KEY = 'duality-demo:offline'
+
+export interface NetworkMessage {
+  online: boolean
+}
+
+/** Page side: the switch's position is kept in localStorage, so every tab and a reload agree. */
+export function isOffline(): boolean {
+  return localStorage.getItem(STORAGE_KEY) === '1'
+}
+
+export function setOffline(offline: boolean): void {
+  localStorage.setItem(STORAGE_KEY, offline ? '1' : '0')
+  announce()
+}
+
+/** Tells the workers the switch's position (also at start, for workers that just started). */
+export function announce(): void {
+  const channel = new BroadcastChannel(NETWORK_CHANNEL)
+  channel.postMessage({ online: !isOffline() } satisfies NetworkMessage)
+  channel.close()
+}
+
+/**
+ * Worker side: a fetch that fails while the switch is off, and cuts the requests in flight (a
+ * long-poll would otherwise keep delivering) when it is turned off.
+ */
+export function switchableFetch(): typeof fetch {
+  let online = true
+  const inFlight = new Set<AbortController>()
+  new BroadcastChannel(NETWORK_CHANNEL).onmessage = (event: MessageEvent<NetworkMessage>) => {
+    online = event.data.online
+    if (!online) for (const controller of inFlight) controller.abort(new TypeError('offline'))
+  }
+  return async (input, init) => {
+    if (!online) throw new TypeError('Failed to fetch (the demo is offline)')
+    const controller = new AbortController()
+    const outer = init?.signal
+    if (outer) outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true })
+    inFlight.add(controller)
+    try {
+      return await fetch(input, { ...init, signal: controller.signal })
+    } finally {
+      inFlight.delete(controller)
+    }
+  }
+}
