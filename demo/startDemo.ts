@@ -45,11 +45,19 @@ async function ensureTopic(serverUrl: string, spec: TopicSpec): Promise<void> {
 
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   mkdirSync(options.dataDir, { recursive: true })
-  const server = await serve({
-    port: options.serverPort ?? 8787,
-    storage: sqliteServerStorage({ filename: join(options.dataDir, 'duality.db') }),
-    // Compaction of fx-rates on the server, often enough to see it in the demo.
-    cleanerIntervalMs: 10_000,
+  const storage = sqliteServerStorage({ filename: join(options.dataDir, 'duality.db') })
+  const start = (port: number) =>
+    serve({
+      port,
+      storage,
+      // Compaction of fx-rates on the server, often enough to see it in the demo.
+      cleanerIntervalMs: 10_000,
+    })
+  // The default port may be taken (another checkout's demo): then any free one will do, as the
+  // page reaches the server through Vite's proxy and never needs its port.
+  const server = await start(options.serverPort ?? 8787).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' || options.serverPort !== undefined) throw error
+    return start(0)
   })
   const stopFeeder: (() => void)[] = []
   let vite: ViteDevServer | undefined
@@ -62,8 +70,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       clearScreen: false,
       ...(options.quiet ? { logLevel: 'error' as const } : {}),
       server: {
+        // 5173, or the next free port (Vite says which; so does the URL printed).
         port: options.vitePort ?? 5173,
-        strictPort: options.vitePort === 0 ? false : true,
+        strictPort: false,
         proxy: { '/topics': proxy, '/admin': proxy },
       },
     })
