@@ -5,7 +5,7 @@ import type { Log } from '../log/Log.ts'
 import { KafkaStreams, type KafkaStreamsConfig } from '../streams/KafkaStreams.ts'
 import type { Topology } from '../streams/Topology.ts'
 import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.ts'
-import { Sync, type Connection } from '../sync/Sync.ts'
+import { Sync, type Connection, type SyncStatus } from '../sync/Sync.ts'
 import type { SyncTransport } from '../sync/SyncTransport.ts'
 import { changelogView, type ViewSpec } from '../views/createViewsApi.ts'
 import { PendingOverlay } from '../views/PendingOverlay.ts'
@@ -26,6 +26,9 @@ export interface SyncConfig {
   /** Another transport than HTTP to `url` (tests use an in-process server). */
   transport?: SyncTransport
 }
+
+/** What the syncing tab tells the others about its connection. */
+type StatusNote = { connection: Connection; upToDate: Record<string, boolean> }
 
 /** Stores a user named (Materialized), not the ones the DSL made for itself. */
 export function namedStores(topology: Topology): string[] {
@@ -101,19 +104,27 @@ export function serveApp(
         const running = sync
         channel = new BroadcastChannel(`duality:${name}:sync`)
         if (locks) {
-          channel.onmessage = (
-            event: MessageEvent<{ connection: Connection; upToDate: Record<string, boolean> }>,
-          ) => running.observe(event.data)
+          const post = (status: SyncStatus) => {
+            const upToDate = Object.fromEntries(
+              Object.entries(status.topics).map(([t, s]) => [t, s.upToDate]),
+            )
+            channel?.postMessage({ connection: status.connection, upToDate } satisfies StatusNote)
+          }
+          channel.onmessage = (event: MessageEvent<StatusNote | { ask: true }>) => {
+            if (!('ask' in event.data)) running.observe(event.data)
+          }
+          // The syncing tab posts its status when it changes; a tab that starts later asks for
+          // the current one, or it would show 'syncing' until the next change (while offline,
+          // that may be never).
+          channel.postMessage({ ask: true })
           syncDone = navigator.locks
             .request(`duality:${name}:sync`, async () => {
               if (log.isClosed) return
-              channel!.onmessage = null
+              channel!.onmessage = (event: MessageEvent<StatusNote | { ask: true }>) => {
+                if ('ask' in event.data) void running.status().then(post, () => undefined)
+              }
               running.subscribe((event) => {
-                if (event.type !== 'status') return
-                const upToDate = Object.fromEntries(
-                  Object.entries(event.status.topics).map(([t, s]) => [t, s.upToDate]),
-                )
-                channel?.postMessage({ connection: event.status.connection, upToDate })
+                if (event.type === 'status') post(event.status)
               })
               await running.start()
               await new Promise<void>((resolve) => (releaseSync = resolve))
