@@ -5,9 +5,8 @@
 export const NETWORK_CHANNEL = 'duality-demo:network'
 const STORAGE_KEY = 'duality-demo:offline'
 
-export interface NetworkMessage {
-  online: boolean
-}
+/** The switch's position, or a worker that just started asking for it. */
+export type NetworkMessage = { online: boolean } | { ask: true }
 
 /** Page side: the switch's position is kept in localStorage, so every tab and a reload agree. */
 export function isOffline(): boolean {
@@ -19,11 +18,21 @@ export function setOffline(offline: boolean): void {
   announce()
 }
 
-/** Tells the workers the switch's position (also at start, for workers that just started). */
+/** Tells the workers the switch's position. */
 export function announce(): void {
   const channel = new BroadcastChannel(NETWORK_CHANNEL)
   channel.postMessage({ online: !isOffline() } satisfies NetworkMessage)
   channel.close()
+}
+
+/**
+ * Answers workers that start after the page did (a message posted before a worker's channel
+ * exists never reaches it, so the worker asks once it listens).
+ */
+export function answerWorkers(): void {
+  new BroadcastChannel(NETWORK_CHANNEL).onmessage = (event: MessageEvent<NetworkMessage>) => {
+    if ('ask' in event.data) announce()
+  }
 }
 
 /**
@@ -33,15 +42,26 @@ export function announce(): void {
 export function switchableFetch(): typeof fetch {
   let online = true
   const inFlight = new Set<AbortController>()
-  new BroadcastChannel(NETWORK_CHANNEL).onmessage = (event: MessageEvent<NetworkMessage>) => {
+  // Until a page answers (or for at most a second: no page, no switch), no request goes out, so
+  // a worker started while the switch is off does not sync for a moment first.
+  let decide: () => void = () => undefined
+  const decided = new Promise<void>((resolve) => (decide = resolve))
+  setTimeout(decide, 1000)
+  const channel = new BroadcastChannel(NETWORK_CHANNEL)
+  channel.onmessage = (event: MessageEvent<NetworkMessage>) => {
+    if ('ask' in event.data) return
     online = event.data.online
+    decide()
     if (!online) for (const controller of inFlight) controller.abort(new TypeError('offline'))
   }
+  channel.postMessage({ ask: true } satisfies NetworkMessage)
   return async (input, init) => {
+    await decided
     if (!online) throw new TypeError('Failed to fetch (the demo is offline)')
     const controller = new AbortController()
     const outer = init?.signal
-    if (outer) outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true })
+    if (outer?.aborted) controller.abort(outer.reason)
+    outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true })
     inFlight.add(controller)
     try {
       return await fetch(input, { ...init, signal: controller.signal })

@@ -150,5 +150,31 @@ test('two tabs pay offline, converge online at the rates of the time, and surviv
       (await a.locator('tr[data-pending="true"]').count()) === 0
     )
   })
+
+  // Offline across a reload: the switch holds, the worker never reaches the server, the
+  // payment waits; back online it is confirmed like the others.
+  await a.click('#offline')
+  await b.reload()
+  await until('offline after a reload', async () => (await text(b, '#connection')) === 'offline')
+  await pay(b, { amount: 5, currency: 'USD', merchant: 'kiosk', category: 'fun' })
+  balance += toCents(5, r2.USD)
+  await until('the payment, pending', async () => {
+    return (
+      (await text(b, '#pending-count')) === '1' &&
+      (await b.locator('tr[data-pending="true"]').count()) === 1
+    )
+  })
+  expect(await serverPayments()).toBe(3)
+  await b.click('#offline')
+  for (const page of [a, b]) {
+    await until('convergence after the reload', async () => {
+      return (
+        (await page.locator('tr[data-pending="true"]').count()) === 0 &&
+        (await page.locator('tr[data-payment]').count()) === 4 &&
+        (await text(page, '#balance')) === money(balance)
+      )
+    })
+  }
+  expect(await serverPayments()).toBe(4)
   await context.close()
 })
