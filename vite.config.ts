@@ -14,6 +14,7 @@ export default defineConfig({
         testing: 'src/testing/index.ts',
         zustand: 'src/zustand/index.ts',
         react: 'src/react/index.ts',
+        devtools: 'src/devtools/index.ts',
         server: 'src/server/index.ts',
         cli: 'src/server/cli.ts',
       },

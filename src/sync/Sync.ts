@@ -146,6 +146,7 @@ export class Sync {
       this.emit(message)
       return
     }
+    if (message.type === 'ask') return
     this.connection = message.connection
     for (const spec of this.options.topics) {
       const s = this.state.get(spec.topic)!

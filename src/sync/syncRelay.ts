@@ -19,6 +19,8 @@ export type SyncRelay =
       error: { code: string; message: string }
     }
   | { type: 'reset'; topic: string }
+  /** A tab that starts asks the syncing tab for its current status. */
+  | { type: 'ask' }
 
 export function toRelay(event: SyncEvent): SyncRelay {
   if (event.type === 'status') {

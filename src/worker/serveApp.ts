@@ -109,13 +109,25 @@ export function serveApp(
         const running = sync
         if (locks) {
           channel = new BroadcastChannel(`duality:${name}:sync`)
-          channel.onmessage = (event: MessageEvent<SyncRelay>) => running.relay(event.data)
+          channel.onmessage = (event: MessageEvent<SyncRelay>) => {
+            if (event.data.type !== 'ask') running.relay(event.data)
+          }
+          // The syncing tab posts its status when it changes; a tab that starts later asks for
+          // the current one, or it would show 'syncing' until the next change (while offline,
+          // that may be never).
+          channel.postMessage({ type: 'ask' } satisfies SyncRelay)
           // One tab syncs; the others hear its status and notices. The request is withdrawn
           // when this tab closes, so a lock granted late never starts sync on a closed log.
           syncDone = navigator.locks
             .request(`duality:${name}:sync`, { signal: stopLock.signal }, async () => {
               if (log.isClosed || closing) return
-              channel!.onmessage = null
+              channel!.onmessage = (event: MessageEvent<SyncRelay>) => {
+                if (event.data.type !== 'ask') return
+                void running.status().then(
+                  (status) => !closing && channel?.postMessage(toRelay({ type: 'status', status })),
+                  () => undefined,
+                )
+              }
               const off = running.subscribe((event) => {
                 if (!closing) channel?.postMessage(toRelay(event))
               })

@@ -5,6 +5,7 @@ import type { Consumer, ConsumerConfig } from '../log/Consumer.ts'
 import { DualityError, InvalidArgumentError } from '../log/errors.ts'
 import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions, Log, Message } from '../log/Log.ts'
+import { topicRange } from '../log/LogStorage.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import type { Sync, SyncStatus } from '../sync/Sync.ts'
 import { createViewsApi, type ViewSpec } from '../views/createViewsApi.ts'
@@ -155,6 +156,27 @@ export function createWorkerApi(
         admin.fetchTopicOffsetsByTimestamp(topic, timestamp),
       fetchOffsets: (o: { groupId: string; topics?: string[] }) => admin.fetchOffsets(o),
       setOffsets: (o: Parameters<typeof admin.setOffsets>[0]) => admin.setOffsets(o),
+      /**
+       * What devtools show of a topic and KafkaJS's admin has no call for: its config, and per
+       * partition the offsets, the stored bytes and how far compaction has cleaned.
+       */
+      async describeTopic(topic: string) {
+        const row = await log.topic(topic, true)
+        const partitions = await log.storage.read(['partitions'], (tx) =>
+          tx.getAll('partitions', topicRange(topic)),
+        )
+        return {
+          topic: row.name,
+          config: row.config,
+          partitions: partitions.map((p) => ({
+            partition: p.partition,
+            low: p.logStartOffset,
+            high: p.nextOffset,
+            bytes: p.bytes,
+            cleanedOffset: p.cleanedOffset,
+          })),
+        }
+      },
     },
 
     consumer: {

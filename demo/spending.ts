@@ -1,0 +1,79 @@
+// "Spending abroad": what the worker, the page, the feeder and the e2e test share — the topics
+// (the same partition counts and config on the server and in the browser, as sync requires) and
+// the topology (a KStream-KTable join, a daily window per category, a running balance).
+import { StreamsBuilder, TimeWindows, type TopicSpec } from '../src/index.ts'
+
+export const HOME = 'EUR'
+export const CURRENCIES = ['USD', 'GBP', 'JPY', 'CHF'] as const
+export const CATEGORIES = ['food', 'transport', 'lodging', 'fun'] as const
+export const DAY = 24 * 60 * 60 * 1000
+
+/** The rates, keyed by currency: compacted, so the topic keeps the latest rate of each. */
+export const FX_RATES: TopicSpec = {
+  topic: 'fx-rates',
+  numPartitions: 1,
+  configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+}
+/** The user's payments, keyed by payment id. */
+export const PAYMENTS: TopicSpec = { topic: 'payments', numPartitions: 2 }
+
+/** `rate` home-currency units buy one unit of `currency`. */
+export interface Rate {
+  currency: string
+  rate: number
+}
+export interface Payment {
+  id: string
+  amount: number
+  currency: string
+  merchant: string
+  category: string
+}
+export interface Converted extends Payment {
+  rate: number
+  /** The amount in the home currency, in cents (integers add up exactly). */
+  homeCents: number
+}
+
+/** The named stores become the page's views. */
+export const VIEWS = {
+  rates: 'rates',
+  payments: 'converted-payments',
+  daily: 'daily-by-category',
+  balance: 'balance',
+} as const
+
+export const toCents = (amount: number, rate: number): number => Math.round(amount * rate * 100)
+
+export function spendingTopology() {
+  const builder = new StreamsBuilder()
+  const rates = builder.table<string, Rate>(FX_RATES.topic, { materialized: VIEWS.rates })
+  // Re-key each payment by its currency and join it with the rate table: each payment meets the
+  // rate the table holds when it is processed (inputs are taken in timestamp order), so a
+  // payment is converted at the rate known at the time it was made.
+  const converted = builder
+    .stream<string, Payment>(PAYMENTS.topic)
+    .selectKey((_id, p) => p.currency)
+    .join(rates, (p, r): Converted => ({
+      ...p,
+      rate: r.rate,
+      homeCents: toCents(p.amount, r.rate),
+    }))
+  converted.selectKey((_currency, c) => c.id).toTable({ materialized: VIEWS.payments })
+  converted
+    .groupBy((_currency, c) => c.category)
+    .windowedBy(TimeWindows.ofSizeWithNoGrace(DAY))
+    .aggregate(
+      () => 0,
+      (_category, c, total: number) => total + c.homeCents,
+      { materialized: VIEWS.daily },
+    )
+  converted
+    .groupBy(() => 'total')
+    .aggregate(
+      () => 0,
+      (_key, c, total: number) => total + c.homeCents,
+      { materialized: VIEWS.balance },
+    )
+  return builder.build()
+}
