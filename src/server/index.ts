@@ -5,6 +5,7 @@
 export { createApp, type AppOptions } from './createApp.ts'
 export { serve, type RunningServer, type ServeOptions } from './serve.ts'
 export { StreamEngine, type StreamEngineOptions } from './StreamEngine.ts'
+export type { Awaitable, StreamBackend } from './StreamBackend.ts'
 export type {
   ClosedBy,
   NewStreamRow,
