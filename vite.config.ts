@@ -34,6 +34,7 @@ export default defineConfig({
         /^@hono\/node-server(\/|$)/,
         /^better-sqlite3$/,
         /^jose(\/|$)/,
+        /^@nats-io\//,
       ],
     },
   },

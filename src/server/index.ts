@@ -35,3 +35,4 @@ export {
   type CreateTopicRequest,
   type TopicDescription,
 } from './TopicAdmin.ts'
+export { JetStreamEngine, type JetStreamEngineOptions } from './JetStreamEngine.ts'
