@@ -1,4 +1,5 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import { randomUUID } from 'node:crypto'
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
 import type { MsgHdrs } from '@nats-io/transport-node'
 import { isJsonType } from './contentType.ts'
 import { jsStreamName, recordSubject, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
@@ -12,6 +13,10 @@ const timeHeader = 'Duality-Timestamp'
 const producerHeader = 'Duality-Producer'
 /** JetStream's error code for a failed Nats-Expected-Last-Sequence. */
 const wrongLastSequence = 10071
+/** ... and for a failed Nats-Expected-Last-Msg-Id. */
+const wrongLastMsgId = 10070
+/** How many single-record reads one read keeps in flight. */
+const readWindow = 64
 
 /**
  * The JetStream sequence of an offset: offset + 1, so the stream's sequence is the dense offset.
@@ -53,39 +58,56 @@ export class JetStreamLog {
   }
 
   /**
-   * Publishes records at their offsets. Nats-Expected-Last-Sequence makes a concurrent writer's
-   * first record fail rather than interleave (a Conflict: it starts over from the metadata), and
-   * Nats-Msg-Id makes a producer's retry within the dedupe window a no-op.
+   * Publishes records at their offsets, pipelined. Nats-Expected-Last-Sequence makes a concurrent
+   * writer's first record fail (a Conflict: it starts over from the metadata); each later record
+   * also expects its predecessor's Nats-Msg-Id, so no other writer's record can slip in between
+   * while they are in flight. A producer's ids are stable, so its retry within JetStream's dedupe
+   * window is a no-op there too.
    */
   async publish(
     meta: StreamMeta,
     records: readonly StoredRecord[],
     producer?: ProducerHeaders,
   ): Promise<void> {
-    const msgId = producer && `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}`
-    for (const [i, record] of records.entries()) {
-      const h = this.headers()
-      h.set(timeHeader, String(record.timestamp))
-      if (record.batchStart) h.set(startHeader, '1')
-      if (producer && i === 0) {
-        h.set(producerHeader, JSON.stringify([producer.id, producer.epoch, producer.seq]))
+    const msgId = producer
+      ? `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}`
+      : `${meta.id}:${randomUUID()}`
+    const results = await Promise.allSettled(
+      records.map((record, i) => this.publishOne(meta, record, i, msgId, producer)),
+    )
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+
+  private async publishOne(
+    meta: StreamMeta,
+    record: StoredRecord,
+    i: number,
+    msgId: string,
+    producer: ProducerHeaders | undefined,
+  ): Promise<void> {
+    const h = this.headers()
+    h.set(timeHeader, String(record.timestamp))
+    if (record.batchStart) h.set(startHeader, '1')
+    if (producer && i === 0) {
+      h.set(producerHeader, JSON.stringify([producer.id, producer.epoch, producer.seq]))
+    }
+    try {
+      const ack = await this.js.publish(recordSubject(meta.id), record.data, {
+        headers: h,
+        expect: {
+          lastSequence: sequenceOf(meta, record.offset) - 1,
+          streamName: jsStreamName(meta.id),
+          ...(i > 0 && { lastMsgID: `${msgId}:${i - 1}` }),
+        },
+        msgID: `${msgId}:${i}`,
+      })
+      if (ack.duplicate) throw new Conflict('a retry of an append another server is writing')
+    } catch (error) {
+      if (apiErrorCode(error) === wrongLastSequence || apiErrorCode(error) === wrongLastMsgId) {
+        throw new Conflict('another server appended first', { cause: error })
       }
-      try {
-        const ack = await this.js.publish(recordSubject(meta.id), record.data, {
-          headers: h,
-          expect: {
-            lastSequence: sequenceOf(meta, record.offset) - 1,
-            streamName: jsStreamName(meta.id),
-          },
-          ...(msgId !== undefined && { msgID: `${msgId}:${i}` }),
-        })
-        if (ack.duplicate) throw new Conflict('a retry of an append another server is writing')
-      } catch (error) {
-        if (apiErrorCode(error) === wrongLastSequence) {
-          throw new Conflict('another server appended first', { cause: error })
-        }
-        throw error
-      }
+      throw error
     }
   }
 
@@ -98,24 +120,34 @@ export class JetStreamLog {
   ): Promise<LoggedRecord[]> {
     const records: LoggedRecord[] = []
     let bytes = 0
-    for (let offset = from; offset < to && (records.length === 0 || bytes < maxBytes); offset++) {
-      const msg = await this.jsm.streams.getMessage(jsStreamName(meta.id), {
-        seq: sequenceOf(meta, offset),
-      })
-      if (!msg) break
-      const producer = msg.header.get(producerHeader)
-      const [id, epoch, seq] = producer ? (JSON.parse(producer) as [string, number, number]) : []
-      records.push({
-        offset,
-        data: msg.data,
-        batchStart: msg.header.get(startHeader) === '1',
-        timestamp: Number(msg.header.get(timeHeader)),
-        key: null,
-        producer: id === undefined ? undefined : { id, epoch: epoch!, seq: seq! },
-      })
-      bytes += msg.data.length
+    // nats-server 2.9 has no batched direct get: keep a window of single gets in flight instead.
+    for (let at = from; at < to && (records.length === 0 || bytes < maxBytes); at += readWindow) {
+      const offsets = Array.from({ length: Math.min(readWindow, to - at) }, (_, i) => at + i)
+      const msgs = await Promise.all(
+        offsets.map((offset) =>
+          this.jsm.streams.getMessage(jsStreamName(meta.id), { seq: sequenceOf(meta, offset) }),
+        ),
+      )
+      for (const [i, msg] of msgs.entries()) {
+        if (!msg || (records.length > 0 && bytes >= maxBytes)) return records
+        bytes += this.push(records, offsets[i]!, msg)
+      }
     }
     return records
+  }
+
+  private push(records: LoggedRecord[], offset: number, msg: StoredMsg): number {
+    const producer = msg.header.get(producerHeader)
+    const [id, epoch, seq] = producer ? (JSON.parse(producer) as [string, number, number]) : []
+    records.push({
+      offset,
+      data: msg.data,
+      batchStart: msg.header.get(startHeader) === '1',
+      timestamp: Number(msg.header.get(timeHeader)),
+      key: null,
+      producer: id === undefined ? undefined : { id, epoch: epoch!, seq: seq! },
+    })
+    return msg.data.length
   }
 
   /** What a stream shows in [from, to): a fork shows its source below its fork offset. */

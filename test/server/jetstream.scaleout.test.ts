@@ -83,6 +83,26 @@ test('concurrent appends through two servers get one dense order, each append on
   for (const { id, offset } of acked) expect(ids[Number(offset.split('_')[1]) - 1]).toBe(id)
 })
 
+test('concurrent multi-message appends through two servers never interleave', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/batches`, { method: 'PUT', headers: json })
+  // Each append is 5 messages, pipelined to JetStream: another server's must not land between.
+  const appends = Array.from({ length: 40 }, (_, n) =>
+    fetch(`${(n % 2 ? a : b).url}/batches`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ n, i }))),
+    }),
+  )
+  for (const res of await Promise.all(appends)) expect(res.status).toBe(204)
+  const records = (await readAll(a.url, '/batches')) as { n: number; i: number }[]
+  expect(records).toHaveLength(200)
+  for (let at = 0; at < 200; at += 5) {
+    const n = records[at]!.n
+    expect(records.slice(at, at + 5)).toEqual(Array.from({ length: 5 }, (_, i) => ({ n, i })))
+  }
+})
+
 test('a producer retry sent to the other server is a duplicate, not a second record', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
   await fetch(`${a.url}/payments`, { method: 'PUT', headers: json })
