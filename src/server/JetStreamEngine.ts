@@ -5,6 +5,7 @@ import { createJetStream } from './jetStreamCreate.ts'
 import { JetStreamLog } from './JetStreamLog.ts'
 import { noticeSubject, recordsOf, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
+import { KeyedQueue } from './KeyedQueue.ts'
 import type { ReadFrom } from './offsets.ts'
 import type { AppendOutcome, AppendRequest, CreateOutcome, CreateRequest } from './outcomes.ts'
 import type { DeleteOutcome, ReadOutcome, StreamLookup } from './outcomes.ts'
@@ -44,6 +45,7 @@ export class JetStreamEngine implements StreamBackend {
   private readonly adoptAfterMs: number
   private readonly waiters = new Waiters()
   private readonly closing = new AbortController()
+  private readonly appends = new KeyedQueue()
   /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
   private readonly stalled = new Map<string, number>()
 
@@ -136,7 +138,7 @@ export class JetStreamEngine implements StreamBackend {
   }
 
   async append(req: AppendRequest): Promise<AppendOutcome> {
-    const outcome = await retrying(() => this.appendNow(req))
+    const outcome = await this.appends.run(req.path, () => retrying(() => this.appendNow(req)))
     if (outcome.kind === 'appended' || outcome.kind === 'closed') this.notify(outcome.stream.id)
     return outcome
   }
