@@ -35,6 +35,7 @@ export default defineConfig({
         /^@hono\/node-server(\/|$)/,
         /^better-sqlite3$/,
         /^jose(\/|$)/,
+        /^@nats-io\//,
       ],
     },
   },

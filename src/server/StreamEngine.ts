@@ -1,4 +1,5 @@
-import { normalizeContentType, isJsonType } from './contentType.ts'
+import { isJsonType } from './contentType.ts'
+import { expired, octetStream, sameType } from './streamRules.ts'
 import { parseJsonMessages } from './jsonMessages.ts'
 import { parseOffset, type ReadFrom } from './offsets.ts'
 import type {
@@ -12,6 +13,7 @@ import type {
 } from './outcomes.ts'
 import { checkProducer } from './producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
 import { GroupCommit } from './GroupCommit.ts'
@@ -25,15 +27,13 @@ export interface StreamEngineOptions {
   maxReadBytes?: number
 }
 
-const octetStream = 'application/octet-stream'
-
 /**
  * The Durable Streams semantics over a ServerStorage: create / append / read / close / delete,
  * idempotent producers, TTL and expiry, forks, and the wake-ups of live readers. Each operation is
  * one storage transaction, so it is atomic and, with JavaScript's single thread, serialised per
  * stream and producer as the protocol requires.
  */
-export class StreamEngine {
+export class StreamEngine implements StreamBackend {
   readonly storage: ServerStorage
   readonly now: () => number
   readonly maxReadBytes: number
@@ -48,18 +48,10 @@ export class StreamEngine {
     this.appends = new GroupCommit(this.storage, (req) => this.appendNow(req))
   }
 
-  private expired(row: StreamRow, now: number): boolean {
-    if (row.expiresAt !== null) {
-      const at = Date.parse(row.expiresAt)
-      if (!Number.isFinite(at) || now >= at) return true
-    }
-    return row.ttlSeconds !== null && now >= row.lastAccessedAt + row.ttlSeconds * 1000
-  }
-
   /** The stream at `path` unless it expired; an expired stream with forks becomes soft-deleted. */
   private live(path: string): StreamRow | undefined {
     const row = this.storage.getStream(path)
-    if (!row || !this.expired(row, this.now())) return row
+    if (!row || !expired(row, this.now())) return row
     this.remove(row)
     return row.refCount > 0 ? { ...row, softDeleted: true } : undefined
   }
@@ -341,9 +333,10 @@ export class StreamEngine {
   closeLiveReads(): void {
     this.closing.abort()
   }
+
+  close(): void {
+    this.storage.close()
+  }
 }
 
 class BadRequest extends Error {}
-
-const sameType = (a: string, b: string): boolean =>
-  (normalizeContentType(a) || octetStream) === (normalizeContentType(b) || octetStream)

@@ -2,7 +2,7 @@ import { errorResponse } from './httpError.ts'
 import { formatOffset } from './offsets.ts'
 import type { AppendOutcome, ProducerHeaders } from './outcomes.ts'
 import { H } from './protocolHeaders.ts'
-import type { StreamEngine } from './StreamEngine.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 
 const strictInteger = /^\d+$/
 
@@ -25,7 +25,7 @@ export function parseProducer(headers: Headers): ProducerHeaders | undefined | s
 
 /** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
 export async function handleAppend(
-  engine: StreamEngine,
+  engine: StreamBackend,
   path: string,
   headers: Headers,
   body: Uint8Array,

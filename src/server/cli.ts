@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { JetStreamEngine } from './JetStreamEngine.ts'
 import { jwtAuthenticator } from './jwtAuthenticator.ts'
 import { memoryServerStorage } from './memoryServerStorage.ts'
 import { serve } from './serve.ts'
@@ -16,6 +17,9 @@ Options:
   --host <address>      interface to listen on (default 127.0.0.1)
   --data <dir>          directory of the SQLite database (default ./data)
   --memory              keep everything in memory instead (nothing survives a restart)
+  --nats <urls>         store in NATS JetStream instead (comma-separated server URLs), so that
+                        several duality servers serve the same streams; no topic admin API yet
+  --replicas <n>        JetStream replicas of each stream with --nats (default 1; 3 in production)
   --synchronous <mode>  SQLite synchronous: FULL (default, survives power loss) or NORMAL
   --max-body <bytes>    largest request body (default 8388608)
   --auth-secret <s>     require a bearer JWT signed with this HMAC secret (principal = sub)
@@ -34,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string', default: './data' },
       memory: { type: 'boolean', default: false },
+      nats: { type: 'string' },
+      replicas: { type: 'string', default: '1' },
       synchronous: { type: 'string', default: 'FULL' },
       'max-body': { type: 'string', default: String(8 * 1024 * 1024) },
       'auth-secret': { type: 'string' },
@@ -55,8 +61,17 @@ export async function main(argv: string[]): Promise<number> {
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new Error('--synchronous must be FULL or NORMAL')
   }
+  const replicas = Number(values.replicas)
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new Error('--replicas must be 1-5')
+  }
+  if (values.nats !== undefined && values.memory)
+    throw new Error('Use --nats or --memory, not both')
   let storage
-  if (values.memory) storage = memoryServerStorage()
+  let backend
+  if (values.nats !== undefined) {
+    backend = await JetStreamEngine.connect({ servers: values.nats.split(','), replicas })
+  } else if (values.memory) storage = memoryServerStorage()
   else {
     const dir = resolve(values.data)
     mkdirSync(dir, { recursive: true })
@@ -76,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   const server = await serve({
     port,
     hostname: values.host,
-    storage,
+    ...(backend ? { backend } : storage && { storage }),
     maxBodyBytes,
     ...(authenticate && { authenticate }),
     ...(values.origin && { allowedOrigins: values.origin }),

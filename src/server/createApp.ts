@@ -9,12 +9,16 @@ import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
 import type { SecurityOptions } from './security.ts'
 import type { ServerStorage } from './ServerStorage.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 import { StreamEngine } from './StreamEngine.ts'
 import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
 
 export interface AppOptions extends SecurityOptions {
-  storage: ServerStorage
+  /** The embedded backend's storage (SQLite or memory); give this or `backend`. */
+  storage?: ServerStorage
+  /** Any other backend (JetStream); it has no topic admin API yet. */
+  backend?: StreamBackend
   /** The clock (tests of TTL and retention inject one). Default Date.now. */
   now?: () => number
   /** How long a long-poll waits for data before 204, and an SSE connection between keep-alives. Default 30 s. */
@@ -38,14 +42,19 @@ export interface NodeBindings {
  */
 export function createApp(options: AppOptions): {
   app: Hono<{ Bindings: NodeBindings }>
-  engine: StreamEngine
-  topics: TopicAdmin
+  engine: StreamBackend
+  topics: TopicAdmin | undefined
 } {
-  const engine = new StreamEngine({
-    storage: options.storage,
-    ...(options.now && { now: options.now }),
-    ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),
-  })
+  if ((options.storage === undefined) === (options.backend === undefined)) {
+    throw new TypeError('createApp needs either storage or backend')
+  }
+  const engine =
+    options.backend ??
+    new StreamEngine({
+      storage: options.storage!,
+      ...(options.now && { now: options.now }),
+      ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),
+    })
   const settings = {
     longPollTimeoutMs: options.longPollTimeoutMs ?? 30_000,
     sseMaxDurationMs: options.sseMaxDurationMs ?? 60_000,
@@ -98,8 +107,9 @@ export function createApp(options: AppOptions): {
     return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
   })
 
-  const topics = new TopicAdmin(engine)
-  mountTopicRoutes(app, topics)
+  // Topics (partition sets, retention, compaction) run over the embedded engine's storage only.
+  const topics = engine instanceof StreamEngine ? new TopicAdmin(engine) : undefined
+  if (topics) mountTopicRoutes(app, topics)
 
   app.all('*', async (c) => {
     const url = new URL(c.req.url)
@@ -130,7 +140,7 @@ export function createApp(options: AppOptions): {
       case 'HEAD':
         return handleHead(engine, path)
       case 'DELETE': {
-        const outcome = engine.delete(path)
+        const outcome = await engine.delete(path)
         if (outcome.kind === 'notFound')
           return errorResponse(404, 'STREAM_NOT_FOUND', 'No stream at this path')
         if (outcome.kind === 'gone')

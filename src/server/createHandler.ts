@@ -1,7 +1,7 @@
 import { errorResponse } from './httpError.ts'
 import { formatOffset, parseOffset } from './offsets.ts'
 import { H } from './protocolHeaders.ts'
-import type { StreamEngine } from './StreamEngine.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 
 const decimal = /^(0|[1-9]\d*)$/
 const usableType = /^[\w.+-]+\/[\w.+-]+/
@@ -10,13 +10,13 @@ const usableType = /^[\w.+-]+\/[\w.+-]+/
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
 
 /** PUT: create a stream (or a fork), or confirm an identical one exists. */
-export function handleCreate(
-  engine: StreamEngine,
+export async function handleCreate(
+  engine: StreamBackend,
   path: string,
   headers: Headers,
   body: Uint8Array,
   location: string,
-): Response {
+): Promise<Response> {
   const rawType = headers.get('content-type')?.trim()
   const forkedFrom = headers.get(H.forkedFrom) ?? undefined
   const ttl = headers.get(H.ttl)
@@ -41,7 +41,7 @@ export function handleCreate(
   if (sub !== null && (!decimal.test(sub) || !Number.isSafeInteger(Number(sub)))) {
     return errorResponse(400, 'BAD_REQUEST', 'Stream-Fork-Sub-Offset must be a whole number')
   }
-  const outcome = engine.createStream({
+  const outcome = await engine.createStream({
     path,
     contentType: rawType && usableType.test(rawType) ? rawType : undefined,
     ttlSeconds: ttl === null ? undefined : Number(ttl),

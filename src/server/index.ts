@@ -5,6 +5,7 @@
 export { createApp, type AppOptions } from './createApp.ts'
 export { serve, type RunningServer, type ServeOptions } from './serve.ts'
 export { StreamEngine, type StreamEngineOptions } from './StreamEngine.ts'
+export type { Awaitable, StreamBackend } from './StreamBackend.ts'
 export type {
   ClosedBy,
   NewStreamRow,
@@ -34,3 +35,4 @@ export {
   type CreateTopicRequest,
   type TopicDescription,
 } from './TopicAdmin.ts'
+export { JetStreamEngine, type JetStreamEngineOptions } from './JetStreamEngine.ts'

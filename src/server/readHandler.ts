@@ -8,7 +8,7 @@ import { H } from './protocolHeaders.ts'
 import type { StoredRecord, StreamRow } from './ServerStorage.ts'
 import { sseResponse } from './sseResponse.ts'
 import { topicRecordJson } from './topicRecords.ts'
-import type { StreamEngine } from './StreamEngine.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 
 export interface ReadSettings {
   longPollTimeoutMs: number
@@ -68,7 +68,7 @@ export function recordsBody(
 
 /** GET: catch-up, long-poll or SSE. */
 export async function handleRead(
-  engine: StreamEngine,
+  engine: StreamBackend,
   path: string,
   url: URL,
   headers: Headers,
@@ -79,7 +79,7 @@ export async function handleRead(
   if (typeof query === 'string') return errorResponse(400, 'INVALID_OFFSET', query)
   const { from, live } = query
   const cursor = url.searchParams.get('cursor') ?? undefined
-  let outcome = engine.read(path, from)
+  let outcome = await engine.read(path, from)
   if (outcome.kind !== 'ok') return failedRead(outcome)
   if (live === 'sse') return sseResponse(engine, path, outcome, cursor, settings, signal)
   const longPoll = live === 'long-poll'
@@ -97,7 +97,7 @@ export async function handleRead(
     const waitFrom = outcome.nextOffset
     if (!outcome.stream.closed) {
       await engine.waitForChange(outcome.stream.id, settings.longPollTimeoutMs, signal)
-      outcome = engine.read(path, { kind: 'offset', offset: waitFrom })
+      outcome = await engine.read(path, { kind: 'offset', offset: waitFrom })
       if (outcome.kind !== 'ok') return failedRead(outcome)
     }
     if (outcome.records.length === 0) {
@@ -135,8 +135,8 @@ export async function handleRead(
 }
 
 /** HEAD: metadata only, never cached, and not an access for the sliding TTL. */
-export function handleHead(engine: StreamEngine, path: string): Response {
-  const found = engine.head(path)
+export async function handleHead(engine: StreamBackend, path: string): Promise<Response> {
+  const found = await engine.head(path)
   if (found.kind === 'notFound') return new Response(null, { status: 404 })
   if (found.kind === 'gone') return new Response(null, { status: 410 })
   const s = found.stream

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { checkPath } from './checkPath.ts'
 import { createApp, type AppOptions } from './createApp.ts'
-import type { StreamEngine } from './StreamEngine.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 import type { TopicAdmin } from './TopicAdmin.ts'
 
 export interface ServeOptions extends AppOptions {
@@ -22,8 +22,9 @@ export interface RunningServer {
   /** `http://host:port`, without a trailing slash. */
   url: string
   port: number
-  engine: StreamEngine
-  topics: TopicAdmin
+  engine: StreamBackend
+  /** The topic admin, when the backend has one (the embedded one does). */
+  topics: TopicAdmin | undefined
   /**
    * Stops accepting connections, ends live reads, waits for in-flight requests, then closes
    * the storage. Appends that were acknowledged are already committed.
@@ -36,7 +37,7 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
   const { app, engine, topics } = createApp(options)
   const cleanerMs = options.cleanerIntervalMs ?? 30_000
   const cleaner =
-    cleanerMs > 0
+    cleanerMs > 0 && topics
       ? setInterval(() => {
           try {
             topics.cleanAll()
@@ -90,13 +91,12 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
             server.close((error) => {
               clearInterval(sweep)
               clearTimeout(deadline)
-              try {
-                options.storage.close()
-              } catch (closeError) {
-                return fail(closeError)
-              }
-              if (error) fail(error)
-              else done()
+              Promise.resolve()
+                .then(() => engine.close())
+                .then(
+                  () => (error ? fail(error) : done()),
+                  (closeError: unknown) => fail(closeError),
+                )
             })
             server.closeIdleConnections()
           }),

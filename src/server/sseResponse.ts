@@ -4,7 +4,7 @@ import { formatOffset } from './offsets.ts'
 import type { ReadOutcome } from './outcomes.ts'
 import { H } from './protocolHeaders.ts'
 import { recordsBody, type ReadSettings } from './readHandler.ts'
-import type { StreamEngine } from './StreamEngine.ts'
+import type { StreamBackend } from './StreamBackend.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -25,7 +25,7 @@ function sseEvent(type: string, payload: string): string {
  * when a closed stream has been read to its end.
  */
 export function sseResponse(
-  engine: StreamEngine,
+  engine: StreamBackend,
   path: string,
   first: Extract<ReadOutcome, { kind: 'ok' }>,
   cursor: string | undefined,
@@ -72,7 +72,7 @@ export function sseResponse(
             )
             if (waited === 'aborted') return
           }
-          outcome = engine.read(path, { kind: 'offset', offset: nextOffset })
+          outcome = await engine.read(path, { kind: 'offset', offset: nextOffset })
         }
       }
       run()

@@ -7,7 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { memoryServerStorage, serve, sqliteServerStorage } from '../../src/server/index.ts'
+import {
+  JetStreamEngine,
+  memoryServerStorage,
+  serve,
+  sqliteServerStorage,
+} from '../../src/server/index.ts'
+import { startNatsServer } from '../server/support/natsServer.ts'
 
 const BATCH = 100
 const SEQUENTIAL_BATCHES = 300
@@ -50,6 +56,26 @@ const targets: Target[] = [
     },
   },
 ]
+
+// JetStream: its own nats-server -js (Debian's 2.9.10 here: no fsync before acknowledging, R1).
+targets.push({
+  name: 'duality jetstream (R1)',
+  async start() {
+    const nats = await startNatsServer()
+    const s = await serve({
+      port: 0,
+      backend: await JetStreamEngine.connect({ servers: nats.url }),
+      cleanerIntervalMs: 0,
+    })
+    return {
+      url: s.url,
+      stop: async () => {
+        await s.close()
+        await nats.stop()
+      },
+    }
+  },
+})
 
 // The reference server is not a devDependency: it pulls in lmdb and msgpackr, whose per-platform
 // optional packages this workplace's registry cannot lock, which breaks `npm ci`. Install it for

@@ -1,30 +1,40 @@
 import { runConformanceTests } from '@durable-streams/server-conformance-tests'
 import { afterAll, beforeAll, describe, vi } from 'vitest'
-import { serve, type RunningServer, type ServerStorage } from '../../../src/server/index.ts'
+import {
+  serve,
+  type RunningServer,
+  type ServerStorage,
+  type StreamBackend,
+} from '../../../src/server/index.ts'
+
+/** The backend a suite runs over: the embedded engine's storage, or another backend. */
+export type OpenedBackend = ({ storage: ServerStorage } | { backend: StreamBackend }) & {
+  cleanup?: () => void | Promise<void>
+}
 
 /**
  * Runs the Durable Streams conformance suite (@durable-streams/server-conformance-tests) against
  * the server on a free loopback port over the given backend.
  */
-export function runConformance(open: () => { storage: ServerStorage; cleanup?: () => void }): void {
+export function runConformance(open: () => OpenedBackend | Promise<OpenedBackend>): void {
   // Several suite tests sleep ~4 s by design (TTL, expiry) under vitest's 5 s default timeout:
   // give them room on a loaded machine rather than fail on scheduling.
   vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 })
   const config = { baseUrl: '' }
   let server: RunningServer | undefined
-  let cleanup: (() => void) | undefined
+  let cleanup: (() => void | Promise<void>) | undefined
 
   beforeAll(async () => {
-    const opened = open()
-    cleanup = opened.cleanup
+    const { cleanup: close, ...opened } = await open()
+    cleanup = close
     // Long-polls answer 204 after 3 s: the suite's long-poll tests append well within that.
-    server = await serve({ port: 0, storage: opened.storage, longPollTimeoutMs: 3_000 })
+    server = await serve({ port: 0, ...opened, longPollTimeoutMs: 3_000 })
     config.baseUrl = server.url
   })
 
   afterAll(async () => {
     await server?.close()
-    cleanup?.()
+    await cleanup?.()
   })
 
   // The suite registers its optional subscription/webhook tests with describe.runIf(false) when a

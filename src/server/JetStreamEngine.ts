@@ -1,0 +1,311 @@
+// Types only here: the NATS client is loaded when a server connects, so that duality/server works
+// without the optional @nats-io packages installed.
+import type { NatsConnection } from '@nats-io/transport-node'
+import { createJetStream } from './jetStreamCreate.ts'
+import { JetStreamLog } from './JetStreamLog.ts'
+import { noticeSubject, recordsOf, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
+import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
+import { KeyedQueue } from './KeyedQueue.ts'
+import type { ReadFrom } from './offsets.ts'
+import type { AppendOutcome, AppendRequest, CreateOutcome, CreateRequest } from './outcomes.ts'
+import type { DeleteOutcome, ReadOutcome, StreamLookup } from './outcomes.ts'
+import { checkProducer } from './producerCheck.ts'
+import { Conflict, retrying } from './retrying.ts'
+import type { StreamBackend } from './StreamBackend.ts'
+import { expired, sameType } from './streamRules.ts'
+import { Waiters, type WaitResult } from './Waiters.ts'
+
+export interface JetStreamEngineOptions {
+  /** NATS server URL(s), e.g. nats://127.0.0.1:4222. */
+  servers: string | string[]
+  /** Replicas of every stream and of the metadata bucket: 3 in production. Default 1. */
+  replicas?: number
+  /** The KV bucket of stream metadata. Default duality_streams. */
+  bucket?: string
+  now?: () => number
+  /** The most record bytes one read returns (at least one record is always returned). Default 1 MiB. */
+  maxReadBytes?: number
+  /**
+   * How long records published beyond a stream's committed tail may stay uncommitted before another
+   * server adopts them (their writer died between publishing and committing). Default 5 s.
+   */
+  adoptAfterMs?: number
+}
+
+/**
+ * The Durable Streams semantics over NATS JetStream, for stateless servers that scale out. Each
+ * stream is one JetStream stream whose sequence is offset + 1, so offsets stay dense; an append
+ * publishes its records with Nats-Expected-Last-Sequence, which elects exactly one writer per
+ * offset across all servers, then commits the new tail and producer state to the stream's KV
+ * entry, checked by revision. Readers see committed offsets only.
+ */
+export class JetStreamEngine implements StreamBackend {
+  readonly now: () => number
+  readonly maxReadBytes: number
+  private readonly adoptAfterMs: number
+  private readonly waiters = new Waiters()
+  private readonly closing = new AbortController()
+  private readonly appends = new KeyedQueue()
+  /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
+  private readonly stalled = new Map<string, number>()
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly store: JetStreamMetaStore,
+    private readonly log: JetStreamLog,
+    options: JetStreamEngineOptions,
+  ) {
+    this.now = options.now ?? Date.now
+    this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
+    this.adoptAfterMs = options.adoptAfterMs ?? 5_000
+    // Appends, closes and deletes made by any server wake this server's live readers.
+    nc.subscribe(noticeSubject(0).replace(/0$/, '*'), {
+      callback: (_error, msg) => this.waiters.wake(Number(msg.subject.split('.').pop())),
+    })
+  }
+
+  static async connect(options: JetStreamEngineOptions): Promise<JetStreamEngine> {
+    const [{ connect, headers }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
+      import('@nats-io/transport-node'),
+      import('@nats-io/jetstream'),
+      import('@nats-io/kv'),
+    ])
+    const nc = await connect({ servers: options.servers })
+    const replicas = options.replicas ?? 1
+    const kv = await new Kvm(nc).create(options.bucket ?? 'duality_streams', {
+      history: 1,
+      replicas,
+    })
+    const store = new JetStreamMetaStore(kv)
+    const jsm = await jetstreamManager(nc)
+    const log = new JetStreamLog(jetstream(nc), jsm, headers, replicas, (path) => store.load(path))
+    return new JetStreamEngine(nc, store, log, options)
+  }
+
+  private notify(id: number): void {
+    this.waiters.wake(id)
+    this.nc.publish(noticeSubject(id))
+  }
+
+  /** The stream at `path` unless it expired; an expired stream with forks becomes soft-deleted. */
+  private async live(path: string): Promise<Loaded | undefined> {
+    const found = await this.store.load(path)
+    if (!found || !expired(found.meta, this.now())) return found
+    await this.remove(found)
+    return found.meta.refCount > 0
+      ? { meta: { ...found.meta, softDeleted: true }, rev: found.rev }
+      : undefined
+  }
+
+  /** Deletes a stream, or soft-deletes it while forks read from it; cascades to its source. */
+  private async remove(found: Loaded): Promise<void> {
+    const { meta, rev } = found
+    if (meta.refCount > 0) {
+      if (!meta.softDeleted) await this.store.save({ ...meta, softDeleted: true }, rev)
+      return
+    }
+    await this.store.delete(found)
+    await this.log.remove(meta.id)
+    this.notify(meta.id)
+    if (meta.sourcePath !== null) await this.release(meta.sourcePath, meta.forkedFrom)
+  }
+
+  /** One fork fewer reads from the stream at `path`; a soft-deleted source with none left goes. */
+  private release(path: string, id: number | null): Promise<void> {
+    return retrying(async () => {
+      const source = await this.store.load(path)
+      if (!source || source.meta.id !== id) return
+      const meta = { ...source.meta, refCount: Math.max(0, source.meta.refCount - 1) }
+      if (meta.refCount === 0 && meta.softDeleted) await this.remove({ meta, rev: source.rev })
+      else await this.store.save(meta, source.rev)
+    })
+  }
+
+  createStream(req: CreateRequest): Promise<CreateOutcome> {
+    const ctx = {
+      store: this.store,
+      log: this.log,
+      now: this.now,
+      live: (path: string) => this.live(path),
+    }
+    return retrying(() => createJetStream(ctx, req))
+  }
+
+  async head(path: string): Promise<StreamLookup> {
+    const found = await retrying(() => this.live(path))
+    if (!found) return { kind: 'notFound' }
+    return found.meta.softDeleted ? { kind: 'gone' } : { kind: 'ok', stream: rowOf(found.meta) }
+  }
+
+  async append(req: AppendRequest): Promise<AppendOutcome> {
+    const outcome = await this.appends.run(req.path, () => retrying(() => this.appendNow(req)))
+    if (outcome.kind === 'appended' || outcome.kind === 'closed') this.notify(outcome.stream.id)
+    return outcome
+  }
+
+  /** One attempt; a Conflict (another server wrote first) makes `append` start over. */
+  private async appendNow(req: AppendRequest): Promise<AppendOutcome> {
+    const found = await this.live(req.path)
+    if (!found) return { kind: 'notFound' }
+    if (found.meta.softDeleted) return { kind: 'gone' }
+    const meta: StreamMeta = { ...found.meta }
+    if (meta.ttlSeconds !== null) meta.lastAccessedAt = this.now()
+    const p = req.producer
+    const closeOnly = req.body.length === 0 && req.close
+    if (meta.closed) {
+      const by = meta.closedBy
+      if (p && by && by.producerId === p.id && by.epoch === p.epoch && by.seq === p.seq) {
+        return { kind: 'duplicate', stream: rowOf(meta), epoch: p.epoch, lastSeq: p.seq }
+      }
+      // Closing a closed stream again is idempotent; appending to it is not.
+      if (closeOnly && !p) return { kind: 'closed', stream: rowOf(meta), producer: undefined }
+      return { kind: 'streamClosed', stream: rowOf(meta) }
+    }
+    if (!closeOnly && !sameType(req.contentType ?? '', meta.contentType)) {
+      return { kind: 'contentTypeMismatch', expected: meta.contentType }
+    }
+    if (p) {
+      const verdict = checkProducer(meta.producers[p.id], p.epoch, p.seq, this.now())
+      if (verdict.kind === 'duplicate') {
+        return { kind: 'duplicate', stream: rowOf(meta), epoch: p.epoch, lastSeq: verdict.lastSeq }
+      }
+      if (verdict.kind !== 'accept') return verdict
+      meta.producers = { ...meta.producers, [p.id]: verdict.state }
+    }
+    if (req.streamSeq !== undefined) {
+      if (meta.lastStreamSeq !== null && req.streamSeq <= meta.lastStreamSeq) {
+        return { kind: 'streamSeqConflict', last: meta.lastStreamSeq }
+      }
+      meta.lastStreamSeq = req.streamSeq
+    }
+    if (!closeOnly) {
+      const records = recordsOf(meta, req.body, false, this.now())
+      if (!records.ok) return { kind: 'badRequest', message: records.message }
+      try {
+        await this.log.publish(meta, records.records, p)
+      } catch (error) {
+        if (error instanceof Conflict) await this.adoptStalled(found)
+        throw error
+      }
+      meta.nextOffset += records.records.length
+    }
+    if (req.close) {
+      meta.closed = true
+      meta.closedBy = p ? { producerId: p.id, epoch: p.epoch, seq: p.seq } : null
+    }
+    const committed = await this.commit(meta, found)
+    return { kind: closeOnly ? 'closed' : 'appended', stream: rowOf(committed), producer: p }
+  }
+
+  /**
+   * Commits an append's new tail and producer state. Its records are already in JetStream, so a
+   * revision conflict (a reader's TTL touch, say) is merged rather than retried: the records
+   * settled the offsets, and no other writer can have moved the tail past ours.
+   */
+  private async commit(meta: StreamMeta, read: Loaded): Promise<StreamMeta> {
+    let rev = read.rev
+    for (;;) {
+      try {
+        await this.store.save(meta, rev)
+        return meta
+      } catch (error) {
+        if (!(error instanceof Conflict)) throw error
+        const now = await this.store.load(meta.path)
+        if (!now || now.meta.id !== meta.id) throw error
+        // Another server adopted our records (we were slower than adoptAfterMs): they are in.
+        if (now.meta.nextOffset === meta.nextOffset && meta.nextOffset > read.meta.nextOffset) {
+          return now.meta
+        }
+        if (now.meta.nextOffset !== read.meta.nextOffset) throw error
+        const { nextOffset, producers, lastStreamSeq, lastAccessedAt } = meta
+        const closing = meta.closed && !now.meta.closed
+        meta = { ...now.meta, nextOffset, producers, lastStreamSeq, lastAccessedAt }
+        if (closing) meta = { ...meta, closed: true, closedBy: meta.closedBy }
+        rev = now.rev
+      }
+    }
+  }
+
+  /**
+   * Records beyond the committed tail whose writer never committed them (it died after publishing)
+   * would block every later append: once they have stayed so for adoptAfterMs, commit them as they
+   * are, with the producer state their headers carry.
+   */
+  private async adoptStalled({ meta, rev }: Loaded): Promise<void> {
+    const tail = await this.log.tail(meta)
+    if (tail <= meta.nextOffset) return
+    const key = `${meta.id}@${rev}`
+    const since = this.stalled.get(key)
+    if (since === undefined) {
+      if (this.stalled.size > 10_000) this.stalled.clear()
+      this.stalled.set(key, Date.now())
+      return
+    }
+    if (Date.now() - since < this.adoptAfterMs) return
+    this.stalled.delete(key)
+    const producers = { ...meta.producers }
+    for (const record of await this.log.readOwn(meta, meta.nextOffset, tail, Infinity)) {
+      const p = record.producer
+      if (p) producers[p.id] = { epoch: p.epoch, lastSeq: p.seq, updatedAt: this.now() }
+    }
+    await this.store.save({ ...meta, nextOffset: tail, producers }, rev)
+    this.notify(meta.id)
+  }
+
+  async read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): Promise<ReadOutcome> {
+    const found = await retrying(async () => {
+      const live = await this.live(path)
+      if (!live || live.meta.softDeleted || live.meta.ttlSeconds === null) return live
+      const meta = { ...live.meta, lastAccessedAt: this.now() }
+      return { meta, rev: await this.store.save(meta, live.rev) }
+    })
+    if (!found) return { kind: 'notFound' }
+    const meta = found.meta
+    if (meta.softDeleted) return { kind: 'gone' }
+    const row = rowOf(meta)
+    const tail = meta.nextOffset
+    const atTail = {
+      kind: 'ok' as const,
+      stream: row,
+      records: [],
+      nextOffset: tail,
+      upToDate: true,
+    }
+    if (from.kind === 'now') return atTail
+    const start = from.kind === 'start' ? meta.startOffset : from.offset
+    if (start < meta.startOffset) return { kind: 'belowStart', startOffset: meta.startOffset }
+    if (start >= tail) return atTail
+    const { records, truncated } = await this.log.readVisible(meta, start, tail, maxBytes)
+    const last = records[records.length - 1]
+    const nextOffset = truncated && last ? last.offset + 1 : tail
+    return { kind: 'ok', stream: row, records, nextOffset, upToDate: nextOffset >= tail }
+  }
+
+  delete(path: string): Promise<DeleteOutcome> {
+    return retrying(async (): Promise<DeleteOutcome> => {
+      const found = await this.live(path)
+      if (!found) return { kind: 'notFound' }
+      if (found.meta.softDeleted) return { kind: 'gone' }
+      await this.remove(found)
+      this.notify(found.meta.id)
+      return { kind: 'deleted' }
+    })
+  }
+
+  waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
+    return this.waiters.wait(streamId, timeoutMs, stop)
+  }
+
+  get parkedReads(): number {
+    return this.waiters.size
+  }
+
+  closeLiveReads(): void {
+    this.closing.abort()
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain()
+  }
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto'
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
+import type { MsgHdrs } from '@nats-io/transport-node'
+import { isJsonType } from './contentType.ts'
+import { jsStreamName, recordSubject, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
+import type { ProducerHeaders } from './outcomes.ts'
+import { Conflict } from './retrying.ts'
+import type { StoredRecord } from './ServerStorage.ts'
+
+const startHeader = 'Duality-Batch-Start'
+const timeHeader = 'Duality-Timestamp'
+/** On an append's first record: who wrote it, so a stalled append can be adopted with it. */
+const producerHeader = 'Duality-Producer'
+/** JetStream's error code for a failed Nats-Expected-Last-Sequence. */
+const wrongLastSequence = 10071
+/** ... and for a failed Nats-Expected-Last-Msg-Id. */
+const wrongLastMsgId = 10070
+/** How many single-record reads one read keeps in flight. */
+const readWindow = 64
+
+/**
+ * The JetStream sequence of an offset: offset + 1, so the stream's sequence is the dense offset.
+ * A fork's own records start at its fork offset and nats-server 2.9 cannot start a stream at a
+ * chosen sequence (first_seq is 2.10+), so a fork's sequences count from its fork offset.
+ */
+export const sequenceOf = (meta: StreamMeta, offset: number): number =>
+  offset - (meta.forkOffset ?? 0) + 1
+
+export type LoggedRecord = StoredRecord & { producer: ProducerHeaders | undefined }
+
+/** The records side of the JetStream backend: one JetStream stream per Durable Streams stream. */
+export class JetStreamLog {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly headers: () => MsgHdrs,
+    private readonly replicas: number,
+    /** The metadata of a fork's source, by path. */
+    private readonly load: (path: string) => Promise<Loaded | undefined>,
+  ) {}
+
+  async add(id: number): Promise<void> {
+    await this.jsm.streams.add({
+      name: jsStreamName(id),
+      subjects: [recordSubject(id)],
+      num_replicas: this.replicas,
+    })
+  }
+
+  async remove(id: number): Promise<void> {
+    await this.jsm.streams.delete(jsStreamName(id)).catch(() => false)
+  }
+
+  /** The offset after the last record JetStream holds, committed to the metadata or not. */
+  async tail(meta: StreamMeta): Promise<number> {
+    const info = await this.jsm.streams.info(jsStreamName(meta.id))
+    return info.state.last_seq + (meta.forkOffset ?? 0)
+  }
+
+  /**
+   * Publishes records at their offsets, pipelined. Nats-Expected-Last-Sequence makes a concurrent
+   * writer's first record fail (a Conflict: it starts over from the metadata); each later record
+   * also expects its predecessor's Nats-Msg-Id, so no other writer's record can slip in between
+   * while they are in flight. A producer's ids are stable, so its retry within JetStream's dedupe
+   * window is a no-op there too.
+   */
+  async publish(
+    meta: StreamMeta,
+    records: readonly StoredRecord[],
+    producer?: ProducerHeaders,
+  ): Promise<void> {
+    const msgId = producer
+      ? `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}`
+      : `${meta.id}:${randomUUID()}`
+    const results = await Promise.allSettled(
+      records.map((record, i) => this.publishOne(meta, record, i, msgId, producer)),
+    )
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+
+  private async publishOne(
+    meta: StreamMeta,
+    record: StoredRecord,
+    i: number,
+    msgId: string,
+    producer: ProducerHeaders | undefined,
+  ): Promise<void> {
+    const h = this.headers()
+    h.set(timeHeader, String(record.timestamp))
+    if (record.batchStart) h.set(startHeader, '1')
+    if (producer && i === 0) {
+      h.set(producerHeader, JSON.stringify([producer.id, producer.epoch, producer.seq]))
+    }
+    try {
+      const ack = await this.js.publish(recordSubject(meta.id), record.data, {
+        headers: h,
+        expect: {
+          lastSequence: sequenceOf(meta, record.offset) - 1,
+          streamName: jsStreamName(meta.id),
+          ...(i > 0 && { lastMsgID: `${msgId}:${i - 1}` }),
+        },
+        msgID: `${msgId}:${i}`,
+      })
+      if (ack.duplicate) throw new Conflict('a retry of an append another server is writing')
+    } catch (error) {
+      if (apiErrorCode(error) === wrongLastSequence || apiErrorCode(error) === wrongLastMsgId) {
+        throw new Conflict('another server appended first', { cause: error })
+      }
+      throw error
+    }
+  }
+
+  /** The stream's own records in [from, to), stopping once their data reaches `maxBytes`. */
+  async readOwn(
+    meta: StreamMeta,
+    from: number,
+    to: number,
+    maxBytes: number,
+  ): Promise<LoggedRecord[]> {
+    const records: LoggedRecord[] = []
+    let bytes = 0
+    // nats-server 2.9 has no batched direct get: keep a window of single gets in flight instead.
+    for (let at = from; at < to && (records.length === 0 || bytes < maxBytes); at += readWindow) {
+      const offsets = Array.from({ length: Math.min(readWindow, to - at) }, (_, i) => at + i)
+      const msgs = await Promise.all(
+        offsets.map((offset) =>
+          this.jsm.streams.getMessage(jsStreamName(meta.id), { seq: sequenceOf(meta, offset) }),
+        ),
+      )
+      for (const [i, msg] of msgs.entries()) {
+        if (!msg || (records.length > 0 && bytes >= maxBytes)) return records
+        bytes += this.push(records, offsets[i]!, msg)
+      }
+    }
+    return records
+  }
+
+  private push(records: LoggedRecord[], offset: number, msg: StoredMsg): number {
+    const producer = msg.header.get(producerHeader)
+    const [id, epoch, seq] = producer ? (JSON.parse(producer) as [string, number, number]) : []
+    records.push({
+      offset,
+      data: msg.data,
+      batchStart: msg.header.get(startHeader) === '1',
+      timestamp: Number(msg.header.get(timeHeader)),
+      key: null,
+      producer: id === undefined ? undefined : { id, epoch: epoch!, seq: seq! },
+    })
+    return msg.data.length
+  }
+
+  /** What a stream shows in [from, to): a fork shows its source below its fork offset. */
+  async readVisible(
+    meta: StreamMeta,
+    from: number,
+    to: number,
+    maxBytes: number,
+  ): Promise<{ records: StoredRecord[]; truncated: boolean }> {
+    const records: StoredRecord[] = []
+    let bytes = 0
+    const collect = async (m: StreamMeta, lo: number, hi: number): Promise<boolean> => {
+      if (m.sourcePath !== null && m.forkOffset !== null && lo < m.forkOffset) {
+        const source = await this.load(m.sourcePath)
+        if (source && source.meta.id === m.forkedFrom) {
+          if (!(await collect(source.meta, lo, Math.min(hi, m.forkOffset)))) return false
+        }
+      }
+      const own = Math.max(lo, m.forkOffset ?? 0)
+      if (own >= hi) return true
+      if (bytes >= maxBytes) return false
+      for (const { producer: _producer, ...record } of await this.readOwn(
+        m,
+        own,
+        hi,
+        maxBytes - bytes,
+      )) {
+        records.push(record)
+        bytes += record.data.length
+      }
+      return bytes < maxBytes && (records[records.length - 1]?.offset ?? hi - 1) >= hi - 1
+    }
+    const complete = await collect(meta, from, to)
+    return { records, truncated: !complete }
+  }
+
+  /** A fork point inside an append (Stream-Fork-Sub-Offset), by forkReads.ts's rules; a string is a 400. */
+  async forkPrefix(
+    source: StreamMeta,
+    offset: number,
+    sub: number,
+    now: number,
+  ): Promise<{ forkOffset: number; prefix: StoredRecord | undefined } | string> {
+    const to = Math.min(source.nextOffset, offset + sub + 1)
+    const { records } = await this.readVisible(source, offset, to, Infinity)
+    const first = records[0]
+    if (!first) return 'Stream-Fork-Sub-Offset: no data after the fork offset'
+    if (isJsonType(source.contentType)) {
+      let count = 1
+      while (count < records.length && !records[count]!.batchStart) count++
+      if (sub > count) return `Stream-Fork-Sub-Offset ${sub} exceeds the append's ${count} messages`
+      return { forkOffset: first.offset + sub, prefix: undefined }
+    }
+    if (sub > first.data.length) {
+      return `Stream-Fork-Sub-Offset ${sub} exceeds the append's ${first.data.length} bytes`
+    }
+    const prefix = { ...first, data: first.data.slice(0, sub), timestamp: now }
+    return { forkOffset: first.offset, prefix: { ...prefix, batchStart: true, key: null } }
+  }
+}
+
+/** The JetStream API error code of a failed request (JetStreamApiError's `code`), if any. */
+function apiErrorCode(error: unknown): unknown {
+  return error instanceof Error && 'code' in error ? error.code : undefined
+}

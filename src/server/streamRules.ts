@@ -1,0 +1,19 @@
+import { normalizeContentType } from './contentType.ts'
+import type { StreamRow } from './ServerStorage.ts'
+
+/** Rules every backend applies the same way, whatever it stores streams in. */
+
+export const octetStream = 'application/octet-stream'
+
+/** Content types compare without parameters' case and spacing; none means octet-stream. */
+export const sameType = (a: string, b: string): boolean =>
+  (normalizeContentType(a) || octetStream) === (normalizeContentType(b) || octetStream)
+
+/** Past its Stream-Expires-At, or idle longer than its Stream-TTL. */
+export function expired(row: StreamRow, now: number): boolean {
+  if (row.expiresAt !== null) {
+    const at = Date.parse(row.expiresAt)
+    if (!Number.isFinite(at) || now >= at) return true
+  }
+  return row.ttlSeconds !== null && now >= row.lastAccessedAt + row.ttlSeconds * 1000
+}

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, expect, test, vi } from 'vitest'
+import { JetStreamEngine } from '../../src/server/JetStreamEngine.ts'
+import { serve, type RunningServer } from '../../src/server/index.ts'
+import { startNatsServer, type NatsServer } from './support/natsServer.ts'
+import { connect, headers } from '@nats-io/transport-node'
+import { jetstream } from '@nats-io/jetstream'
+
+// Two duality servers, each with its own NATS connection, over one JetStream: what scaling out
+// behind a load balancer looks like. Generous timeouts: other suites share the machine's 2 cores.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 })
+
+let nats: NatsServer
+let servers: RunningServer[] = []
+
+beforeAll(async () => {
+  nats = await startNatsServer()
+  servers = await Promise.all(
+    [0, 1].map(async () =>
+      serve({
+        port: 0,
+        // Records left uncommitted by a dead writer are adopted after 300 ms (the last test).
+        backend: await JetStreamEngine.connect({ servers: nats.url, adoptAfterMs: 300 }),
+        longPollTimeoutMs: 20_000,
+      }),
+    ),
+  )
+})
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()))
+  await nats?.stop()
+})
+
+const json = { 'content-type': 'application/json' }
+
+async function readAll(base: string, path: string): Promise<unknown[]> {
+  const all: unknown[] = []
+  let offset = '-1'
+  for (;;) {
+    const res = await fetch(`${base}${path}?offset=${offset}`)
+    expect(res.status).toBe(200)
+    all.push(...((await res.json()) as unknown[]))
+    offset = res.headers.get('stream-next-offset')!
+    if (res.headers.get('stream-up-to-date') === 'true') return all
+  }
+}
+
+test('concurrent appends through two servers get one dense order, each append once', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  expect((await fetch(`${a.url}/orders`, { method: 'PUT', headers: json })).status).toBe(201)
+  const perServer = 60
+  const acked: { id: string; offset: string }[] = []
+  const appendAll = async (server: RunningServer, name: string): Promise<void> => {
+    // Eight appends in flight per server at a time: they contend with each other and the other server.
+    const ids = Array.from({ length: perServer }, (_, i) => `${name}-${i}`)
+    const lanes = Array.from({ length: 8 }, async (_, lane) => {
+      for (let i = lane; i < ids.length; i += 8) {
+        const id = ids[i]!
+        const res = await fetch(`${server.url}/orders`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ id }),
+        })
+        expect(res.status).toBe(204)
+        acked.push({ id, offset: res.headers.get('stream-next-offset')! })
+      }
+    })
+    await Promise.all(lanes)
+  }
+  await Promise.all([appendAll(a, 'a'), appendAll(b, 'b')])
+
+  expect(acked).toHaveLength(2 * perServer)
+  // Each acknowledged append ended at its own offset: dense 1..N with no two the same.
+  const ends = acked.map((x) => Number(x.offset.split('_')[1])).sort((x, y) => x - y)
+  expect(ends).toEqual(Array.from({ length: 2 * perServer }, (_, i) => i + 1))
+  const fromA = await readAll(a.url, '/orders')
+  const fromB = await readAll(b.url, '/orders')
+  expect(fromB).toEqual(fromA)
+  const ids = fromA.map((r) => (r as { id: string }).id)
+  expect(ids).toHaveLength(2 * perServer)
+  expect(new Set(ids)).toEqual(new Set(acked.map((x) => x.id)))
+  // And each record sits at the offset its append was acknowledged with.
+  for (const { id, offset } of acked) expect(ids[Number(offset.split('_')[1]) - 1]).toBe(id)
+})
+
+test('concurrent multi-message appends through two servers never interleave', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/batches`, { method: 'PUT', headers: json })
+  // Each append is 5 messages, pipelined to JetStream: another server's must not land between.
+  const appends = Array.from({ length: 40 }, (_, n) =>
+    fetch(`${(n % 2 ? a : b).url}/batches`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ n, i }))),
+    }),
+  )
+  for (const res of await Promise.all(appends)) expect(res.status).toBe(204)
+  const records = (await readAll(a.url, '/batches')) as { n: number; i: number }[]
+  expect(records).toHaveLength(200)
+  for (let at = 0; at < 200; at += 5) {
+    const n = records[at]!.n
+    expect(records.slice(at, at + 5)).toEqual(Array.from({ length: 5 }, (_, i) => ({ n, i })))
+  }
+})
+
+test('a producer retry sent to the other server is a duplicate, not a second record', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/payments`, { method: 'PUT', headers: json })
+  const send = (server: RunningServer): Promise<Response> =>
+    fetch(`${server.url}/payments`, {
+      method: 'POST',
+      headers: { ...json, 'producer-id': 'p1', 'producer-epoch': '0', 'producer-seq': '0' },
+      body: JSON.stringify({ amount: 5 }),
+    })
+  const statuses = (await Promise.all([send(a), send(b)])).map((r) => r.status).sort()
+  expect(statuses).toEqual([200, 204])
+  expect(await readAll(b.url, '/payments')).toEqual([{ amount: 5 }])
+})
+
+test('a long-poll on one server wakes for an append made through the other', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/events`, { method: 'PUT', headers: json })
+  const tail = (await fetch(`${b.url}/events?offset=now`)).headers.get('stream-next-offset')!
+  const poll = fetch(`${b.url}/events?offset=${tail}&live=long-poll`)
+  await vi.waitFor(() => expect(b.engine.parkedReads).toBe(1), { timeout: 30_000 })
+  await fetch(`${a.url}/events`, { method: 'POST', headers: json, body: '{"n":1}' })
+  const res = await poll
+  expect(res.status).toBe(200)
+  expect(await res.json()).toEqual([{ n: 1 }])
+})
+
+test('records a dead server published but never committed are adopted, not a stuck stream', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/jobs`, { method: 'PUT', headers: json, body: '[{"n":0}]' })
+  // What a server that died between publishing and committing leaves: a record past the tail.
+  const id = (await fetch(`${a.url}/jobs`, { method: 'HEAD' })).headers.get('etag')!.split(':')[0]!
+  const nc = await connect({ servers: nats.url })
+  const h = headers()
+  h.set('Duality-Batch-Start', '1')
+  h.set('Duality-Timestamp', String(Date.now()))
+  h.set('Duality-Producer', JSON.stringify(['dead', 0, 0]))
+  await jetstream(nc).publish(`duality.r.${id.slice(1)}`, '{"n":1}', {
+    headers: h,
+    expect: { lastSequence: 1 },
+  })
+  await nc.close()
+  const res = await fetch(`${b.url}/jobs`, { method: 'POST', headers: json, body: '{"n":2}' })
+  expect(res.status).toBe(204)
+  expect(await readAll(a.url, '/jobs')).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
+  // The adopted record's producer state came with it: its retry is a duplicate.
+  const retry = await fetch(`${a.url}/jobs`, {
+    method: 'POST',
+    headers: { ...json, 'producer-id': 'dead', 'producer-epoch': '0', 'producer-seq': '0' },
+    body: '{"n":1}',
+  })
+  expect(retry.status).toBe(204)
+  expect(await readAll(b.url, '/jobs')).toHaveLength(3)
+})
