@@ -8,6 +8,7 @@ import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import { topicRange } from '../log/LogStorage.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import type { Sync, SyncStatus } from '../sync/Sync.ts'
+import type { SyncRelay } from '../sync/syncRelay.ts'
 import { createViewsApi, type ViewSpec } from '../views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
@@ -16,15 +17,7 @@ export type Settled<T> =
   { ok: true; value: T } | { ok: false; error: { code: string; message: string } }
 
 /** What the page hears of sync besides its status (errors as their JSON form). */
-export type SyncNotice =
-  | {
-      type: 'rejected'
-      topic: string
-      partition: number
-      offset: number
-      error: { code: string; message: string }
-    }
-  | { type: 'reset'; topic: string }
+export type SyncNotice = Extract<SyncRelay, { type: 'rejected' | 'reset' }>
 
 /** A batch of records for one partition, as a page consumer receives it. */
 export interface DeliveredBatch {
