@@ -1,15 +1,7 @@
 import { afterEach, expect, test } from 'vitest'
-import {
-  memoryStorage,
-  memoryTransport,
-  NetworkError,
-  openLog,
-  StreamsBuilder,
-  type SyncTransport,
-  type TopicSpec,
-} from '../src/index.ts'
-import { connect, serve } from '../src/worker/index.ts'
+import { memoryStorage, memoryTransport, openLog, type TopicSpec } from '../src/index.ts'
 import { createSyncStore, createViewStore } from '../src/zustand/index.ts'
+import { switchable, syncedWorker } from './support/syncFixtures.ts'
 import { until } from './support/until.ts'
 
 // The whole chain in one process: a server log, a worker (serve on memory storage behind a
@@ -22,52 +14,14 @@ afterEach(async () => {
 
 const PAYMENTS = { topic: 'payments', numPartitions: 2 }
 
-function topology() {
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, { user: string; amount: number }>('payments')
-    .groupBy((_k, p) => p.user)
-    .aggregate(
-      () => 0,
-      (_user, p, total) => total + p.amount,
-      { materialized: 'balances' },
-    )
-  return builder.build()
-}
-
 async function setup(serverTopic: TopicSpec = PAYMENTS) {
   const leader = await openLog({ storage: memoryStorage(), cleaner: false })
   await leader.admin().createTopics({ topics: [serverTopic] })
   closers.push(() => leader.close())
-  const inner = memoryTransport(leader, { pollMs: 50 })
-  const net = { online: false }
-  const gate = () => {
-    if (!net.online) throw new NetworkError('offline (test)')
-  }
-  const transport: SyncTransport = {
-    describeTopic: async (t, s) => (gate(), inner.describeTopic(t, s)),
-    read: async (t, p, o, opts) => (gate(), inner.read(t, p, o, opts)),
-    append: async (t, p, r, pr, s) => (gate(), inner.append(t, p, r, pr, s)),
-  }
-  const { port1, port2 } = new MessageChannel()
-  const served = await serve({
-    name: 'optimistic',
-    storage: memoryStorage(),
-    endpoint: port1,
-    groups: false,
-    cleaner: false,
-    topics: [PAYMENTS],
-    streams: { applicationId: 'app', topology: topology(), pollMs: 20 },
-    sync: { topics: ['payments'], transport },
-  })
-  closers.push(() => served.close())
-  const client = connect(port2)
-  closers.push(() => {
-    client.close()
-    port1.close()
-    port2.close()
-  })
-  return { leader, net, client, served }
+  const { net, transport } = switchable(memoryTransport(leader, { pollMs: 50 }), false)
+  const worker = await syncedWorker({ name: 'optimistic', transport, payments: PAYMENTS })
+  closers.push(() => worker.close())
+  return { leader, net, client: worker.client, served: worker.served }
 }
 
 test('a payment sent offline shows at once as pending, then as confirmed once the server has it', async () => {

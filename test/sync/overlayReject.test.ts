@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest'
-import { memoryStorage, memoryTransport, openLog, StreamsBuilder } from '../../src/index.ts'
-import { connect, serve } from '../../src/worker/index.ts'
+import { memoryStorage, memoryTransport, openLog } from '../../src/index.ts'
 import { createSyncStore, createViewStore } from '../../src/zustand/index.ts'
+import { syncedWorker } from '../support/syncFixtures.ts'
 import { until } from '../support/until.ts'
 
 const closers: (() => Promise<void> | void)[] = []
@@ -16,33 +16,13 @@ test('a refused record that was the last pending one stops showing as pending', 
     topics: [{ ...PAYMENTS, configEntries: [{ name: 'max.message.bytes', value: '300' }] }],
   })
   closers.push(() => leader.close())
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, { user: string; amount: number }>('payments')
-    .groupBy((_k, p) => p.user)
-    .aggregate(
-      () => 0,
-      (_u, p, t) => t + p.amount,
-      { materialized: 'balances' },
-    )
-  const { port1, port2 } = new MessageChannel()
-  const served = await serve({
+  const worker = await syncedWorker({
     name: 'r',
-    storage: memoryStorage(),
-    endpoint: port1,
-    groups: false,
-    cleaner: false,
-    topics: [PAYMENTS],
-    streams: { applicationId: 'app', topology: builder.build(), pollMs: 20 },
-    sync: { topics: ['payments'], transport: memoryTransport(leader, { pollMs: 50 }) },
+    transport: memoryTransport(leader, { pollMs: 50 }),
+    payments: PAYMENTS,
   })
-  closers.push(() => served.close())
-  const client = connect(port2)
-  closers.push(() => {
-    client.close()
-    port1.close()
-    port2.close()
-  })
+  closers.push(() => worker.close())
+  const client = worker.client
   const balances = createViewStore<string, number>(client, 'balances')
   const sync = createSyncStore(client)
   closers.push(() => balances.close())

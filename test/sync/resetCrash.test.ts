@@ -1,11 +1,12 @@
 import { expect, test } from 'vitest'
+import { dumpTopic } from '../support/syncFixtures.ts'
+import { until } from '../support/until.ts'
 import {
   MemoryDatabase,
   memoryStorage,
   memoryTransport,
   openLog,
   Sync,
-  type Log,
   type SyncTransport,
 } from '../../src/index.ts'
 
@@ -14,25 +15,6 @@ async function server() {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
   await log.admin().createTopics({ topics: [PAYMENTS] })
   return log
-}
-async function dump(log: Log, topic: string) {
-  const out: string[] = []
-  for (const { partition, high } of await log.offsets(topic)) {
-    for (let offset = 0; offset < high;) {
-      const chunk = await log.fetch<unknown, string>({ topic, partition, offset })
-      for (const r of chunk.records) out.push(`${r.offset}:${r.key}=${JSON.stringify(r.value)}`)
-      if (chunk.nextOffset <= offset) break
-      offset = chunk.nextOffset
-    }
-  }
-  return out
-}
-const until = async (check: () => Promise<boolean> | boolean, ms = 8000) => {
-  const t = Date.now()
-  while (!(await check())) {
-    if (Date.now() - t > ms) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 test('a worker killed in the middle of a re-bootstrap redoes it on restart', async () => {
@@ -49,7 +31,7 @@ test('a worker killed in the middle of a re-bootstrap redoes it on restart', asy
   await s1.start()
   for (let i = 0; i < 3; i++)
     await a.producer().send({ topic: 'payments', messages: [{ key: `old${i}`, value: i }] })
-  await until(async () => (await dump(a, 'payments')).length === 3)
+  await until(async () => (await dumpTopic(a, 'payments')).length === 3)
   await s1.stop()
 
   // The server is re-created (new topic id) with other records.
@@ -92,8 +74,8 @@ test('a worker killed in the middle of a re-bootstrap redoes it on restart', asy
   })
   await s3.start()
   await new Promise((r) => setTimeout(r, 500))
-  const replica = await dump(b, 'payments')
-  const onServer = await dump(leader, 'payments')
+  const replica = await dumpTopic(b, 'payments')
+  const onServer = await dumpTopic(leader, 'payments')
   await s3.stop().catch(() => undefined)
   expect(replica).toEqual(onServer)
   expect(resets).toEqual(['payments'])
