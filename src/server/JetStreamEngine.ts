@@ -44,7 +44,6 @@ export class JetStreamEngine implements StreamBackend {
   readonly maxReadBytes: number
   private readonly adoptAfterMs: number
   private readonly waiters = new Waiters()
-  private readonly closing = new AbortController()
   private readonly appends = new KeyedQueue()
   /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
   private readonly stalled = new Map<string, number>()
@@ -293,8 +292,7 @@ export class JetStreamEngine implements StreamBackend {
   }
 
   waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
-    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
-    return this.waiters.wait(streamId, timeoutMs, stop)
+    return this.waiters.wait(streamId, timeoutMs, signal)
   }
 
   get parkedReads(): number {
@@ -302,7 +300,7 @@ export class JetStreamEngine implements StreamBackend {
   }
 
   closeLiveReads(): void {
-    this.closing.abort()
+    this.waiters.closeAll()
   }
 
   async close(): Promise<void> {

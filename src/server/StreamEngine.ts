@@ -38,7 +38,6 @@ export class StreamEngine implements StreamBackend {
   readonly now: () => number
   readonly maxReadBytes: number
   private readonly waiters = new Waiters()
-  private readonly closing = new AbortController()
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
 
   constructor(options: StreamEngineOptions) {
@@ -320,8 +319,7 @@ export class StreamEngine implements StreamBackend {
 
   /** Resolves when the stream changes (append, close, delete), on timeout, or when aborted. */
   waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
-    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
-    return this.waiters.wait(streamId, timeoutMs, stop)
+    return this.waiters.wait(streamId, timeoutMs, signal)
   }
 
   /** Live reads (long-polls, SSE connections) waiting for data right now. */
@@ -331,7 +329,7 @@ export class StreamEngine implements StreamBackend {
 
   /** Ends every live read (long-polls answer, SSE connections close): the server is shutting down. */
   closeLiveReads(): void {
-    this.closing.abort()
+    this.waiters.closeAll()
   }
 
   close(): void {

@@ -3,8 +3,11 @@ export type WaitResult = 'changed' | 'timeout' | 'aborted'
 /** Live readers (long-poll, SSE) parked on a stream until it changes, per stream id. */
 export class Waiters {
   private readonly byStream = new Map<number, Set<() => void>>()
+  private readonly closing = new AbortController()
 
-  wait(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+  /** Parks until the stream changes, `timeoutMs` passes, `given` aborts, or `closeAll`. */
+  wait(streamId: number, timeoutMs: number, given?: AbortSignal): Promise<WaitResult> {
+    const signal = given ? AbortSignal.any([given, this.closing.signal]) : this.closing.signal
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve('aborted')
       let set = this.byStream.get(streamId)
@@ -42,6 +45,11 @@ export class Waiters {
 
   wake(streamId: number): void {
     for (const wake of [...(this.byStream.get(streamId) ?? [])]) wake()
+  }
+
+  /** Ends every wait, now and from now on (the server is shutting down). */
+  closeAll(): void {
+    this.closing.abort()
   }
 
   wakeAll(): void {
