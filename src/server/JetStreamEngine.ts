@@ -3,8 +3,9 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
 import { JetStreamLog } from './JetStreamLog.ts'
-import { noticeSubject, recordsOf, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
+import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
+import { JetStreamTopics } from './JetStreamTopics.ts'
 import { KeyedQueue } from './KeyedQueue.ts'
 import type { ReadFrom } from './offsets.ts'
 import type { AppendOutcome, AppendRequest, CreateOutcome, CreateRequest } from './outcomes.ts'
@@ -13,6 +14,7 @@ import { checkProducer } from './producerCheck.ts'
 import { Conflict, retrying } from './retrying.ts'
 import type { StreamBackend } from './StreamBackend.ts'
 import { expired, sameType } from './streamRules.ts'
+import { toRecords } from './toRecords.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 
 export interface JetStreamEngineOptions {
@@ -45,6 +47,7 @@ export class JetStreamEngine implements StreamBackend {
   private readonly adoptAfterMs: number
   private readonly waiters = new Waiters()
   private readonly appends = new KeyedQueue()
+  readonly topics: JetStreamTopics
   /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
   private readonly stalled = new Map<string, number>()
 
@@ -57,6 +60,14 @@ export class JetStreamEngine implements StreamBackend {
     this.now = options.now ?? Date.now
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
     this.adoptAfterMs = options.adoptAfterMs ?? 5_000
+    this.topics = new JetStreamTopics({
+      store,
+      log,
+      createStream: (req) => this.createStream(req),
+      delete: (path) => this.delete(path),
+      notify: (id) => this.notify(id),
+      now: () => this.now(),
+    })
     // Appends, closes and deletes made by any server wake this server's live readers.
     nc.subscribe(noticeSubject(0).replace(/0$/, '*'), {
       callback: (_error, msg) => this.waiters.wake(Number(msg.subject.split('.').pop())),
@@ -178,7 +189,7 @@ export class JetStreamEngine implements StreamBackend {
       meta.lastStreamSeq = req.streamSeq
     }
     if (!closeOnly) {
-      const records = recordsOf(meta, req.body, false, this.now())
+      const records = toRecords(meta, req.body, false, this.now())
       if (!records.ok) return { kind: 'badRequest', message: records.message }
       try {
         await this.log.publish(meta, records.records, p)

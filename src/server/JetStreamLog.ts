@@ -15,6 +15,8 @@ const producerHeader = 'Duality-Producer'
 const wrongLastSequence = 10071
 /** ... and for a failed Nats-Expected-Last-Msg-Id. */
 const wrongLastMsgId = 10070
+/** JetStream's error code for a message that is not (or no longer) there. */
+const noMessageFound = 10037
 /** How many single-record reads one read keeps in flight. */
 const readWindow = 64
 
@@ -49,6 +51,26 @@ export class JetStreamLog {
 
   async remove(id: number): Promise<void> {
     await this.jsm.streams.delete(jsStreamName(id)).catch(() => false)
+  }
+
+  /** Retention: removes every record below `offset`. */
+  async purgeBelow(meta: StreamMeta, offset: number): Promise<void> {
+    await this.jsm.streams.purge(jsStreamName(meta.id), { seq: sequenceOf(meta, offset) })
+  }
+
+  /** Compaction: removes the records at these offsets (a record already gone is no error). */
+  async deleteRecords(meta: StreamMeta, offsets: readonly number[]): Promise<void> {
+    for (let i = 0; i < offsets.length; i += readWindow) {
+      await Promise.all(
+        offsets.slice(i, i + readWindow).map((offset) =>
+          this.jsm.streams
+            .deleteMessage(jsStreamName(meta.id), sequenceOf(meta, offset), false)
+            .catch((error: unknown) => {
+              if (apiErrorCode(error) !== noMessageFound) throw error
+            }),
+        ),
+      )
+    }
   }
 
   /** The offset after the last record JetStream holds, committed to the metadata or not. */
@@ -129,8 +151,9 @@ export class JetStreamLog {
         ),
       )
       for (const [i, msg] of msgs.entries()) {
-        if (!msg || (records.length > 0 && bytes >= maxBytes)) return records
-        bytes += this.push(records, offsets[i]!, msg)
+        if (records.length > 0 && bytes >= maxBytes) return records
+        // A missing message is a record compaction removed: reads skip it, as Kafka's do.
+        if (msg) bytes += this.push(records, offsets[i]!, msg)
       }
     }
     return records

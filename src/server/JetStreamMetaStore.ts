@@ -1,5 +1,13 @@
 import type { KV } from '@nats-io/kv'
-import { metaKey, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
+import {
+  metaKey,
+  topicKey,
+  topicKeyPrefix,
+  type Loaded,
+  type LoadedTopic,
+  type TopicEntry,
+} from './jetStreamMeta.ts'
+import type { StreamMeta } from './jetStreamMeta.ts'
 import { Conflict } from './retrying.ts'
 
 /**
@@ -40,5 +48,45 @@ export class JetStreamMetaStore {
     } catch (error) {
       throw new Conflict('stream metadata changed', { cause: error })
     }
+  }
+
+  async loadTopic(topic: string): Promise<LoadedTopic | undefined> {
+    const entry = await this.kv.get(topicKey(topic))
+    if (!entry || entry.operation !== 'PUT') return undefined
+    return { entry: entry.json<TopicEntry>(), rev: entry.revision }
+  }
+
+  /** Claims a topic name; a Conflict when the name is held (by a topic or a creation under way). */
+  async claimTopic(entry: TopicEntry): Promise<void> {
+    try {
+      await this.kv.create(topicKey(entry.topic), JSON.stringify(entry))
+    } catch (error) {
+      throw new Conflict('topic claimed concurrently', { cause: error })
+    }
+  }
+
+  async saveTopic(entry: TopicEntry, rev: number): Promise<number> {
+    try {
+      return await this.kv.update(topicKey(entry.topic), JSON.stringify(entry), rev)
+    } catch (error) {
+      throw new Conflict('topic entry changed', { cause: error })
+    }
+  }
+
+  async dropTopic({ entry, rev }: LoadedTopic): Promise<void> {
+    try {
+      await this.kv.delete(topicKey(entry.topic), { previousSeq: rev })
+    } catch (error) {
+      throw new Conflict('topic entry changed', { cause: error })
+    }
+  }
+
+  /** Every topic entry's name, ready or not. */
+  async topicNames(): Promise<string[]> {
+    const names: string[] = []
+    for await (const key of await this.kv.keys(`${topicKeyPrefix}>`)) {
+      names.push(Buffer.from(key.slice(topicKeyPrefix.length), 'base64url').toString())
+    }
+    return names
   }
 }

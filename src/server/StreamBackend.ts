@@ -8,6 +8,7 @@ import type {
   ReadOutcome,
   StreamLookup,
 } from './outcomes.ts'
+import type { TopicStore } from './TopicStore.ts'
 import type { WaitResult } from './Waiters.ts'
 
 /** A value now (the embedded engine, which never waits on I/O) or later (a networked backend). */
@@ -21,6 +22,8 @@ export type Awaitable<T> = T | Promise<T>
  */
 export interface StreamBackend {
   readonly now: () => number
+  /** The backend's side of topics (partition sets), which TopicAdmin drives. */
+  readonly topics: TopicStore
   createStream(req: CreateRequest): Awaitable<CreateOutcome>
   head(path: string): Awaitable<StreamLookup>
   append(req: AppendRequest): Promise<AppendOutcome>

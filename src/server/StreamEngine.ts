@@ -1,6 +1,4 @@
-import { isJsonType } from './contentType.ts'
 import { expired, octetStream, sameType } from './streamRules.ts'
-import { parseJsonMessages } from './jsonMessages.ts'
 import { parseOffset, type ReadFrom } from './offsets.ts'
 import type {
   AppendOutcome,
@@ -17,7 +15,8 @@ import type { StreamBackend } from './StreamBackend.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
 import { GroupCommit } from './GroupCommit.ts'
-import { topicConfigOf, topicRecordOf } from './topicRecords.ts'
+import { toRecords } from './toRecords.ts'
+import { EmbeddedTopics } from './EmbeddedTopics.ts'
 
 export interface StreamEngineOptions {
   storage: ServerStorage
@@ -37,6 +36,7 @@ export class StreamEngine implements StreamBackend {
   readonly storage: ServerStorage
   readonly now: () => number
   readonly maxReadBytes: number
+  readonly topics: EmbeddedTopics = new EmbeddedTopics(this)
   private readonly waiters = new Waiters()
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
 
@@ -76,33 +76,6 @@ export class StreamEngine implements StreamBackend {
     const touched = { ...row, lastAccessedAt: this.now() }
     this.storage.updateStream(touched)
     return touched
-  }
-
-  /** Records for an append body: one per JSON message in JSON mode, else the body as one record. */
-  private toRecords(
-    row: StreamRow,
-    body: Uint8Array,
-    initial: boolean,
-  ): { ok: true; records: StoredRecord[] } | { ok: false; message: string } {
-    const timestamp = this.now()
-    const messages = isJsonType(row.contentType)
-      ? parseJsonMessages(body, initial)
-      : { ok: true as const, messages: [body] }
-    if (!messages.ok) return messages
-    const records: StoredRecord[] = []
-    const config = topicConfigOf(row)
-    for (const [i, message] of messages.messages.entries()) {
-      const topicRecord = row.topic === null ? undefined : topicRecordOf(row, config, message)
-      if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
-      records.push({
-        offset: row.nextOffset + i,
-        data: topicRecord?.data ?? message,
-        batchStart: i === 0,
-        timestamp: topicRecord?.timestamp ?? timestamp,
-        key: topicRecord?.key ?? null,
-      })
-    }
-    return { ok: true, records }
   }
 
   private createNow(req: CreateRequest): CreateOutcome {
@@ -166,7 +139,7 @@ export class StreamEngine implements StreamBackend {
         row.nextOffset += 1
       }
       if (req.body.length > 0) {
-        const records = this.toRecords(row, req.body, true)
+        const records = toRecords(row, req.body, true, this.now())
         if (!records.ok) throw new BadRequest(records.message)
         this.storage.appendRecords(row.id, records.records)
         row.nextOffset += records.records.length
@@ -268,7 +241,7 @@ export class StreamEngine implements StreamBackend {
         row = { ...row, lastStreamSeq: req.streamSeq }
       }
       if (!closeOnly) {
-        const records = this.toRecords(row, req.body, false)
+        const records = toRecords(row, req.body, false, this.now())
         if (!records.ok) return { kind: 'badRequest', message: records.message }
         this.storage.appendRecords(row.id, records.records)
         row = { ...row, nextOffset: row.nextOffset + records.records.length }

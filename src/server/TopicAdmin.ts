@@ -1,19 +1,13 @@
-import {
-  InvalidArgumentError,
-  InvalidPartitionsError,
-  TopicExistsError,
-  UnknownTopicError,
-} from '../log/errors.ts'
+import { InvalidArgumentError, InvalidPartitionsError, UnknownTopicError } from '../log/errors.ts'
 import { parseTopicConfig, type ConfigEntry, type TopicConfig } from '../log/TopicConfig.ts'
 import { formatOffset } from './offsets.ts'
-import type { StreamEngine } from './StreamEngine.ts'
-import { cleanPartition, type PartitionCleanReport } from './topicCleaner.ts'
+import type { CreateRequest } from './outcomes.ts'
+import type { StreamBackend } from './StreamBackend.ts'
+import type { PartitionCleanReport } from './topicCleaner.ts'
+import { partitionOf, partitionPath, topicIdOf, type PartitionSettings } from './topicPaths.ts'
 import { topicConfigOf } from './topicRecords.ts'
 
-/** Where topics live: partition p of topic t is the Durable Streams stream `/topics/t/p`. */
-export const topicsPrefix = '/topics/'
-export const partitionPath = (topic: string, partition: number): string =>
-  `${topicsPrefix}${topic}/${partition}`
+export { partitionPath, topicsPrefix } from './topicPaths.ts'
 
 /** Kafka's legal topic names. */
 const legalName = /^[a-zA-Z0-9._-]{1,249}$/
@@ -44,12 +38,12 @@ export interface TopicDescription {
 }
 
 /**
- * Topics on top of streams: a topic is N JSON streams, one per partition, created, described,
- * cleaned and deleted together, with Kafka's config names. Each partition row carries the topic's
- * settings, so there is no second source of truth to keep in step.
+ * Topics on top of streams, on any backend: a topic is N JSON streams, one per partition,
+ * created, described, cleaned and deleted together, with Kafka's config names. The rules are
+ * here; the backend's TopicStore keeps the partitions together.
  */
 export class TopicAdmin {
-  constructor(private readonly engine: StreamEngine) {}
+  constructor(private readonly backend: StreamBackend) {}
 
   private checkName(topic: string): void {
     if (!legalName.test(topic) || topic === '.' || topic === '..') {
@@ -59,56 +53,44 @@ export class TopicAdmin {
     }
   }
 
-  createTopic(topic: string, request: CreateTopicRequest): TopicDescription {
+  async createTopic(topic: string, request: CreateTopicRequest): Promise<TopicDescription> {
     this.checkName(topic)
     const numPartitions = request.numPartitions ?? 1
     if (!Number.isSafeInteger(numPartitions) || numPartitions < 1 || numPartitions > 10_000) {
       throw new InvalidPartitionsError(`numPartitions must be an integer from 1 to 10000`)
     }
     const config = parseTopicConfig(topic, request.configEntries ?? [])
-    const { storage } = this.engine
     const id = crypto.randomUUID()
-    return storage.transaction(() => {
-      if (storage.getStream(partitionPath(topic, 0))) {
-        throw new TopicExistsError(`Topic "${topic}" already exists`)
+    const partitions = Array.from({ length: numPartitions }, (_, partition): CreateRequest => {
+      const settings: PartitionSettings = { topic, id, partition, numPartitions }
+      return {
+        path: partitionPath(topic, partition),
+        contentType: 'application/json',
+        ttlSeconds: undefined,
+        expiresAt: undefined,
+        closed: false,
+        body: new Uint8Array(),
+        fork: undefined,
+        topic: JSON.stringify({ ...settings, config }),
       }
-      for (let partition = 0; partition < numPartitions; partition++) {
-        const outcome = this.engine.createStream({
-          path: partitionPath(topic, partition),
-          contentType: 'application/json',
-          ttlSeconds: undefined,
-          expiresAt: undefined,
-          closed: false,
-          body: new Uint8Array(),
-          fork: undefined,
-          topic: JSON.stringify({ topic, id, partition, numPartitions, config }),
-        })
-        if (outcome.kind !== 'created') {
-          throw new TopicExistsError(
-            `A stream already exists at ${partitionPath(topic, partition)}`,
-          )
-        }
-      }
-      return this.describeTopic(topic)
     })
+    await this.backend.topics.createPartitions(topic, partitions)
+    return this.describeTopic(topic)
   }
 
-  describeTopic(topic: string): TopicDescription {
+  async describeTopic(topic: string): Promise<TopicDescription> {
     this.checkName(topic)
-    const rows = this.engine.storage
-      .listStreams(`${topicsPrefix}${topic}/`)
-      .filter((r) => r.topic !== null)
-      .sort((a, b) => partitionOf(a.topic!) - partitionOf(b.topic!))
+    const rows = await this.backend.topics.partitions(topic)
     const first = rows[0]
     if (!first) throw new UnknownTopicError(`Topic "${topic}" does not exist`)
     return {
       topic,
       // Topics made before ids existed get one from their first stream's creation.
-      id: (JSON.parse(first.topic!) as { id?: string }).id ?? `created-${String(first.createdAt)}`,
+      id: topicIdOf(first) ?? `created-${String(first.createdAt)}`,
       numPartitions: rows.length,
       config: topicConfigOf(first)!,
       partitions: rows.map((r) => ({
-        partition: partitionOf(r.topic!),
+        partition: partitionOf(r),
         path: r.path,
         startOffset: r.startOffset,
         nextOffset: r.nextOffset,
@@ -118,37 +100,27 @@ export class TopicAdmin {
     }
   }
 
-  listTopics(): string[] {
-    const names = new Set<string>()
-    for (const row of this.engine.storage.listStreams(topicsPrefix)) {
-      if (row.topic !== null) names.add((JSON.parse(row.topic) as { topic: string }).topic)
-    }
-    return [...names]
+  async listTopics(): Promise<string[]> {
+    return (await this.backend.topics.topicNames()).sort()
   }
 
-  deleteTopic(topic: string): void {
-    const { partitions } = this.describeTopic(topic)
-    this.engine.storage.transaction(() => {
-      for (const p of partitions) this.engine.delete(p.path)
-    })
+  async deleteTopic(topic: string): Promise<void> {
+    await this.describeTopic(topic)
+    await this.backend.topics.deleteTopic(topic)
   }
 
   /** Runs retention and compaction on every partition of the topic now. */
-  cleanTopic(topic: string): PartitionCleanReport[] {
-    const { partitions } = this.describeTopic(topic)
-    const { storage } = this.engine
-    return partitions.map((p) =>
-      storage.transaction(() =>
-        cleanPartition(storage, storage.getStream(p.path)!, this.engine.now()),
-      ),
-    )
+  async cleanTopic(topic: string): Promise<PartitionCleanReport[]> {
+    const { partitions } = await this.describeTopic(topic)
+    const reports: PartitionCleanReport[] = []
+    for (const p of partitions) {
+      reports.push(await this.backend.topics.cleanPartition(p.path, this.backend.now()))
+    }
+    return reports
   }
 
   /** Cleans every topic: what the background cleaner runs. */
-  cleanAll(): void {
-    for (const topic of this.listTopics()) this.cleanTopic(topic)
+  async cleanAll(): Promise<void> {
+    for (const topic of await this.listTopics()) await this.cleanTopic(topic)
   }
 }
-
-const partitionOf = (topicJson: string): number =>
-  (JSON.parse(topicJson) as { partition: number }).partition

@@ -18,7 +18,7 @@ Options:
   --data <dir>          directory of the SQLite database (default ./data)
   --memory              keep everything in memory instead (nothing survives a restart)
   --nats <urls>         store in NATS JetStream instead (comma-separated server URLs), so that
-                        several duality servers serve the same streams; no topic admin API yet
+                        several duality servers serve the same streams and topics
   --replicas <n>        JetStream replicas of each stream with --nats (default 1; 3 in production)
   --synchronous <mode>  SQLite synchronous: FULL (default, survives power loss) or NORMAL
   --max-body <bytes>    largest request body (default 8388608)

@@ -17,7 +17,7 @@ import { mountTopicRoutes } from './topicRoutes.ts'
 export interface AppOptions extends SecurityOptions {
   /** The embedded backend's storage (SQLite or memory); give this or `backend`. */
   storage?: ServerStorage
-  /** Any other backend (JetStream); it has no topic admin API yet. */
+  /** Any other backend (JetStream). */
   backend?: StreamBackend
   /** The clock (tests of TTL and retention inject one). Default Date.now. */
   now?: () => number
@@ -43,7 +43,7 @@ export interface NodeBindings {
 export function createApp(options: AppOptions): {
   app: Hono<{ Bindings: NodeBindings }>
   engine: StreamBackend
-  topics: TopicAdmin | undefined
+  topics: TopicAdmin
 } {
   if ((options.storage === undefined) === (options.backend === undefined)) {
     throw new TypeError('createApp needs either storage or backend')
@@ -107,9 +107,8 @@ export function createApp(options: AppOptions): {
     return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
   })
 
-  // Topics (partition sets, retention, compaction) run over the embedded engine's storage only.
-  const topics = engine instanceof StreamEngine ? new TopicAdmin(engine) : undefined
-  if (topics) mountTopicRoutes(app, topics)
+  const topics = new TopicAdmin(engine)
+  mountTopicRoutes(app, topics)
 
   app.all('*', async (c) => {
     const url = new URL(c.req.url)

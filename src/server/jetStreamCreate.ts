@@ -1,11 +1,12 @@
 import type { JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
-import { newStreamId, recordsOf, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
+import { newStreamId, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { parseOffset } from './offsets.ts'
 import type { CreateOutcome, CreateRequest } from './outcomes.ts'
 import { retrying } from './retrying.ts'
 import type { StoredRecord } from './ServerStorage.ts'
 import { octetStream, sameType } from './streamRules.ts'
+import { toRecords } from './toRecords.ts'
 
 /** What creating a stream needs of the JetStream engine. */
 export interface CreateContext {
@@ -25,9 +26,6 @@ export async function createJetStream(
   ctx: CreateContext,
   req: CreateRequest,
 ): Promise<CreateOutcome> {
-  if (req.topic !== undefined) {
-    return { kind: 'badRequest', message: 'Topics are not available on the JetStream backend' }
-  }
   const existing = await ctx.live(req.path)
   if (existing?.meta.softDeleted) {
     return { kind: 'conflict', message: 'A deleted stream with live forks still holds this path' }
@@ -41,6 +39,8 @@ export async function createJetStream(
     if (!source) return { kind: 'sourceNotFound' }
     const s = source.meta
     if (s.softDeleted) return { kind: 'conflict', message: 'The source stream is deleted' }
+    if (s.topic !== null)
+      return { kind: 'badRequest', message: 'Topic partitions cannot be forked' }
     if (req.contentType !== undefined && !sameType(req.contentType, s.contentType)) {
       return { kind: 'conflict', message: 'A fork must have its source content type' }
     }
@@ -76,13 +76,13 @@ export async function createJetStream(
     forkRequest: req.fork ? `${req.fork.offset ?? ''}+${req.fork.subOffset}` : null,
     refCount: 0,
     softDeleted: false,
-    topic: null,
+    topic: req.topic ?? null,
     producers: {},
     sourcePath: source?.meta.path ?? null,
   }
   const records: StoredRecord[] = prefix ? [{ ...prefix, offset: meta.nextOffset }] : []
   if (req.body.length > 0) {
-    const body = recordsOf(
+    const body = toRecords(
       { ...meta, nextOffset: meta.nextOffset + records.length },
       req.body,
       true,

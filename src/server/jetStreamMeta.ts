@@ -1,6 +1,4 @@
-import { isJsonType } from './contentType.ts'
-import { parseJsonMessages } from './jsonMessages.ts'
-import type { ProducerState, StoredRecord, StreamRow } from './ServerStorage.ts'
+import type { ProducerState, StreamRow } from './ServerStorage.ts'
 
 /**
  * A stream's metadata as kept in the JetStream backend's KV bucket: the row the handlers see, plus
@@ -15,6 +13,27 @@ export interface StreamMeta extends StreamRow {
 
 /** KV keys allow [-/_=.a-zA-Z0-9]: a stream path is any string, so key it by base64url. */
 export const metaKey = (path: string): string => `s.${Buffer.from(path).toString('base64url')}`
+
+/** A topic's entry: it claims the topic name for one incarnation (id) of the topic. */
+export interface TopicEntry {
+  topic: string
+  id: string
+  numPartitions: number
+  /** False while its partitions are being created; such a topic is not described or listed. */
+  ready: boolean
+  /** Wall clock of the claim: a claim never made ready (its server died) goes stale. */
+  claimedAt: number
+}
+
+export interface LoadedTopic {
+  entry: TopicEntry
+  rev: number
+}
+
+export const topicKeyPrefix = 't.'
+/** Topic names may start or end with '.', which KV keys may not: base64url them too. */
+export const topicKey = (topic: string): string =>
+  `${topicKeyPrefix}${Buffer.from(topic).toString('base64url')}`
 
 export const jsStreamName = (id: number): string => `DS_${id}`
 export const recordSubject = (id: number): string => `duality.r.${id}`
@@ -33,25 +52,4 @@ export function rowOf(meta: StreamMeta): StreamRow {
 export interface Loaded {
   meta: StreamMeta
   rev: number
-}
-
-/** Records for an append body: one per JSON message in JSON mode, else the body as one record. */
-export function recordsOf(
-  meta: StreamMeta,
-  body: Uint8Array,
-  initial: boolean,
-  timestamp: number,
-): { ok: true; records: StoredRecord[] } | { ok: false; message: string } {
-  const messages = isJsonType(meta.contentType)
-    ? parseJsonMessages(body, initial)
-    : { ok: true as const, messages: [body] }
-  if (!messages.ok) return messages
-  const records = messages.messages.map((data, i) => ({
-    offset: meta.nextOffset + i,
-    data,
-    batchStart: i === 0,
-    timestamp,
-    key: null,
-  }))
-  return { ok: true, records }
 }

@@ -23,8 +23,8 @@ export interface RunningServer {
   url: string
   port: number
   engine: StreamBackend
-  /** The topic admin, when the backend has one (the embedded one does). */
-  topics: TopicAdmin | undefined
+  /** The topic admin (create, describe, clean and delete topics), on every backend. */
+  topics: TopicAdmin
   /**
    * Stops accepting connections, ends live reads, waits for in-flight requests, then closes
    * the storage. Appends that were acknowledged are already committed.
@@ -36,14 +36,18 @@ export interface RunningServer {
 export function serve(options: ServeOptions): Promise<RunningServer> {
   const { app, engine, topics } = createApp(options)
   const cleanerMs = options.cleanerIntervalMs ?? 30_000
+  let cleaning: Promise<void> | undefined
   const cleaner =
-    cleanerMs > 0 && topics
+    cleanerMs > 0
       ? setInterval(() => {
-          try {
-            topics.cleanAll()
-          } catch (error) {
-            console.error('duality server: topic cleaning failed', error)
-          }
+          // One pass at a time: a slow pass (a large JetStream topic) must not overlap the next.
+          if (cleaning) return
+          cleaning = topics
+            .cleanAll()
+            .catch((error: unknown) =>
+              console.error('duality server: topic cleaning failed', error),
+            )
+            .finally(() => (cleaning = undefined))
         }, cleanerMs).unref()
       : undefined
   const hostname = options.hostname ?? '127.0.0.1'
@@ -91,7 +95,8 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
             server.close((error) => {
               clearInterval(sweep)
               clearTimeout(deadline)
-              Promise.resolve()
+              // A cleaning pass still running finishes before the storage closes under it.
+              Promise.resolve(cleaning)
                 .then(() => engine.close())
                 .then(
                   () => (error ? fail(error) : done()),

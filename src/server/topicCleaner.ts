@@ -1,5 +1,5 @@
 import { hasRetention, isCompacted } from '../log/TopicConfig.ts'
-import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import type { StoredRecord, StreamRow } from './ServerStorage.ts'
 import { topicConfigOf } from './topicRecords.ts'
 
 export interface PartitionCleanReport {
@@ -8,6 +8,15 @@ export interface PartitionCleanReport {
   startOffset: number
   removedByRetention: number
   removedByCompaction: number
+}
+
+/** What cleaning a partition does: move its start (retention) and delete records (compaction). */
+export interface CleanPlan {
+  report: PartitionCleanReport
+  /** Records below this offset go and reads below it get 410; the row's start when unchanged. */
+  startOffset: number
+  /** Offsets (at or above `startOffset`) that compaction removes. */
+  compacted: number[]
 }
 
 const decoder = new TextDecoder()
@@ -21,13 +30,14 @@ const isTombstone = (r: StoredRecord): boolean => {
  * keeps no segments): retention drops the oldest records past `retention.ms` / `retention.bytes`
  * and moves the start offset; compaction keeps the latest record per key (offsets unchanged) among
  * records older than `min.compaction.lag.ms`, and drops tombstones once `delete.retention.ms` old.
- * Runs inside the caller's transaction.
+ * Pure: each backend applies the plan in its own way, so both clean by the same rules.
+ * `records` are the partition's stored records from its start, in offset order, keys set.
  */
-export function cleanPartition(
-  storage: ServerStorage,
+export function planCleaning(
   row: StreamRow,
+  stored: readonly StoredRecord[],
   now: number,
-): PartitionCleanReport {
+): CleanPlan {
   const config = topicConfigOf(row)
   const report = {
     path: row.path,
@@ -35,8 +45,9 @@ export function cleanPartition(
     removedByRetention: 0,
     removedByCompaction: 0,
   }
-  if (!config) return report
-  let records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
+  const plan: CleanPlan = { report, startOffset: row.startOffset, compacted: [] }
+  if (!config) return plan
+  let records = stored
   if (hasRetention(config)) {
     let drop = 0
     const ms = config['retention.ms']
@@ -48,10 +59,8 @@ export function cleanPartition(
       while (drop < records.length && bytes > limit) bytes -= records[drop++]!.data.length
     }
     if (drop > 0) {
-      const start = records[drop]?.offset ?? row.nextOffset
-      storage.deleteRecordsBelow(row.id, start)
-      storage.updateStream({ ...row, startOffset: start })
-      report.startOffset = start
+      plan.startOffset = records[drop]?.offset ?? row.nextOffset
+      report.startOffset = plan.startOffset
       report.removedByRetention = drop
       records = records.slice(drop)
     }
@@ -61,15 +70,14 @@ export function cleanPartition(
     const eligible = records.filter((r) => r.timestamp <= now - lag && r.key !== null)
     const latest = new Map<string, number>()
     for (const r of eligible) latest.set(r.key!, r.offset)
-    const gone = eligible
+    plan.compacted = eligible
       .filter(
         (r) =>
           latest.get(r.key!) !== r.offset ||
           (isTombstone(r) && r.timestamp <= now - config['delete.retention.ms']),
       )
       .map((r) => r.offset)
-    storage.deleteRecords(row.id, gone)
-    report.removedByCompaction = gone.length
+    report.removedByCompaction = plan.compacted.length
   }
-  return report
+  return plan
 }

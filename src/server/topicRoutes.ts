@@ -63,36 +63,38 @@ function createRequest(body: Record<string, unknown>): CreateTopicRequest | Resp
  * `GET /admin/topics`, `PUT|GET|DELETE /admin/topics/:topic`, `POST /admin/topics/:topic/clean`.
  */
 export function mountTopicRoutes<E extends object>(app: Hono<E>, admin: TopicAdmin): void {
-  app.get('/admin/topics', () => Response.json({ topics: admin.listTopics() }))
+  app.get('/admin/topics', async () => Response.json({ topics: await admin.listTopics() }))
   app.put('/admin/topics/:topic', async (c) => {
     const body = await jsonBody(c.req.raw)
     if (body instanceof Response) return body
     const request = createRequest(body)
     if (request instanceof Response) return request
     try {
-      return Response.json(admin.createTopic(c.req.param('topic'), request), { status: 201 })
+      return Response.json(await admin.createTopic(c.req.param('topic'), request), {
+        status: 201,
+      })
     } catch (error) {
       return failure(error)
     }
   })
-  app.get('/admin/topics/:topic', (c) => {
+  app.get('/admin/topics/:topic', async (c) => {
     try {
-      return Response.json(admin.describeTopic(c.req.param('topic')))
+      return Response.json(await admin.describeTopic(c.req.param('topic')))
     } catch (error) {
       return failure(error)
     }
   })
-  app.delete('/admin/topics/:topic', (c) => {
+  app.delete('/admin/topics/:topic', async (c) => {
     try {
-      admin.deleteTopic(c.req.param('topic'))
+      await admin.deleteTopic(c.req.param('topic'))
       return new Response(null, { status: 204 })
     } catch (error) {
       return failure(error)
     }
   })
-  app.post('/admin/topics/:topic/clean', (c) => {
+  app.post('/admin/topics/:topic/clean', async (c) => {
     try {
-      return Response.json({ partitions: admin.cleanTopic(c.req.param('topic')) })
+      return Response.json({ partitions: await admin.cleanTopic(c.req.param('topic')) })
     } catch (error) {
       return failure(error)
     }

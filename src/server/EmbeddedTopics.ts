@@ -1,0 +1,66 @@
+import { TopicExistsError } from '../log/errors.ts'
+import type { CreateRequest } from './outcomes.ts'
+import type { StreamRow } from './ServerStorage.ts'
+import type { StreamEngine } from './StreamEngine.ts'
+import { planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
+import { partitionOf, topicNameOf, topicsPrefix } from './topicPaths.ts'
+import type { TopicStore } from './TopicStore.ts'
+
+/**
+ * Topics on the embedded engine (SQLite, memory): each partition row carries its topic's
+ * settings, so there is no second source of truth, and each operation is one storage
+ * transaction, so a topic is created, deleted or cleaned all at once.
+ */
+export class EmbeddedTopics implements TopicStore {
+  constructor(private readonly engine: StreamEngine) {}
+
+  createPartitions(topic: string, partitions: readonly CreateRequest[]): void {
+    const { storage } = this.engine
+    storage.transaction(() => {
+      if (this.partitions(topic).length > 0) {
+        throw new TopicExistsError(`Topic "${topic}" already exists`)
+      }
+      for (const request of partitions) {
+        if (this.engine.createStream(request).kind !== 'created') {
+          throw new TopicExistsError(`A stream already exists at ${request.path}`)
+        }
+      }
+    })
+  }
+
+  partitions(topic: string): StreamRow[] {
+    return this.engine.storage
+      .listStreams(`${topicsPrefix}${topic}/`)
+      .filter((r) => r.topic !== null && !r.softDeleted)
+      .sort((a, b) => partitionOf(a) - partitionOf(b))
+  }
+
+  topicNames(): string[] {
+    const names = new Set<string>()
+    for (const row of this.engine.storage.listStreams(topicsPrefix)) {
+      if (row.topic !== null) names.add(topicNameOf(row))
+    }
+    return [...names]
+  }
+
+  deleteTopic(topic: string): void {
+    this.engine.storage.transaction(() => {
+      for (const row of this.partitions(topic)) this.engine.delete(row.path)
+    })
+  }
+
+  cleanPartition(path: string, now: number): PartitionCleanReport {
+    const { storage } = this.engine
+    return storage.transaction(() => {
+      const row = storage.getStream(path)!
+      const records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
+      const plan = planCleaning(row, records, now)
+      if (plan.startOffset > row.startOffset) {
+        storage.deleteRecordsBelow(row.id, plan.startOffset)
+        storage.updateStream({ ...row, startOffset: plan.startOffset })
+      }
+      storage.deleteRecords(row.id, plan.compacted)
+      return plan.report
+    })
+  }
+}

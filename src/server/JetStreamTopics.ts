@@ -1,0 +1,180 @@
+import { TopicExistsError } from '../log/errors.ts'
+import type { JetStreamLog } from './JetStreamLog.ts'
+import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
+import { rowOf, type TopicEntry } from './jetStreamMeta.ts'
+import type { CreateOutcome, CreateRequest, DeleteOutcome } from './outcomes.ts'
+import { Conflict, retrying } from './retrying.ts'
+import type { StreamRow } from './ServerStorage.ts'
+import { planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
+import { partitionPath, topicIdOf, type PartitionSettings } from './topicPaths.ts'
+import type { TopicStore } from './TopicStore.ts'
+
+/** What the topics need of the JetStream engine. */
+export interface JetStreamTopicsContext {
+  store: JetStreamMetaStore
+  log: JetStreamLog
+  createStream(req: CreateRequest): Promise<CreateOutcome>
+  delete(path: string): Promise<DeleteOutcome>
+  /** Wakes live readers of a stream on every server (a clean moved its start). */
+  notify(id: number): void
+  /** The engine's clock: claims go stale by it. */
+  now(): number
+}
+
+/** A claim that has not become a topic in this long was left by a server that died creating it. */
+export const staleClaimMs = 60_000
+/** How many partition streams are created or deleted at a time. */
+const parallel = 16
+const decoder = new TextDecoder()
+
+/**
+ * Topics on JetStream. A topic entry in the metadata bucket claims the name for one incarnation
+ * (its id); partition streams are created after the claim and the entry turns ready once all
+ * exist, so two servers creating one topic end with one, and describe never sees half a topic.
+ * Partition streams under the name that carry another id are leftovers of a topic deleted, or
+ * of a creation cut short, when its server died: they are never described, and the next
+ * creation of the name replaces them.
+ */
+export class JetStreamTopics implements TopicStore {
+  constructor(private readonly ctx: JetStreamTopicsContext) {}
+
+  async createPartitions(topic: string, partitions: readonly CreateRequest[]): Promise<void> {
+    const id = (JSON.parse(partitions[0]!.topic!) as PartitionSettings).id!
+    const entry: TopicEntry = {
+      topic,
+      id,
+      numPartitions: partitions.length,
+      ready: false,
+      claimedAt: this.ctx.now(),
+    }
+    await this.claim(entry)
+    try {
+      await inBatches(partitions, (request) => this.createPartition(request))
+      await retrying(async () => {
+        const held = await this.ctx.store.loadTopic(topic)
+        if (held?.entry.id !== id) throw new Error(`The claim on topic "${topic}" was lost`)
+        await this.ctx.store.saveTopic({ ...held.entry, ready: true }, held.rev)
+      })
+    } catch (error) {
+      await this.release(entry).catch(() => undefined)
+      throw error
+    }
+  }
+
+  private async claim(entry: TopicEntry): Promise<void> {
+    for (;;) {
+      try {
+        return await this.ctx.store.claimTopic(entry)
+      } catch (error) {
+        if (!(error instanceof Conflict)) throw error
+      }
+      const held = await this.ctx.store.loadTopic(entry.topic)
+      if (!held) continue // deleted meanwhile: claim again
+      if (held.entry.ready || this.ctx.now() - held.entry.claimedAt < staleClaimMs) {
+        throw new TopicExistsError(`Topic "${entry.topic}" already exists`)
+      }
+      await this.ctx.store.dropTopic(held).catch((error: unknown) => {
+        if (!(error instanceof Conflict)) throw error
+      })
+    }
+  }
+
+  /** Creates one partition; a leftover stream at its path (another id) is replaced. */
+  private async createPartition(request: CreateRequest): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const outcome = await this.ctx.createStream(request)
+      if (outcome.kind === 'created') return
+      if (outcome.kind !== 'exists' && outcome.kind !== 'conflict') break
+      await this.ctx.delete(request.path)
+    }
+    throw new TopicExistsError(`A stream already exists at ${request.path}`)
+  }
+
+  /** Undoes a creation that failed: its partitions and its claim. */
+  private async release(entry: TopicEntry): Promise<void> {
+    const rows = await this.rowsOf(entry)
+    await inBatches(rows, (row) => this.ctx.delete(row.path))
+    const held = await this.ctx.store.loadTopic(entry.topic)
+    if (held?.entry.id === entry.id) await this.ctx.store.dropTopic(held)
+  }
+
+  /** The partition streams that belong to this incarnation of the topic, in partition order. */
+  private async rowsOf(entry: TopicEntry): Promise<StreamRow[]> {
+    const loaded = await Promise.all(
+      Array.from({ length: entry.numPartitions }, (_, p) =>
+        this.ctx.store.load(partitionPath(entry.topic, p)),
+      ),
+    )
+    return loaded
+      .map((l) => l && rowOf(l.meta))
+      .filter(
+        (r): r is StreamRow => r !== undefined && r.topic !== null && topicIdOf(r) === entry.id,
+      )
+  }
+
+  async partitions(topic: string): Promise<StreamRow[]> {
+    const held = await this.ctx.store.loadTopic(topic)
+    return held?.entry.ready ? this.rowsOf(held.entry) : []
+  }
+
+  async topicNames(): Promise<string[]> {
+    const names = await this.ctx.store.topicNames()
+    const ready = await Promise.all(
+      names.map(async (name) => (await this.ctx.store.loadTopic(name))?.entry.ready === true),
+    )
+    return names.filter((_, i) => ready[i])
+  }
+
+  /**
+   * The entry goes first, so the topic disappears at once for every server; its partitions
+   * follow. Should this server die in between, they are leftovers the next creation replaces.
+   */
+  async deleteTopic(topic: string): Promise<void> {
+    const held = await this.ctx.store.loadTopic(topic)
+    if (!held) return
+    const rows = await this.rowsOf(held.entry)
+    await retrying(async () => {
+      const now = await this.ctx.store.loadTopic(topic)
+      if (now?.entry.id === held.entry.id) await this.ctx.store.dropTopic(now)
+    })
+    await inBatches(rows, (row) => this.ctx.delete(row.path))
+  }
+
+  /**
+   * The new start is committed before the records below it are purged, so a reader that sees
+   * the new start gets 410 rather than a hole; compaction then deletes single messages, which
+   * reads skip.
+   */
+  async cleanPartition(path: string, now: number): Promise<PartitionCleanReport> {
+    const found = await this.ctx.store.load(path)
+    if (!found || found.meta.topic === null) {
+      return { path, startOffset: 0, removedByRetention: 0, removedByCompaction: 0 }
+    }
+    const { meta } = found
+    const stored = await this.ctx.log.readOwn(meta, meta.startOffset, meta.nextOffset, Infinity)
+    const records = stored.map(({ producer: _producer, ...r }) => ({ ...r, key: keyOf(r.data) }))
+    const plan = planCleaning(rowOf(meta), records, now)
+    if (plan.startOffset > meta.startOffset) {
+      await retrying(async () => {
+        const latest = await this.ctx.store.load(path)
+        if (!latest || latest.meta.id !== meta.id || latest.meta.startOffset >= plan.startOffset)
+          return
+        await this.ctx.store.save({ ...latest.meta, startOffset: plan.startOffset }, latest.rev)
+      })
+      await this.ctx.log.purgeBelow(meta, plan.startOffset)
+      this.ctx.notify(meta.id)
+    }
+    await this.ctx.log.deleteRecords(meta, plan.compacted)
+    return plan.report
+  }
+}
+
+/** The key of a stored topic record ({"key":...,"value":...}). */
+const keyOf = (data: Uint8Array): string | null =>
+  (JSON.parse(decoder.decode(data)) as { key: string | null }).key
+
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += parallel) {
+    await Promise.all(items.slice(i, i + parallel).map(fn))
+  }
+}

@@ -1,0 +1,27 @@
+import type { CreateRequest } from './outcomes.ts'
+import type { StreamRow } from './ServerStorage.ts'
+import type { Awaitable } from './StreamBackend.ts'
+import type { PartitionCleanReport } from './topicCleaner.ts'
+
+/**
+ * What the topic admin asks of a backend: the partition streams of topics, kept together. The
+ * rules (names, partition counts, configs, descriptions, cleaning plans) live in TopicAdmin and
+ * topicCleaner, once; a backend only stores. Implemented by the embedded engine (one SQLite
+ * transaction per operation) and JetStream (a topic entry in the metadata bucket); both pass the
+ * same HTTP-level contract (test/server/topics.test.ts).
+ */
+export interface TopicStore {
+  /**
+   * Creates a new topic's partition streams (`partitions[p]` creates partition p), all or none.
+   * Throws TopicExistsError when the topic, or a stream at one of the paths, already exists.
+   */
+  createPartitions(topic: string, partitions: readonly CreateRequest[]): Awaitable<void>
+  /** The topic's partition streams in partition order; empty when there is no such topic. */
+  partitions(topic: string): Awaitable<StreamRow[]>
+  /** The names of every topic. */
+  topicNames(): Awaitable<string[]>
+  /** Deletes the topic and its partition streams. */
+  deleteTopic(topic: string): Awaitable<void>
+  /** Applies retention and compaction (topicCleaner's plan) to one partition now. */
+  cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport>
+}

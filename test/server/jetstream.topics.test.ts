@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, expect, test, vi } from 'vitest'
+import { connect } from '@nats-io/transport-node'
+import { Kvm } from '@nats-io/kv'
+import { JetStreamEngine, formatOffset, serve, type RunningServer } from '../../src/server/index.ts'
+import { startNatsServer, type NatsServer } from './support/natsServer.ts'
+
+// Topics on JetStream as they are used when scaled out: two duality servers, one bucket.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 })
+
+const bucket = `topics_${randomUUID().slice(0, 8)}`
+const clock = { now: Date.now() }
+let nats: NatsServer
+let servers: RunningServer[] = []
+
+beforeAll(async () => {
+  nats = await startNatsServer()
+  servers = await Promise.all(
+    [0, 1].map(async () =>
+      serve({
+        port: 0,
+        backend: await JetStreamEngine.connect({
+          servers: nats.url,
+          bucket,
+          now: () => clock.now,
+        }),
+        cleanerIntervalMs: 0,
+      }),
+    ),
+  )
+})
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()))
+  await nats?.stop()
+})
+
+const json = { 'content-type': 'application/json' }
+const createTopic = (server: RunningServer, topic: string, body: unknown = {}) =>
+  fetch(`${server.url}/admin/topics/${topic}`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify(body),
+  })
+const describe = async (server: RunningServer, topic: string) =>
+  (await fetch(`${server.url}/admin/topics/${topic}`)).json()
+
+test('a topic created on one server is described, listed and appended to on the other', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  expect((await createTopic(a, 'orders', { numPartitions: 4 })).status).toBe(201)
+  const described = await describe(b, 'orders')
+  expect(described).toMatchObject({ topic: 'orders', numPartitions: 4 })
+  expect(await describe(a, 'orders')).toEqual(described)
+  expect((await (await fetch(`${b.url}/admin/topics`)).json()).topics).toContain('orders')
+  const sends = Array.from({ length: 20 }, (_, n) =>
+    fetch(`${(n % 2 ? a : b).url}/topics/orders/1`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify([{ key: `k${n}`, value: n }]),
+    }),
+  )
+  for (const res of await Promise.all(sends)) expect(res.status).toBe(204)
+  const read = (await (await fetch(`${a.url}/topics/orders/1?offset=-1`)).json()) as {
+    offset: number
+    value: number
+  }[]
+  expect(read.map((r) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  expect(new Set(read.map((r) => r.value)).size).toBe(20)
+  expect((await describe(b, 'orders')).partitions[1]).toMatchObject({ nextOffset: 20 })
+})
+
+test('two servers creating one topic at once: one creates it, the other gets 409', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  const results = await Promise.all([
+    createTopic(a, 'race', { numPartitions: 6 }),
+    createTopic(b, 'race', { numPartitions: 3 }),
+  ])
+  const statuses = results.map((r) => r.status).sort()
+  expect(statuses).toEqual([201, 409])
+  const winner = (await results.find((r) => r.status === 201)!.json()) as { numPartitions: number }
+  expect((await describe(a, 'race')).numPartitions).toBe(winner.numPartitions)
+})
+
+test('a topic deleted through one server is gone on both; created again it has a new id', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  const first = await (await createTopic(a, 'again', { numPartitions: 2 })).json()
+  await fetch(`${a.url}/topics/again/0`, { method: 'POST', headers: json, body: '[{"value":1}]' })
+  expect((await fetch(`${b.url}/admin/topics/again`, { method: 'DELETE' })).status).toBe(204)
+  expect((await fetch(`${a.url}/admin/topics/again`)).status).toBe(404)
+  expect((await fetch(`${a.url}/topics/again/0`, { method: 'HEAD' })).status).toBe(404)
+  const second = await (await createTopic(b, 'again', { numPartitions: 2 })).json()
+  expect(second.id).not.toBe(first.id)
+  expect(await (await fetch(`${a.url}/topics/again/0?offset=-1`)).json()).toEqual([])
+})
+
+test('a creation cut short by a dead server blocks the name for a while, then is replaced', async () => {
+  const [a] = servers as [RunningServer]
+  // What a server that died creating "halfway" leaves: a claim never made ready, one partition.
+  await a.engine.createStream({
+    path: '/topics/halfway/0',
+    contentType: 'application/json',
+    ttlSeconds: undefined,
+    expiresAt: undefined,
+    closed: false,
+    body: new TextEncoder().encode('[{"key":"old","value":1}]'),
+    fork: undefined,
+    topic: JSON.stringify({
+      topic: 'halfway',
+      id: 'dead',
+      partition: 0,
+      numPartitions: 2,
+      config: { 'cleanup.policy': 'delete' },
+    }),
+  })
+  const nc = await connect({ servers: nats.url })
+  const kv = await new Kvm(nc).open(bucket)
+  const entry = { topic: 'halfway', id: 'dead', numPartitions: 2, ready: false }
+  await kv.create(
+    `t.${Buffer.from('halfway').toString('base64url')}`,
+    JSON.stringify({ ...entry, claimedAt: clock.now }),
+  )
+  await nc.close()
+
+  // Not described (not ready), and the name is held while its creator might still be at work.
+  expect((await fetch(`${a.url}/admin/topics/halfway`)).status).toBe(404)
+  expect((await createTopic(a, 'halfway', { numPartitions: 2 })).status).toBe(409)
+  clock.now += 61_000
+  const created = await createTopic(a, 'halfway', { numPartitions: 2 })
+  expect(created.status).toBe(201)
+  expect((await created.json()).id).not.toBe('dead')
+  // The leftover partition was replaced: its record is not in the new topic.
+  expect(await (await fetch(`${a.url}/topics/halfway/0?offset=-1`)).json()).toEqual([])
+})
+
+test('a clean through one server: the other serves the new start (410 below) and the compaction', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await createTopic(a, 'clean', {
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact,delete' },
+      { name: 'retention.ms', value: 60_000 },
+    ],
+  })
+  const p = '/topics/clean/0'
+  const append = (messages: unknown[]) =>
+    fetch(`${a.url}${p}`, { method: 'POST', headers: json, body: JSON.stringify(messages) })
+  await append([{ key: 'old', value: 0 }]) // 0: past retention
+  clock.now += 61_000
+  await append([
+    { key: 'x', value: 1 }, // 1: compacted away
+    { key: 'y', value: 1 }, // 2
+    { key: 'x', value: 2 }, // 3
+  ])
+  const cleaned = await (
+    await fetch(`${b.url}/admin/topics/clean/clean`, { method: 'POST' })
+  ).json()
+  expect(cleaned.partitions[0]).toMatchObject({
+    startOffset: 1,
+    removedByRetention: 1,
+    removedByCompaction: 1,
+  })
+  expect((await fetch(`${a.url}${p}?offset=${formatOffset(0)}`)).status).toBe(410)
+  const records = (await (await fetch(`${a.url}${p}?offset=-1`)).json()) as {
+    offset: number
+    key: string
+  }[]
+  expect(records.map((r) => [r.offset, r.key])).toEqual([
+    [2, 'y'],
+    [3, 'x'],
+  ])
+  expect((await describe(a, 'clean')).partitions[0]).toMatchObject({
+    startOffset: 1,
+    nextOffset: 4,
+  })
+})
