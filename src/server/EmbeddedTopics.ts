@@ -1,6 +1,7 @@
 import { TopicExistsError } from '../log/errors.ts'
 import type { CreateRequest } from './outcomes.ts'
 import type { StreamRow } from './ServerStorage.ts'
+import type { Awaitable } from './StreamBackend.ts'
 import type { StreamEngine } from './StreamEngine.ts'
 import { planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
 import { partitionOf, topicNameOf, topicsPrefix } from './topicPaths.ts'
@@ -14,18 +15,19 @@ import type { TopicStore } from './TopicStore.ts'
 export class EmbeddedTopics implements TopicStore {
   constructor(private readonly engine: StreamEngine) {}
 
-  createPartitions(topic: string, partitions: readonly CreateRequest[]): void {
+  createPartitions(topic: string, partitions: readonly CreateRequest[]): Awaitable<void> {
     const { storage } = this.engine
     storage.transaction(() => {
       if (this.partitions(topic).length > 0) {
         throw new TopicExistsError(`Topic "${topic}" already exists`)
       }
       for (const request of partitions) {
-        if (this.engine.createStream(request).kind !== 'created') {
+        if (this.engine.createStreamNow(request).kind !== 'created') {
           throw new TopicExistsError(`A stream already exists at ${request.path}`)
         }
       }
     })
+    return this.engine.durably(undefined)
   }
 
   partitions(topic: string): StreamRow[] {
@@ -43,15 +45,16 @@ export class EmbeddedTopics implements TopicStore {
     return [...names]
   }
 
-  deleteTopic(topic: string): void {
+  deleteTopic(topic: string): Awaitable<void> {
     this.engine.storage.transaction(() => {
-      for (const row of this.partitions(topic)) this.engine.delete(row.path)
+      for (const row of this.partitions(topic)) this.engine.deleteNow(row.path)
     })
+    return this.engine.durably(undefined)
   }
 
-  cleanPartition(path: string, now: number): PartitionCleanReport {
+  cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport> {
     const { storage } = this.engine
-    return storage.transaction(() => {
+    const report = storage.transaction(() => {
       const row = storage.getStream(path)!
       const records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
       const plan = planCleaning(row, records, now)
@@ -62,5 +65,6 @@ export class EmbeddedTopics implements TopicStore {
       storage.deleteRecords(row.id, plan.compacted)
       return plan.report
     })
+    return this.engine.durably(report)
   }
 }

@@ -4,10 +4,11 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 /**
  * Group commit: the operations submitted within one turn of the event loop run in one storage
- * transaction, so concurrent appends share one commit (one fsync with SQLite's synchronous=FULL).
- * Each runs in its own nested transaction (a savepoint), so one that throws rolls back alone;
- * every promise settles only after the shared commit, so nothing is acknowledged before it is
- * durable. Reads never see a group half-done: it runs synchronously, begin to commit.
+ * transaction, so concurrent appends share one commit (and one fsync). Each runs in its own
+ * nested transaction (a savepoint), so one that throws rolls back alone; every promise settles
+ * only once the shared commit is durable (`durable`: the storage's flush, which runs off the
+ * main thread while the next groups commit). Reads never see a group half-done: it runs
+ * synchronously, begin to commit.
  */
 export class GroupCommit<Req, Res> {
   private pending: { req: Req; resolve: (res: Res) => void; reject: (error: unknown) => void }[] =
@@ -16,6 +17,8 @@ export class GroupCommit<Req, Res> {
   constructor(
     private readonly storage: ServerStorage,
     private readonly run: (req: Req) => Res,
+    /** After the commit: resolves once it is durable (undefined: it already is). */
+    private readonly durable: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   submit(req: Req): Promise<Res> {
@@ -43,10 +46,18 @@ export class GroupCommit<Req, Res> {
       for (const item of group) item.reject(error)
       return
     }
-    for (const [i, item] of group.entries()) {
-      const result = results[i]!
-      if (result.ok) item.resolve(result.value)
-      else item.reject(result.error)
+    const settle = (): void => {
+      for (const [i, item] of group.entries()) {
+        const result = results[i]!
+        if (result.ok) item.resolve(result.value)
+        else item.reject(result.error)
+      }
     }
+    const durable = this.durable()
+    if (!durable) return settle()
+    durable.then(settle, (error: unknown) => {
+      // Committed but not known to be durable: acknowledge none of it.
+      for (const item of group) item.reject(error)
+    })
   }
 }

@@ -64,8 +64,14 @@ export interface ProducerState {
 }
 
 export interface ServerStorage {
-  /** Runs `fn` atomically: all of its writes commit (durably) before this returns, or none do. */
+  /** Runs `fn` atomically: all of its writes commit before this returns, or none do. */
   transaction<T>(fn: () => T): T
+  /**
+   * Resolves once every commit made before the call is durable. A storage whose commits are
+   * durable when `transaction` returns (or never durable: memory) has none. The engine
+   * acknowledges and shows a write only after this (Durability.ts).
+   */
+  flush?: () => Promise<void>
   getStream(path: string): StreamRow | undefined
   getStreamById(id: number): StreamRow | undefined
   /** Paths of every stored stream, soft-deleted ones included, in path order. */

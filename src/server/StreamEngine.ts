@@ -11,7 +11,8 @@ import type {
 } from './outcomes.ts'
 import { checkProducer } from './producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import type { Awaitable, StreamBackend } from './StreamBackend.ts'
+import { Durability } from './Durability.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 import { forkPrefix, readVisible } from './forkReads.ts'
 import { GroupCommit } from './GroupCommit.ts'
@@ -39,12 +40,18 @@ export class StreamEngine implements StreamBackend {
   readonly topics: EmbeddedTopics = new EmbeddedTopics(this)
   private readonly waiters = new Waiters()
   private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
+  private readonly durability: Durability
 
   constructor(options: StreamEngineOptions) {
     this.storage = options.storage
     this.now = options.now ?? Date.now
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
-    this.appends = new GroupCommit(this.storage, (req) => this.appendNow(req))
+    this.durability = new Durability(this.storage.flush)
+    this.appends = new GroupCommit(
+      this.storage,
+      (req) => this.appendNow(req),
+      () => this.durability.committed(),
+    )
   }
 
   /** The stream at `path` unless it expired; an expired stream with forks becomes soft-deleted. */
@@ -151,8 +158,23 @@ export class StreamEngine implements StreamBackend {
     })
   }
 
+  /**
+   * `value` once every write so far is durable: what a write answers with, so nothing is
+   * acknowledged before the storage's flush (immediately on storages without one).
+   */
+  durably<T>(value: T): Awaitable<T> {
+    const durable = this.durability.committed()
+    return durable ? durable.then(() => value) : value
+  }
+
+  /** Creates a stream (or confirms an identical one), answering once that is durable. */
+  createStream(req: CreateRequest): Awaitable<CreateOutcome> {
+    const outcome = this.createStreamNow(req)
+    return outcome.kind === 'created' || outcome.kind === 'exists' ? this.durably(outcome) : outcome
+  }
+
   /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */
-  createStream(req: CreateRequest): CreateOutcome {
+  createStreamNow(req: CreateRequest): CreateOutcome {
     try {
       return this.createNow(req)
     } catch (error) {
@@ -186,7 +208,9 @@ export class StreamEngine implements StreamBackend {
     return this.storage.transaction(() => {
       const row = this.live(path)
       if (!row) return { kind: 'notFound' }
-      return row.softDeleted ? { kind: 'gone' } : { kind: 'ok', stream: row }
+      return row.softDeleted
+        ? { kind: 'gone' }
+        : { kind: 'ok', stream: this.durability.visible(row) }
     })
   }
 
@@ -240,6 +264,7 @@ export class StreamEngine implements StreamBackend {
         }
         row = { ...row, lastStreamSeq: req.streamSeq }
       }
+      this.durability.changing(found)
       if (!closeOnly) {
         const records = toRecords(row, req.body, false, this.now())
         if (!records.ok) return { kind: 'badRequest', message: records.message }
@@ -264,7 +289,7 @@ export class StreamEngine implements StreamBackend {
       const found = this.live(path)
       if (!found) return { kind: 'notFound' }
       if (found.softDeleted) return { kind: 'gone' }
-      const row = this.touch(found)
+      const row = this.durability.visible(this.touch(found))
       const tail = row.nextOffset
       if (from.kind === 'now')
         return { kind: 'ok', stream: row, records: [], nextOffset: tail, upToDate: true }
@@ -279,7 +304,13 @@ export class StreamEngine implements StreamBackend {
     })
   }
 
-  delete(path: string): DeleteOutcome {
+  /** Deletes a stream, answering once that is durable. */
+  delete(path: string): Awaitable<DeleteOutcome> {
+    const outcome = this.deleteNow(path)
+    return outcome.kind === 'deleted' ? this.durably(outcome) : outcome
+  }
+
+  deleteNow(path: string): DeleteOutcome {
     return this.storage.transaction(() => {
       const row = this.live(path)
       if (!row) return { kind: 'notFound' }

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, test, vi } from 'vitest'
+import {
+  createApp,
+  formatOffset,
+  memoryServerStorage,
+  sqliteServerStorage,
+  type ServerStorage,
+} from '../../src/server/index.ts'
+
+// A storage whose commits become durable only when its flush finishes (SQLite's WAL fsync runs
+// off the main thread): the engine must neither acknowledge nor show a write before that.
+function heldStorage() {
+  const waiting: { resolve: () => void; reject: (e: Error) => void }[] = []
+  const storage: ServerStorage = {
+    ...memoryServerStorage(),
+    flush: () => new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
+  }
+  const release = () => waiting.splice(0).forEach((w) => w.resolve())
+  const fail = () => waiting.splice(0).forEach((w) => w.reject(new Error('EIO: fsync failed')))
+  return { storage, waiting, release, fail }
+}
+
+const json = { 'content-type': 'application/json' }
+const settled = async (r: Response | Promise<Response>) =>
+  Promise.race([
+    Promise.resolve(r).then(() => true),
+    new Promise((r) => setTimeout(() => r(false), 50)),
+  ])
+
+test('an append is acknowledged and readable only once its flush is done', async () => {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const created = app.request('/s', { method: 'PUT', headers: json })
+  expect(await settled(created)).toBe(false)
+  held.release()
+  expect((await created).status).toBe(201)
+
+  const appended = app.request('/s', { method: 'POST', headers: json, body: '[1,2]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  expect(await settled(appended)).toBe(false)
+  // Committed, not yet durable: readers still see the stream as it was.
+  const early = await app.request('/s?offset=-1')
+  expect(await early.json()).toEqual([])
+  expect(early.headers.get('stream-next-offset')).toBe(formatOffset(0))
+  const head = await app.request('/s', { method: 'HEAD' })
+  expect(head.headers.get('stream-next-offset')).toBe(formatOffset(0))
+
+  held.release()
+  expect((await appended).status).toBe(204)
+  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1, 2])
+})
+
+test('a write in flight while a flush runs waits for the next flush', async () => {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const created = app.request('/s', { method: 'PUT', headers: json })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  held.release()
+  await created
+  const first = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const second = app.request('/s', { method: 'POST', headers: json, body: '[2]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
+  // The first flush finishes: the first append is durable, the second not yet.
+  held.waiting.shift()!.resolve()
+  expect((await first).status).toBe(204)
+  expect(await settled(second)).toBe(false)
+  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1])
+  held.release()
+  expect((await second).status).toBe(204)
+  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1, 2])
+})
+
+test('a failed flush acknowledges nothing', async () => {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const created = app.request('/s', { method: 'PUT', headers: json })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  held.release()
+  await created
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+  const appended = app.request('/s', {
+    method: 'POST',
+    headers: { ...json, 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '0' },
+    body: '[1]',
+  })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  held.fail()
+  const res = await appended
+  errors.mockRestore()
+  expect(res.status).toBe(500)
+  expect((await res.json()).error.code).toBe('UNKNOWN_SERVER_ERROR')
+})
+
+test('SQLite flushes its WAL for durable appends; NORMAL and :memory: do not need to', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'duality-durable-'))
+  try {
+    const full = sqliteServerStorage({ filename: join(dir, 'a.db') })
+    const normal = sqliteServerStorage({ filename: join(dir, 'b.db'), synchronous: 'NORMAL' })
+    const memory = sqliteServerStorage({ filename: ':memory:' })
+    expect(typeof full.flush).toBe('function')
+    expect(normal.flush).toBeUndefined()
+    expect(memory.flush).toBeUndefined()
+    for (const s of [full, normal, memory]) s.close()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
