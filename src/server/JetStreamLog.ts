@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs } from '@nats-io/transport-node'
 import { isJsonType } from './contentType.ts'
 import { jsStreamName, recordSubject, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
@@ -17,8 +17,10 @@ const wrongLastSequence = 10071
 const wrongLastMsgId = 10070
 /** JetStream's error code for a message that is not (or no longer) there. */
 const noMessageFound = 10037
-/** How many single-record reads one read keeps in flight. */
+/** Ranges up to this long are read with single gets in parallel, longer ones by a consumer. */
 const readWindow = 64
+/** The most records one consumer read fetches (a read returns at most maxReadBytes anyway). */
+const maxRangeMessages = 20_000
 
 /**
  * The JetStream sequence of an offset: offset + 1, so the stream's sequence is the dense offset.
@@ -134,7 +136,14 @@ export class JetStreamLog {
   }
 
   /** The stream's own records in [from, to), stopping once their data reaches `maxBytes`. */
-  async readOwn(
+  readOwn(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<LoggedRecord[]> {
+    return to - from > readWindow
+      ? this.readRange(meta, from, to, maxBytes)
+      : this.readSingles(meta, from, to, maxBytes)
+  }
+
+  /** A short range (a live tail's next records): single gets in parallel, one round trip. */
+  private async readSingles(
     meta: StreamMeta,
     from: number,
     to: number,
@@ -142,35 +151,73 @@ export class JetStreamLog {
   ): Promise<LoggedRecord[]> {
     const records: LoggedRecord[] = []
     let bytes = 0
-    // nats-server 2.9 has no batched direct get: keep a window of single gets in flight instead.
-    for (let at = from; at < to && (records.length === 0 || bytes < maxBytes); at += readWindow) {
-      const offsets = Array.from({ length: Math.min(readWindow, to - at) }, (_, i) => at + i)
-      const msgs = await Promise.all(
-        offsets.map((offset) =>
-          this.jsm.streams.getMessage(jsStreamName(meta.id), { seq: sequenceOf(meta, offset) }),
-        ),
-      )
-      for (const [i, msg] of msgs.entries()) {
-        if (records.length > 0 && bytes >= maxBytes) return records
-        // A missing message is a record compaction removed: reads skip it, as Kafka's do.
-        if (msg) bytes += this.push(records, offsets[i]!, msg)
-      }
+    const offsets = Array.from({ length: to - from }, (_, i) => from + i)
+    const msgs = await Promise.all(
+      offsets.map((offset) =>
+        this.jsm.streams.getMessage(jsStreamName(meta.id), { seq: sequenceOf(meta, offset) }),
+      ),
+    )
+    for (const [i, msg] of msgs.entries()) {
+      if (records.length > 0 && bytes >= maxBytes) break
+      // A missing message is a record compaction removed: reads skip it, as Kafka's do.
+      if (msg) bytes += this.push(records, offsets[i]!, msg.data, msg.header)
     }
     return records
   }
 
-  private push(records: LoggedRecord[], offset: number, msg: StoredMsg): number {
-    const producer = msg.header.get(producerHeader)
+  /**
+   * A long range (catch-up, cleaning): an ordered consumer from the first offset, which streams
+   * the records in bulk and steps over compaction's gaps by itself (nats-server 2.9 has no
+   * batched get). It stops at the range's end, at the stream's end (`pending` 0), or at
+   * `maxBytes`, whichever comes first, and is deleted after.
+   */
+  private async readRange(
+    meta: StreamMeta,
+    from: number,
+    to: number,
+    maxBytes: number,
+  ): Promise<LoggedRecord[]> {
+    const records: LoggedRecord[] = []
+    const stream = jsStreamName(meta.id)
+    const last = sequenceOf(meta, to - 1)
+    const consumer = await this.js.consumers.get(stream, {
+      opt_start_seq: sequenceOf(meta, from),
+    })
+    try {
+      let bytes = 0
+      // Only a range whose every record is gone, at the stream's end, waits out `expires`.
+      const messages = await consumer.fetch({
+        max_messages: Math.min(to - from, maxRangeMessages),
+        expires: 2_000,
+      })
+      for await (const m of messages) {
+        if (m.seq > last) break
+        bytes += this.push(records, m.seq - 1 + (meta.forkOffset ?? 0), m.data, m.headers)
+        if (m.seq === last || m.info.pending === 0 || bytes >= maxBytes) break
+      }
+    } finally {
+      await consumer.delete().catch(() => false)
+    }
+    return records
+  }
+
+  private push(
+    records: LoggedRecord[],
+    offset: number,
+    data: Uint8Array,
+    header: MsgHdrs | undefined,
+  ): number {
+    const producer = header?.get(producerHeader)
     const [id, epoch, seq] = producer ? (JSON.parse(producer) as [string, number, number]) : []
     records.push({
       offset,
-      data: msg.data,
-      batchStart: msg.header.get(startHeader) === '1',
-      timestamp: Number(msg.header.get(timeHeader)),
+      data,
+      batchStart: header?.get(startHeader) === '1',
+      timestamp: Number(header?.get(timeHeader)),
       key: null,
       producer: id === undefined ? undefined : { id, epoch: epoch!, seq: seq! },
     })
-    return msg.data.length
+    return data.length
   }
 
   /** What a stream shows in [from, to): a fork shows its source below its fork offset. */
