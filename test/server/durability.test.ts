@@ -24,6 +24,18 @@ function heldStorage() {
 }
 
 const json = { 'content-type': 'application/json' }
+
+/** An app over a held storage with the stream /s created (its flush released). */
+async function withStream() {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const created = app.request('/s', { method: 'PUT', headers: json })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  held.release()
+  expect((await created).status).toBe(201)
+  return { held, app }
+}
+
 const settled = async (r: Response | Promise<Response>) =>
   Promise.race([
     Promise.resolve(r).then(() => true),
@@ -54,12 +66,7 @@ test('an append is acknowledged and readable only once its flush is done', async
 })
 
 test('a write in flight while a flush runs waits for the next flush', async () => {
-  const held = heldStorage()
-  const { app } = createApp({ storage: held.storage })
-  const created = app.request('/s', { method: 'PUT', headers: json })
-  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  held.release()
-  await created
+  const { held, app } = await withStream()
   const first = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
   const second = app.request('/s', { method: 'POST', headers: json, body: '[2]' })
@@ -75,12 +82,7 @@ test('a write in flight while a flush runs waits for the next flush', async () =
 })
 
 test('a failed flush acknowledges nothing', async () => {
-  const held = heldStorage()
-  const { app } = createApp({ storage: held.storage })
-  const created = app.request('/s', { method: 'PUT', headers: json })
-  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  held.release()
-  await created
+  const { held, app } = await withStream()
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
   const appended = app.request('/s', {
     method: 'POST',

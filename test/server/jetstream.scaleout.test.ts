@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
-import { JetStreamEngine } from '../../src/server/JetStreamEngine.ts'
-import { serve, type RunningServer } from '../../src/server/index.ts'
+import type { RunningServer } from '../../src/server/index.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
+import { startJetStreamServers } from './support/testServer.ts'
 import { connect, headers } from '@nats-io/transport-node'
 import { jetstream } from '@nats-io/jetstream'
 
@@ -14,15 +14,12 @@ let servers: RunningServer[] = []
 
 beforeAll(async () => {
   nats = await startNatsServer()
-  servers = await Promise.all(
-    [0, 1].map(async () =>
-      serve({
-        port: 0,
-        // Records left uncommitted by a dead writer are adopted after 300 ms (the last test).
-        backend: await JetStreamEngine.connect({ servers: nats.url, adoptAfterMs: 300 }),
-        longPollTimeoutMs: 20_000,
-      }),
-    ),
+  // Records left uncommitted by a dead writer are adopted after 300 ms (the last test).
+  servers = await startJetStreamServers(
+    nats.url,
+    2,
+    { adoptAfterMs: 300 },
+    { longPollTimeoutMs: 20_000 },
   )
 })
 

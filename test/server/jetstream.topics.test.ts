@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import { connect } from '@nats-io/transport-node'
 import { Kvm } from '@nats-io/kv'
-import { JetStreamEngine, formatOffset, serve, type RunningServer } from '../../src/server/index.ts'
+import { formatOffset, type RunningServer } from '../../src/server/index.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
+import { startJetStreamServers } from './support/testServer.ts'
 
 // Topics on JetStream as they are used when scaled out: two duality servers, one bucket.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 })
@@ -15,18 +16,11 @@ let servers: RunningServer[] = []
 
 beforeAll(async () => {
   nats = await startNatsServer()
-  servers = await Promise.all(
-    [0, 1].map(async () =>
-      serve({
-        port: 0,
-        backend: await JetStreamEngine.connect({
-          servers: nats.url,
-          bucket,
-          now: () => clock.now,
-        }),
-        cleanerIntervalMs: 0,
-      }),
-    ),
+  servers = await startJetStreamServers(
+    nats.url,
+    2,
+    { bucket, now: () => clock.now },
+    { cleanerIntervalMs: 0 },
   )
 })
 

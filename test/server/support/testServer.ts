@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import {
   JetStreamEngine,
   serve,
+  type JetStreamEngineOptions,
   sqliteServerStorage,
   type RunningServer,
   type ServeOptions,
@@ -62,4 +63,22 @@ export async function startJetStreamTestServer(
     ...options,
   })
   return { ...server, clock, dir: '', stop: () => server.close() }
+}
+
+/** `count` duality servers, each with its own NATS connection, over one JetStream. */
+export function startJetStreamServers(
+  natsUrl: string,
+  count: number,
+  engine: Partial<JetStreamEngineOptions> = {},
+  options: Partial<ServeOptions> = {},
+): Promise<RunningServer[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () =>
+      serve({
+        port: 0,
+        backend: await JetStreamEngine.connect({ ...engine, servers: natsUrl }),
+        ...options,
+      }),
+    ),
+  )
 }
