@@ -52,6 +52,11 @@ export class EmbeddedTopics implements TopicStore {
     return this.engine.durably(undefined)
   }
 
+  /** One process owns an embedded store: it always cleans. */
+  leadCleaning(): boolean {
+    return true
+  }
+
   cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport> {
     const { storage } = this.engine
     const report = storage.transaction(() => {

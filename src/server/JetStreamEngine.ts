@@ -286,6 +286,16 @@ export class JetStreamEngine implements StreamBackend {
     if (start < meta.startOffset) return { kind: 'belowStart', startOffset: meta.startOffset }
     if (start >= tail) return atTail
     const { records, truncated } = await this.log.readVisible(meta, start, tail, maxBytes)
+    if (meta.topic !== null && records[0]?.offset !== start) {
+      // Missing first records: compaction, or retention purged them after this read loaded the
+      // metadata (a clean commits the new start, then purges). Retention answers as it would have.
+      const now = await this.store.load(path)
+      if (now && now.meta.id === meta.id && now.meta.startOffset > start) {
+        return from.kind === 'start'
+          ? this.read(path, from, maxBytes)
+          : { kind: 'belowStart', startOffset: now.meta.startOffset }
+      }
+    }
     const last = records[records.length - 1]
     const nextOffset = truncated && last ? last.offset + 1 : tail
     return { kind: 'ok', stream: row, records, nextOffset, upToDate: nextOffset >= tail }

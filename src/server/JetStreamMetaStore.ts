@@ -1,6 +1,8 @@
 import type { KV } from '@nats-io/kv'
 import {
+  cleanerKey,
   metaKey,
+  type CleanerLease,
   topicKey,
   topicKeyPrefix,
   type Loaded,
@@ -88,5 +90,21 @@ export class JetStreamMetaStore {
       names.push(Buffer.from(key.slice(topicKeyPrefix.length), 'base64url').toString())
     }
     return names
+  }
+
+  async loadLease(): Promise<{ lease: CleanerLease; rev: number } | undefined> {
+    const entry = await this.kv.get(cleanerKey)
+    if (!entry || entry.operation !== 'PUT') return undefined
+    return { lease: entry.json<CleanerLease>(), rev: entry.revision }
+  }
+
+  /** Writes the lease if it is still at `rev` (0: if there is none); a Conflict otherwise. */
+  async saveLease(lease: CleanerLease, rev: number): Promise<void> {
+    try {
+      if (rev === 0) await this.kv.create(cleanerKey, JSON.stringify(lease))
+      else await this.kv.update(cleanerKey, JSON.stringify(lease), rev)
+    } catch (error) {
+      throw new Conflict('cleaner lease taken', { cause: error })
+    }
   }
 }

@@ -36,6 +36,9 @@ const decoder = new TextDecoder()
  * creation of the name replaces them.
  */
 export class JetStreamTopics implements TopicStore {
+  /** This server, as the owner of the cleaner's lease. */
+  private readonly owner = crypto.randomUUID()
+
   constructor(private readonly ctx: JetStreamTopicsContext) {}
 
   async createPartitions(topic: string, partitions: readonly CreateRequest[]): Promise<void> {
@@ -138,6 +141,22 @@ export class JetStreamTopics implements TopicStore {
       if (now?.entry.id === held.entry.id) await this.ctx.store.dropTopic(now)
     })
     await inBatches(rows, (row) => this.ctx.delete(row.path))
+  }
+
+  async leadCleaning(intervalMs: number): Promise<boolean> {
+    const now = this.ctx.now()
+    const held = await this.ctx.store.loadLease()
+    if (held && held.lease.owner !== this.owner && held.lease.until > now) return false
+    try {
+      await this.ctx.store.saveLease(
+        { owner: this.owner, until: now + 3 * intervalMs },
+        held?.rev ?? 0,
+      )
+      return true
+    } catch (error) {
+      if (error instanceof Conflict) return false // another server took it first
+      throw error
+    }
   }
 
   /**

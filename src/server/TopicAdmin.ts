@@ -123,4 +123,9 @@ export class TopicAdmin {
   async cleanAll(): Promise<void> {
     for (const topic of await this.listTopics()) await this.cleanTopic(topic)
   }
+
+  /** One pass of the background cleaner, run every `intervalMs` by each server: one of them cleans. */
+  async backgroundPass(intervalMs: number): Promise<void> {
+    if (await this.backend.topics.leadCleaning(intervalMs)) await this.cleanAll()
+  }
 }

@@ -22,6 +22,12 @@ export interface TopicStore {
   topicNames(): Awaitable<string[]>
   /** Deletes the topic and its partition streams. */
   deleteTopic(topic: string): Awaitable<void>
+  /**
+   * Whether this server should run the background cleaner now: true for one server at a time
+   * among those sharing the storage (a lease renewed every pass, which lapses after three missed
+   * intervals), so that servers do not clean the same topics at once.
+   */
+  leadCleaning(intervalMs: number): Awaitable<boolean>
   /** Applies retention and compaction (topicCleaner's plan) to one partition now. */
   cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport>
 }

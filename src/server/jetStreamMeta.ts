@@ -30,6 +30,13 @@ export interface LoadedTopic {
   rev: number
 }
 
+/** The background cleaner's lease: which server cleans, until when (its clock). */
+export interface CleanerLease {
+  owner: string
+  until: number
+}
+export const cleanerKey = 'cleaner'
+
 export const topicKeyPrefix = 't.'
 /** Topic names may start or end with '.', which KV keys may not: base64url them too. */
 export const topicKey = (topic: string): string =>

@@ -43,7 +43,7 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
           // One pass at a time: a slow pass (a large JetStream topic) must not overlap the next.
           if (cleaning) return
           cleaning = topics
-            .cleanAll()
+            .backgroundPass(cleanerMs)
             .catch((error: unknown) =>
               console.error('duality server: topic cleaning failed', error),
             )
