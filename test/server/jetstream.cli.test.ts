@@ -63,3 +63,34 @@ test('two server processes over one JetStream: one dense order, every acknowledg
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y))
   }
 })
+
+test('a topic created through one process is appended to through both and described alike', async () => {
+  const json = { 'content-type': 'application/json' }
+  const [a, b] = processes as [CliServer, CliServer]
+  const created = await fetch(`${a.url}/admin/topics/orders`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({
+      numPartitions: 2,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    }),
+  })
+  expect(created.status).toBe(201)
+  for (const [i, server] of [a, b, a, b].entries()) {
+    const res = await fetch(`${server.url}/topics/orders/1`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify([{ key: 'same', value: i }]),
+    })
+    expect(res.status).toBe(204)
+  }
+  const fromB = await (await fetch(`${b.url}/admin/topics/orders`)).json()
+  expect(fromB).toEqual(await (await fetch(`${a.url}/admin/topics/orders`)).json())
+  expect(fromB.partitions[1]).toMatchObject({ startOffset: 0, nextOffset: 4 })
+  const cleaned = await (
+    await fetch(`${b.url}/admin/topics/orders/clean`, { method: 'POST' })
+  ).json()
+  expect(cleaned.partitions[1].removedByCompaction).toBe(3)
+  const read = await (await fetch(`${a.url}/topics/orders/1?offset=-1`)).json()
+  expect(read).toMatchObject([{ offset: 3, key: 'same', value: 3 }])
+})
