@@ -1,15 +1,20 @@
+import { SignJWT } from 'jose'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { startCli } from './support/cliProcess.ts'
+import { startCli, type CliServer } from './support/cliProcess.ts'
+import { newSigningKey, signToken, startIdentityProvider } from './support/identityProvider.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'duality-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const path = '/kill/stream'
-const create = (url: string) =>
-  fetch(`${url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' } })
+const create = (url: string, authorization?: string) =>
+  fetch(`${url}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+  })
 
 /** One idempotent append by producer `p` (epoch 0); the body names the producer and seq too. */
 const append = (url: string, p: number, seq: number) =>
@@ -26,59 +31,99 @@ const append = (url: string, p: number, seq: number) =>
 
 const producers = [0, 1, 2, 3]
 
+/** Per producer: the seq it sends next (retried until acknowledged) and the seqs acknowledged. */
+interface Producers {
+  next: number[]
+  acked: Set<number>[]
+  total: number
+}
+const newProducers = (): Producers => ({
+  next: producers.map(() => 0),
+  acked: producers.map(() => new Set<number>()),
+  total: 0,
+})
+
+/**
+ * The four producers append concurrently until their requests fail (the server is gone), the
+ * process getting `signal` once `count` more appends are acknowledged; the other appends are
+ * then cut at different stages: not yet received, committed but not answered, answered but not
+ * yet read by the client. Every answer must be an acknowledgement.
+ */
+async function appendUntilSignalled(
+  server: CliServer,
+  state: Producers,
+  count: number,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  const target = state.total + count
+  await Promise.all(
+    producers.map(async (p) => {
+      for (;;) {
+        let status: number
+        try {
+          status = (await append(server.url, p, state.next[p]!)).status
+        } catch {
+          return // the server is gone; this seq is retried after the restart
+        }
+        expect([200, 204]).toContain(status)
+        state.acked[p]!.add(state.next[p]!++)
+        if (++state.total === target) server.child.kill(signal)
+      }
+    }),
+  )
+}
+
+/** Restarts on `data`, retries each producer's unanswered seq, and checks every stream is whole. */
+async function restartAndCheck(data: string, state: Producers): Promise<number[]> {
+  const server = await startCli(['--data', data])
+  const retried: number[] = []
+  for (const p of producers) {
+    // 200 if the append never committed, 204 if it was committed but never answered.
+    const { status } = await append(server.url, p, state.next[p]!)
+    expect([200, 204]).toContain(status)
+    retried.push(status)
+    state.acked[p]!.add(state.next[p]!++)
+  }
+  const records = (await (await fetch(`${server.url}${path}`)).json()) as {
+    p: number
+    seq: number
+  }[]
+  server.child.kill('SIGTERM')
+  expect((await server.exited).code).toBe(0)
+  for (const p of producers) {
+    const seqs = records.filter((r) => r.p === p).map((r) => r.seq)
+    expect(seqs).toEqual([...Array(state.next[p]).keys()]) // dense, in order, each once
+    for (const seq of state.acked[p]!) expect(seqs).toContain(seq)
+  }
+  return retried
+}
+
 describe('duality serve (the CLI process)', () => {
   test('SIGKILL mid-append, 20 times: every acknowledged append survives, retries add no duplicates', async () => {
     const data = join(dir, 'kill')
-    // Per producer: the seq it sends next (retried until acknowledged) and the seqs acknowledged.
-    const next = producers.map(() => 0)
-    const acked = producers.map(() => new Set<number>())
-    let total = 0
+    const state = newProducers()
     for (let round = 0; round < 20; round++) {
       const server = await startCli(['--data', data])
       expect((await create(server.url)).status).toBeLessThan(300)
-      // Four producers append concurrently; the process is killed as soon as the round's target
-      // of acknowledgements is reached, so the other appends are cut at different stages: not yet
-      // received, committed but not answered, answered but not yet read by the client.
-      const target = total + 4 + (round % 7)
-      let killed = false
-      await Promise.all(
-        producers.map(async (p) => {
-          while (!killed) {
-            let status: number
-            try {
-              status = (await append(server.url, p, next[p]!)).status
-            } catch {
-              return // the server is gone; this seq is retried after the restart
-            }
-            expect([200, 204]).toContain(status)
-            acked[p]!.add(next[p]!++)
-            if (++total >= target && !killed) {
-              killed = true
-              server.child.kill('SIGKILL')
-            }
-          }
-        }),
-      )
+      await appendUntilSignalled(server, state, 4 + (round % 7), 'SIGKILL')
       expect((await server.exited).signal).toBe('SIGKILL')
     }
-    const server = await startCli(['--data', data])
-    for (const p of producers) {
-      // 200 if the kill beat the commit, 204 if the append was committed but never answered.
-      expect([200, 204]).toContain((await append(server.url, p, next[p]!)).status)
-      acked[p]!.add(next[p]!++)
-    }
-    const records = (await (await fetch(`${server.url}${path}`)).json()) as {
-      p: number
-      seq: number
-    }[]
-    server.child.kill('SIGTERM')
-    await server.exited
-    for (const p of producers) {
-      const seqs = records.filter((r) => r.p === p).map((r) => r.seq)
-      expect(seqs).toEqual([...Array(next[p]).keys()]) // dense, in order, each once
-      for (const seq of acked[p]!) expect(seqs).toContain(seq)
-    }
+    await restartAndCheck(data, state)
   }, 180_000)
+
+  test('SIGTERM mid-append: appends in flight are answered before exit 0, none is lost', async () => {
+    const data = join(dir, 'term-mid-append')
+    const state = newProducers()
+    for (let round = 0; round < 3; round++) {
+      const server = await startCli(['--data', data])
+      expect((await create(server.url)).status).toBeLessThan(300)
+      await appendUntilSignalled(server, state, 20 + round * 13, 'SIGTERM')
+      expect(await server.exited).toEqual({ code: 0, signal: null })
+      expect(server.output()).toContain('duality server stopped')
+    }
+    // Unlike a kill, a graceful stop answers every append it committed: no retry is a duplicate.
+    expect(await restartAndCheck(data, state)).toEqual(producers.map(() => 200))
+  }, 60_000)
 
   test('SIGTERM shuts down gracefully: exit code 0, and the data is there after a restart', async () => {
     const data = join(dir, 'term')
@@ -96,15 +141,32 @@ describe('duality serve (the CLI process)', () => {
     expect((await second.exited).code).toBe(0)
   }, 60_000)
 
-  test('--auth-secret: requests without a valid bearer token get 401', async () => {
-    const server = await startCli([
-      '--memory',
-      '--auth-secret',
-      'cli-secret-of-at-least-32-bytes!!',
-    ])
-    expect((await create(server.url)).status).toBe(401)
-    server.child.kill('SIGTERM')
-    expect((await server.exited).code).toBe(0)
+  test('--auth-secret and --auth-jwks: no valid bearer token, 401; a valid one, served', async () => {
+    const secret = 'cli-secret-of-at-least-32-bytes!!'
+    const key = await newSigningKey('cli-1', 'ES256')
+    const idp = await startIdentityProvider([key])
+    try {
+      const cases = [
+        {
+          args: ['--auth-secret', secret],
+          token: await new SignJWT({ sub: 'ada' })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(secret)),
+        },
+        { args: ['--auth-jwks', idp.jwksUrl], token: await signToken(key, { sub: 'ada' }) },
+      ]
+      for (const { args, token } of cases) {
+        const server = await startCli(['--memory', ...args])
+        expect((await create(server.url)).status).toBe(401)
+        expect((await create(server.url, `Bearer ${token}x`)).status).toBe(401)
+        expect((await create(server.url, `Bearer ${token}`)).status).toBe(201)
+        server.child.kill('SIGTERM')
+        expect((await server.exited).code).toBe(0)
+      }
+    } finally {
+      await idp.stop()
+    }
   })
 
   test('refuses a bad --port and exits', async () => {
