@@ -10,6 +10,12 @@ export function checkPath(raw: string): string | undefined {
   if (/%(2f|5c|00)/i.test(path) || path.includes('\\')) {
     return 'Encoded slashes, backslashes and NUL are not allowed in a stream path'
   }
+  // RFC 3986 makes `%61` and `a` the same character, and the router decodes them, but a stream's
+  // identity and the resource `authorize` sees are the path as sent: one spelling per path, so
+  // `/%61dmin/...` can neither reach the admin API unchecked nor alias another stream.
+  if (/%(2[de]|3[0-9]|[46][1-9a-f]|[57][0-9a]|5f|7e)/i.test(path)) {
+    return 'Write letters, digits and - . _ ~ as themselves, not percent-encoded'
+  }
   let decoded: string
   try {
     decoded = decodeURIComponent(path)

@@ -1,3 +1,4 @@
+import { checkPath } from './checkPath.ts'
 import { errorResponse } from './httpError.ts'
 import { formatOffset, parseOffset } from './offsets.ts'
 import { H } from './protocolHeaders.ts'
@@ -30,6 +31,9 @@ export async function handleCreate(
   if (expiresAt !== null && (!rfc3339.test(expiresAt) || Number.isNaN(Date.parse(expiresAt)))) {
     return errorResponse(400, 'BAD_REQUEST', 'Stream-Expires-At must be an RFC 3339 timestamp')
   }
+  const sourceProblem = forkedFrom === undefined ? undefined : checkPath(forkedFrom)
+  if (sourceProblem)
+    return errorResponse(400, 'BAD_REQUEST', `Stream-Forked-From: ${sourceProblem}`)
   const forkOffset = headers.get(H.forkOffset) ?? undefined
   if (forkOffset !== undefined && parseOffset(forkOffset) === undefined) {
     return errorResponse(400, 'INVALID_OFFSET', 'Stream-Fork-Offset is not an offset')

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { errorResponse } from './httpError.ts'
+import { H } from './protocolHeaders.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from './security.ts'
 import { Tickets } from './Tickets.ts'
@@ -62,6 +63,14 @@ export function guard(options: SecurityOptions, now: () => number): MiddlewareHa
     const resource = resourceOf(url.pathname)
     if (options.authorize && !(await options.authorize(principal, resource, action))) {
       return errorResponse(403, 'FORBIDDEN', `${principal.id} may not ${action} ${resource}`)
+    }
+    // A fork shows its source's records: creating one reads the source.
+    const source = c.req.method === 'PUT' ? c.req.header(H.forkedFrom) : undefined
+    if (options.authorize && source !== undefined) {
+      const from = resourceOf(source)
+      if (!(await options.authorize(principal, from, 'read'))) {
+        return errorResponse(403, 'FORBIDDEN', `${principal.id} may not read ${from}`)
+      }
     }
     const producerId = c.req.header('producer-id')
     if (producerId !== undefined && producerId !== '' && !ownsProducer(principal, producerId)) {

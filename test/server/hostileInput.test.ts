@@ -144,6 +144,8 @@ describe('hostile input over HTTP', () => {
     '/h/a%0ab',
     '/h//b',
     '/h/%zz',
+    '/h/%62', // b, spelled another way
+    '/%68/b',
   ])('path trick %j: 400 and no stream created', async (target) => {
     const res = await raw('PUT', target, { 'content-type': 'text/plain' }, 'x')
     expect(res.status).toBe(400)
@@ -178,6 +180,9 @@ describe('hostile input over HTTP', () => {
       { 'stream-ttl': '10', 'stream-expires-at': '2030-01-01T00:00:00Z' },
       { 'stream-forked-from': '/nope', 'stream-fork-offset': 'x' },
       { 'stream-fork-sub-offset': '1' },
+      { 'stream-forked-from': '/h/../h/source' },
+      { 'stream-forked-from': '/h/%73ource' },
+      { 'stream-forked-from': 'h/source' },
     ]) {
       const res = await fetch(url('/h/create'), {
         method: 'PUT',

@@ -124,6 +124,42 @@ describe('authentication and authorization', () => {
     expect(await orderCount()).toBe(before)
   })
 
+  test('a percent-encoded spelling of a path cannot route around authorize: 400', async () => {
+    for (const [method, path] of [
+      ['DELETE', '/%61dmin/topics/orders'],
+      ['GET', '/admin/%74opics/orders'],
+      ['PUT', '/adm%69n/topics/orders2'],
+      ['POST', '/topics/%6frders/0'],
+    ] as const) {
+      const res = await call(path, {
+        method,
+        headers: { authorization: bob, 'content-type': 'application/json' },
+        ...(method === 'PUT' || method === 'POST' ? { body: '{}' } : {}),
+      })
+      await expectError(res, 400, 'BAD_REQUEST')
+    }
+    const orders = await call('/admin/topics/orders', { headers: { authorization: alice } })
+    expect(orders.status).toBe(200)
+  })
+
+  test('forking reads the source: a source the principal may not read is refused, 403', async () => {
+    const fork = (source: string) =>
+      call('/alice/fork', {
+        method: 'PUT',
+        headers: {
+          authorization: alice,
+          'content-type': 'text/plain',
+          'stream-forked-from': source,
+        },
+      })
+    // Refused before the source is looked up: the answer says nothing of whether it exists.
+    await expectError(await fork('/bob/secret'), 403, 'FORBIDDEN')
+    expect(
+      (await call('/alice/fork', { method: 'HEAD', headers: { authorization: alice } })).status,
+    ).toBe(404)
+    await expectError(await fork('/%61lice/s'), 403, 'FORBIDDEN') // not /alice/s
+  })
+
   test("a producer id is bound to its principal: another principal's is refused", async () => {
     const producer = (id: string) => ({
       'producer-id': id,
