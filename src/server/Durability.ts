@@ -17,6 +17,10 @@ interface Before {
 export class Durability {
   private generation = 0
   private readonly pending = new Map<number, Before[]>()
+  /** Paths created or deleted by a write not yet durable, with that write's generation. */
+  private readonly replaced = new Map<string, number>()
+  /** The flush of each generation still running. */
+  private readonly flushes = new Map<number, Promise<void>>()
 
   constructor(private readonly flushStorage: (() => Promise<void>) | undefined) {}
 
@@ -42,15 +46,42 @@ export class Durability {
     }
   }
 
-  /** After a commit: resolves once it is durable; undefined when it already is. */
-  committed(): Promise<void> | undefined {
+  /**
+   * Resolves once the latest creation or deletion of the stream at `path` is durable; undefined
+   * when it already is. A reader waits for it rather than show a stream (or its absence) that
+   * a power cut could undo; it cannot be shown "as before", since the rows are already gone.
+   */
+  settled(path: string): Promise<void> | undefined {
+    const generation = this.replaced.get(path)
+    if (generation === undefined) return undefined
+    // Its own flush failed: a new one, which begins after the write, decides.
+    return (
+      this.flushes.get(generation) ??
+      this.flushStorage!().then(() => {
+        if (this.replaced.get(path) === generation) this.replaced.delete(path)
+      })
+    )
+  }
+
+  /**
+   * After a commit: resolves once it is durable; undefined when it already is. `replacedPaths`
+   * are the streams the commit created or deleted (see `settled`).
+   */
+  committed(replacedPaths: readonly string[] = []): Promise<void> | undefined {
     if (!this.flushStorage) return undefined
     const generation = this.generation++
-    return this.flushStorage().then(() => {
+    for (const path of replacedPaths) this.replaced.set(path, generation)
+    const flushed = this.flushStorage().then(() => {
       for (const [id, list] of this.pending) {
         while (list[0] && list[0].generation <= generation) list.shift()
         if (list.length === 0) this.pending.delete(id)
       }
+      for (const [path, g] of this.replaced) if (g <= generation) this.replaced.delete(path)
     })
+    this.flushes.set(generation, flushed)
+    // A failed flush leaves its writes hidden until a later flush covers them.
+    const done = (): void => void this.flushes.delete(generation)
+    flushed.then(done, done)
+    return flushed
   }
 }

@@ -3,7 +3,7 @@ import type { CreateRequest } from './outcomes.ts'
 import type { StreamRow } from './ServerStorage.ts'
 import type { Awaitable } from './StreamBackend.ts'
 import type { StreamEngine } from './StreamEngine.ts'
-import { planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
+import { nothingCleaned, planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
 import { partitionOf, topicNameOf, topicsPrefix } from './topicPaths.ts'
 import type { TopicStore } from './TopicStore.ts'
 
@@ -27,7 +27,10 @@ export class EmbeddedTopics implements TopicStore {
         }
       }
     })
-    return this.engine.durably(undefined)
+    return this.engine.durably(
+      undefined,
+      partitions.map((p) => p.path),
+    )
   }
 
   partitions(topic: string): StreamRow[] {
@@ -46,10 +49,15 @@ export class EmbeddedTopics implements TopicStore {
   }
 
   deleteTopic(topic: string): Awaitable<void> {
-    this.engine.storage.transaction(() => {
-      for (const row of this.partitions(topic)) this.engine.deleteNow(row.path)
+    const rows = this.engine.storage.transaction(() => {
+      const rows = this.partitions(topic)
+      for (const row of rows) this.engine.deleteNow(row.path)
+      return rows
     })
-    return this.engine.durably(undefined)
+    return this.engine.durably(
+      undefined,
+      rows.map((r) => r.path),
+    )
   }
 
   /** One process owns an embedded store: it always cleans. */
@@ -60,7 +68,8 @@ export class EmbeddedTopics implements TopicStore {
   cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport> {
     const { storage } = this.engine
     const report = storage.transaction(() => {
-      const row = storage.getStream(path)!
+      const row = storage.getStream(path)
+      if (!row || row.topic === null) return nothingCleaned(path)
       const records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
       const plan = planCleaning(row, records, now)
       if (plan.startOffset > row.startOffset) {

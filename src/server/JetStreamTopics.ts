@@ -5,7 +5,7 @@ import { rowOf, type TopicEntry } from './jetStreamMeta.ts'
 import type { CreateOutcome, CreateRequest, DeleteOutcome } from './outcomes.ts'
 import { Conflict, retrying } from './retrying.ts'
 import type { StreamRow } from './ServerStorage.ts'
-import { planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
+import { nothingCleaned, planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
 import { partitionPath, topicIdOf, type PartitionSettings } from './topicPaths.ts'
 import type { TopicStore } from './TopicStore.ts'
 
@@ -166,9 +166,7 @@ export class JetStreamTopics implements TopicStore {
    */
   async cleanPartition(path: string, now: number): Promise<PartitionCleanReport> {
     const found = await this.ctx.store.load(path)
-    if (!found || found.meta.topic === null) {
-      return { path, startOffset: 0, removedByRetention: 0, removedByCompaction: 0 }
-    }
+    if (!found || found.meta.topic === null) return nothingCleaned(path)
     const { meta } = found
     const stored = await this.ctx.log.readOwn(meta, meta.startOffset, meta.nextOffset, Infinity)
     const records = stored.map(({ producer: _producer, ...r }) => ({ ...r, key: keyOf(r.data) }))

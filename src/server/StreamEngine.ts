@@ -162,15 +162,22 @@ export class StreamEngine implements StreamBackend {
    * `value` once every write so far is durable: what a write answers with, so nothing is
    * acknowledged before the storage's flush (immediately on storages without one).
    */
-  durably<T>(value: T): Awaitable<T> {
-    const durable = this.durability.committed()
+  durably<T>(value: T, replacedPaths?: readonly string[]): Awaitable<T> {
+    const durable = this.durability.committed(replacedPaths)
     return durable ? durable.then(() => value) : value
   }
 
   /** Creates a stream (or confirms an identical one), answering once that is durable. */
   createStream(req: CreateRequest): Awaitable<CreateOutcome> {
     const outcome = this.createStreamNow(req)
-    return outcome.kind === 'created' || outcome.kind === 'exists' ? this.durably(outcome) : outcome
+    if (outcome.kind === 'created') return this.durably(outcome, [req.path])
+    return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+  }
+
+  /** `then` once the latest creation or deletion of `path` is durable (now if it is). */
+  private whenSettled<T>(path: string, then: () => Awaitable<T>): Awaitable<T> {
+    const settled = this.durability.settled(path)
+    return settled ? settled.then(then) : then()
   }
 
   /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */
@@ -204,7 +211,11 @@ export class StreamEngine implements StreamBackend {
       : { kind: 'conflict', message: 'The stream exists with a different configuration' }
   }
 
-  head(path: string): StreamLookup {
+  head(path: string): Awaitable<StreamLookup> {
+    return this.whenSettled(path, () => this.headNow(path))
+  }
+
+  private headNow(path: string): StreamLookup {
     return this.storage.transaction(() => {
       const row = this.live(path)
       if (!row) return { kind: 'notFound' }
@@ -267,7 +278,7 @@ export class StreamEngine implements StreamBackend {
       this.durability.changing(found)
       if (!closeOnly) {
         const records = toRecords(row, req.body, false, this.now())
-        if (!records.ok) return { kind: 'badRequest', message: records.message }
+        if (!records.ok) return { kind: 'badRequest', ...records }
         this.storage.appendRecords(row.id, records.records)
         row = { ...row, nextOffset: row.nextOffset + records.records.length }
       }
@@ -284,7 +295,11 @@ export class StreamEngine implements StreamBackend {
     })
   }
 
-  read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): ReadOutcome {
+  read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): Awaitable<ReadOutcome> {
+    return this.whenSettled(path, () => this.readNow(path, from, maxBytes))
+  }
+
+  private readNow(path: string, from: ReadFrom, maxBytes: number): ReadOutcome {
     return this.storage.transaction((): ReadOutcome => {
       const found = this.live(path)
       if (!found) return { kind: 'notFound' }
@@ -307,7 +322,7 @@ export class StreamEngine implements StreamBackend {
   /** Deletes a stream, answering once that is durable. */
   delete(path: string): Awaitable<DeleteOutcome> {
     const outcome = this.deleteNow(path)
-    return outcome.kind === 'deleted' ? this.durably(outcome) : outcome
+    return outcome.kind === 'deleted' ? this.durably(outcome, [path]) : outcome
   }
 
   deleteNow(path: string): DeleteOutcome {

@@ -75,7 +75,19 @@ export class TopicAdmin {
       }
     })
     await this.backend.topics.createPartitions(topic, partitions)
-    return this.describeTopic(topic)
+    // The topic as created, not read back: a deletion racing the answer must not turn a
+    // creation that succeeded into a 404.
+    return description(
+      topic,
+      id,
+      config,
+      partitions.map((p, partition) => ({
+        partition,
+        path: p.path,
+        startOffset: 0,
+        nextOffset: 0,
+      })),
+    )
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
@@ -83,21 +95,13 @@ export class TopicAdmin {
     const rows = await this.backend.topics.partitions(topic)
     const first = rows[0]
     if (!first) throw new UnknownTopicError(`Topic "${topic}" does not exist`)
-    return {
+    return description(
       topic,
       // Topics made before ids existed get one from their first stream's creation.
-      id: topicIdOf(first) ?? `created-${String(first.createdAt)}`,
-      numPartitions: rows.length,
-      config: topicConfigOf(first)!,
-      partitions: rows.map((r) => ({
-        partition: partitionOf(r),
-        path: r.path,
-        startOffset: r.startOffset,
-        nextOffset: r.nextOffset,
-        start: formatOffset(r.startOffset),
-        next: formatOffset(r.nextOffset),
-      })),
-    }
+      topicIdOf(first) ?? `created-${String(first.createdAt)}`,
+      topicConfigOf(first)!,
+      rows.map((r) => ({ ...r, partition: partitionOf(r) })),
+    )
   }
 
   async listTopics(): Promise<string[]> {
@@ -121,11 +125,47 @@ export class TopicAdmin {
 
   /** Cleans every topic: what the background cleaner runs. */
   async cleanAll(): Promise<void> {
-    for (const topic of await this.listTopics()) await this.cleanTopic(topic)
+    for (const topic of await this.listTopics()) {
+      try {
+        await this.cleanTopic(topic)
+      } catch (error) {
+        // Deleted since it was listed: nothing to clean, and the pass goes on to the others.
+        if (!(error instanceof UnknownTopicError)) throw error
+      }
+    }
   }
 
   /** One pass of the background cleaner, run every `intervalMs` by each server: one of them cleans. */
   async backgroundPass(intervalMs: number): Promise<void> {
     if (await this.backend.topics.leadCleaning(intervalMs)) await this.cleanAll()
+  }
+}
+
+type PartitionPosition = {
+  partition: number
+  path: string
+  startOffset: number
+  nextOffset: number
+}
+
+function description(
+  topic: string,
+  id: string,
+  config: TopicConfig,
+  partitions: readonly PartitionPosition[],
+): TopicDescription {
+  return {
+    topic,
+    id,
+    numPartitions: partitions.length,
+    config,
+    partitions: partitions.map(({ partition, path, startOffset, nextOffset }) => ({
+      partition,
+      path,
+      startOffset,
+      nextOffset,
+      start: formatOffset(startOffset),
+      next: formatOffset(nextOffset),
+    })),
   }
 }

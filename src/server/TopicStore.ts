@@ -28,6 +28,9 @@ export interface TopicStore {
    * intervals), so that servers do not clean the same topics at once.
    */
   leadCleaning(intervalMs: number): Awaitable<boolean>
-  /** Applies retention and compaction (topicCleaner's plan) to one partition now. */
+  /**
+   * Applies retention and compaction (topicCleaner's plan) to one partition now; a partition that
+   * no longer exists (its topic was deleted meanwhile) reports nothing cleaned.
+   */
   cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport>
 }

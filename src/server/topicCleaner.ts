@@ -10,6 +10,14 @@ export interface PartitionCleanReport {
   removedByCompaction: number
 }
 
+/** The report for a partition that was gone when its turn came (its topic deleted meanwhile). */
+export const nothingCleaned = (path: string): PartitionCleanReport => ({
+  path,
+  startOffset: 0,
+  removedByRetention: 0,
+  removedByCompaction: 0,
+})
+
 /** What cleaning a partition does: move its start (retention) and delete records (compaction). */
 export interface CleanPlan {
   report: PartitionCleanReport

@@ -97,6 +97,47 @@ test('a failed flush acknowledges nothing', async () => {
   expect((await res.json()).error.code).toBe('UNKNOWN_SERVER_ERROR')
 })
 
+test('a created or deleted stream shows only once durable: readers wait for the flush', async () => {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const created = app.request('/s', { method: 'PUT', headers: json, body: '[1]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  // Neither the stream nor its first record may be seen before they are durable.
+  const head = app.request('/s', { method: 'HEAD' })
+  const read = app.request('/s?offset=-1')
+  expect(await settled(head)).toBe(false)
+  expect(await settled(read)).toBe(false)
+  held.release()
+  expect((await created).status).toBe(201)
+  expect((await head).status).toBe(200)
+  expect(await (await read).json()).toEqual([1])
+
+  const deleted = app.request('/s', { method: 'DELETE' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const gone = app.request('/s?offset=-1')
+  expect(await settled(gone)).toBe(false) // the records are already gone from storage
+  held.release()
+  expect((await deleted).status).toBe(204)
+  expect((await gone).status).toBe(404)
+})
+
+test("a fork made while its source's append is not durable reads nothing before both are", async () => {
+  const { held, app } = await withStream()
+  const appended = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const fork = app.request('/f', {
+    method: 'PUT',
+    headers: { ...json, 'stream-forked-from': '/s' },
+  })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
+  const read = app.request('/f?offset=-1')
+  expect(await settled(read)).toBe(false)
+  held.release()
+  expect((await appended).status).toBe(204)
+  expect((await fork).status).toBe(201)
+  expect(await (await read).json()).toEqual([1])
+})
+
 test('SQLite flushes its WAL for durable appends; NORMAL and :memory: do not need to', () => {
   const dir = mkdtempSync(join(tmpdir(), 'duality-durable-'))
   try {

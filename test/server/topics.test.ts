@@ -128,6 +128,27 @@ describe.each(backends)('topics on $name', ({ start: startServer }) => {
       expect((await fetch(`${server.url}/topics/gone/1`, { method: 'HEAD' })).status).toBe(404)
       expect((await admin('gone', { method: 'DELETE' })).status).toBe(404)
     })
+
+    test('a clean or a creation racing a deletion answers as if one came first, never 5xx', async () => {
+      for (let round = 0; round < 5; round++) {
+        const topic = `race-${round}`
+        expect((await createTopic(topic, { numPartitions: 8 })).status).toBe(201)
+        const [cleaned, deleted] = await Promise.all([
+          fetch(`${server.url}/admin/topics/${topic}/clean`, { method: 'POST' }),
+          admin(topic, { method: 'DELETE' }),
+        ])
+        expect([200, 404]).toContain(cleaned.status)
+        expect(deleted.status).toBe(204)
+        const [created, deletedAgain] = await Promise.all([
+          createTopic(topic, { numPartitions: 3 }),
+          admin(topic, { method: 'DELETE' }),
+        ])
+        // The creation succeeded whatever the deletion did after it: its answer says so.
+        expect(created.status).toBe(201)
+        expect((await created.json()).partitions).toHaveLength(3)
+        expect([204, 404]).toContain(deletedAgain.status)
+      }
+    })
   })
 
   describe('compacted topics', () => {
@@ -177,6 +198,19 @@ describe.each(backends)('topics on $name', ({ start: startServer }) => {
       expect(await records(read(p, formatOffset(5)))).toEqual([[5, 'dee', 1]])
     })
 
+    test('max.message.bytes: a batch with a record over it is refused whole, 413', async () => {
+      await createTopic('small', { configEntries: [{ name: 'max.message.bytes', value: '64' }] })
+      const p = '/topics/small/0'
+      const res = await append(p, [
+        { key: 'a', value: 'fits' },
+        { key: 'b', value: 'x'.repeat(64) },
+      ])
+      expect(res.status).toBe(413)
+      expect((await res.json()).error.code).toBe('MESSAGE_TOO_LARGE')
+      expect(await (await read(p)).json()).toEqual([])
+      expect((await append(p, [{ key: 'a', value: 'fits' }])).status).toBe(204)
+    })
+
     test('refuse keyless records, and nothing of the batch is written', async () => {
       await createTopic('keys', { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })
       const res = await append('/topics/keys/0', [{ key: 'a', value: 1 }, { value: 2 }])
@@ -194,6 +228,9 @@ describe.each(backends)('topics on $name', ({ start: startServer }) => {
         [{ key: 1, value: 1 }],
         [{ key: 'a', offset: 7 }],
         [{ headers: { a: 1 } }],
+        // Lone surrogates: no UTF-8 form, so two such keys would compact as one.
+        [{ key: '\ud800', value: 1 }],
+        [{ key: 'a\udc00', value: 1 }],
       ]) {
         const res = await append(p, bad)
         expect(res.status).toBe(400)
