@@ -190,7 +190,7 @@ export class JetStreamEngine implements StreamBackend {
     }
     if (!closeOnly) {
       const records = toRecords(meta, req.body, false, this.now())
-      if (!records.ok) return { kind: 'badRequest', message: records.message }
+      if (!records.ok) return { kind: 'badRequest', ...records }
       try {
         await this.log.publish(meta, records.records, p)
       } catch (error) {

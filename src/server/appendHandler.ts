@@ -117,6 +117,8 @@ function appendResponse(outcome: AppendOutcome): Response {
         `Stream-Seq must be greater than the last one (${outcome.last})`,
       )
     case 'badRequest':
-      return errorResponse(400, 'INVALID_RECORD', outcome.message)
+      return outcome.tooLarge
+        ? errorResponse(413, 'MESSAGE_TOO_LARGE', outcome.message)
+        : errorResponse(400, 'INVALID_RECORD', outcome.message)
   }
 }

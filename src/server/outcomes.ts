@@ -53,7 +53,8 @@ export type AppendOutcome =
   | { kind: 'invalidEpochSeq' }
   | { kind: 'sequenceGap'; expected: number; received: number }
   | { kind: 'streamSeqConflict'; last: string }
-  | { kind: 'badRequest'; message: string }
+  /** A refused body; `tooLarge` when a record is over its topic's max.message.bytes (413). */
+  | { kind: 'badRequest'; message: string; tooLarge?: boolean }
 
 export type ReadOutcome =
   | { kind: 'notFound' }

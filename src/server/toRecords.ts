@@ -1,3 +1,4 @@
+import { RecordTooLargeError } from '../log/errors.ts'
 import { isJsonType } from './contentType.ts'
 import { parseJsonMessages } from './jsonMessages.ts'
 import type { StoredRecord, StreamRow } from './ServerStorage.ts'
@@ -6,15 +7,15 @@ import { topicConfigOf, topicRecordOf } from './topicRecords.ts'
 /**
  * The records of an append body, for every backend: one per JSON message in JSON mode, else the
  * body as one record; on a topic partition each message is checked and stored as a topic record
- * (key kept for compaction, its own creation time). A refusal is a message for a 400: nothing of
- * the body is written.
+ * (key kept for compaction, its own creation time). A refusal is a message for a 400 (413 for a
+ * record over its topic's max.message.bytes): nothing of the body is written.
  */
 export function toRecords(
   row: StreamRow,
   body: Uint8Array,
   initial: boolean,
   timestamp: number,
-): { ok: true; records: StoredRecord[] } | { ok: false; message: string } {
+): { ok: true; records: StoredRecord[] } | { ok: false; message: string; tooLarge?: boolean } {
   const messages = isJsonType(row.contentType)
     ? parseJsonMessages(body, initial)
     : { ok: true as const, messages: [body] }
@@ -23,6 +24,9 @@ export function toRecords(
   const config = topicConfigOf(row)
   for (const [i, message] of messages.messages.entries()) {
     const topicRecord = row.topic === null ? undefined : topicRecordOf(row, config, message)
+    if (topicRecord instanceof RecordTooLargeError) {
+      return { ok: false, message: topicRecord.message, tooLarge: true }
+    }
     if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
     records.push({
       offset: row.nextOffset + i,

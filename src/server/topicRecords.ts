@@ -1,5 +1,7 @@
+import { RecordTooLargeError } from '../log/errors.ts'
 import { isCompacted, type TopicConfig } from '../log/TopicConfig.ts'
 import type { StoredRecord, StreamRow } from './ServerStorage.ts'
+import { topicNameOf } from './topicPaths.ts'
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
@@ -44,6 +46,11 @@ export function topicRecordOf(
   if (key !== null && typeof key !== 'string') {
     return new Error('A topic record\'s "key" must be a string or null')
   }
+  // Keys are compared as UTF-8 bytes (compaction); a lone surrogate has no UTF-8 form, and two
+  // different such keys would become one.
+  if (key !== null && !isWellFormed(key)) {
+    return new Error('A topic record\'s "key" must be well-formed Unicode (no lone surrogates)')
+  }
   const validHeaders =
     headers === undefined ||
     (headers !== null &&
@@ -55,8 +62,15 @@ export function topicRecordOf(
     return new Error(`Topic partition ${row.path} is compacted: every record needs a string "key"`)
   }
   const stored = headers === undefined ? { key, value } : { key, value, headers }
+  const encoded = encoder.encode(JSON.stringify(stored))
+  const limit = config?.['max.message.bytes']
+  if (limit !== undefined && encoded.length > limit) {
+    return new RecordTooLargeError(
+      `A record of ${encoded.length} bytes is over topic ${topicNameOf(row)}'s max.message.bytes (${limit})`,
+    )
+  }
   return {
-    data: encoder.encode(JSON.stringify(stored)),
+    data: encoded,
     key,
     timestamp: timestamp as number | undefined,
   }
@@ -73,3 +87,7 @@ export function topicRecordJson(record: StoredRecord): Uint8Array {
     `{"offset":${record.offset},"timestamp":${record.timestamp},${stored.slice(1)}`,
   )
 }
+
+/** `String.prototype.isWellFormed` (Node 20, ES2024), which this project's ES2023 lib lacks. */
+const isWellFormed = (s: string): boolean =>
+  (s as string & { isWellFormed(): boolean }).isWellFormed()
