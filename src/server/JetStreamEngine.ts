@@ -13,7 +13,7 @@ import type { DeleteOutcome, ReadOutcome, StreamLookup } from './outcomes.ts'
 import { checkProducer } from './producerCheck.ts'
 import { Conflict, retrying } from './retrying.ts'
 import type { StreamBackend } from './StreamBackend.ts'
-import { expired, sameType } from './streamRules.ts'
+import { atOrBeyondTail, expired, sameType } from './streamRules.ts'
 import { toRecords } from './toRecords.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 
@@ -274,17 +274,10 @@ export class JetStreamEngine implements StreamBackend {
     if (meta.softDeleted) return { kind: 'gone' }
     const row = rowOf(meta)
     const tail = meta.nextOffset
-    const atTail = {
-      kind: 'ok' as const,
-      stream: row,
-      records: [],
-      nextOffset: tail,
-      upToDate: true,
-    }
-    if (from.kind === 'now') return atTail
+    if (from.kind === 'now') return atOrBeyondTail(row, tail)
     const start = from.kind === 'start' ? meta.startOffset : from.offset
     if (start < meta.startOffset) return { kind: 'belowStart', startOffset: meta.startOffset }
-    if (start >= tail) return atTail
+    if (start >= tail) return atOrBeyondTail(row, start)
     const { records, truncated } = await this.log.readVisible(meta, start, tail, maxBytes)
     if (meta.topic !== null && records[0]?.offset !== start) {
       // Missing first records: compaction, or retention purged them after this read loaded the

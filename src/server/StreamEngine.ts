@@ -1,4 +1,4 @@
-import { expired, octetStream, sameType } from './streamRules.ts'
+import { atOrBeyondTail, expired, octetStream, sameType } from './streamRules.ts'
 import { parseOffset, type ReadFrom } from './offsets.ts'
 import type {
   AppendOutcome,
@@ -306,12 +306,10 @@ export class StreamEngine implements StreamBackend {
       if (found.softDeleted) return { kind: 'gone' }
       const row = this.durability.visible(this.touch(found))
       const tail = row.nextOffset
-      if (from.kind === 'now')
-        return { kind: 'ok', stream: row, records: [], nextOffset: tail, upToDate: true }
+      if (from.kind === 'now') return atOrBeyondTail(row, tail)
       const start = from.kind === 'start' ? row.startOffset : from.offset
       if (start < row.startOffset) return { kind: 'belowStart', startOffset: row.startOffset }
-      if (start >= tail)
-        return { kind: 'ok', stream: row, records: [], nextOffset: tail, upToDate: true }
+      if (start >= tail) return atOrBeyondTail(row, start)
       const { records, truncated } = readVisible(this.storage, row, start, tail, maxBytes)
       const last = records[records.length - 1]
       const nextOffset = truncated && last ? last.offset + 1 : tail

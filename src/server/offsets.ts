@@ -16,7 +16,7 @@ export function formatOffset(offset: number): string {
 /** The partition offset of a wire offset, or undefined when the token is not one of ours. */
 export function parseOffset(token: string): number | undefined {
   const m = pattern.exec(token)
-  if (!m) return undefined
+  if (!m || Number(m[1]) !== 0) return undefined
   const n = Number(m[2])
   return Number.isSafeInteger(n) ? n : undefined
 }

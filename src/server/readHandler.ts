@@ -95,10 +95,16 @@ export async function handleRead(
   }
   if (longPoll && outcome.records.length === 0) {
     const waitFrom = outcome.nextOffset
-    if (!outcome.stream.closed) {
-      await engine.waitForChange(outcome.stream.id, settings.longPollTimeoutMs, signal)
+    // Until records at or after the offset arrive: a wake-up can bring records below it (a
+    // long-poll from past the tail), and then the wait goes on for what is left of the timeout.
+    const deadline = performance.now() + settings.longPollTimeoutMs
+    while (!outcome.stream.closed && outcome.records.length === 0) {
+      const left = deadline - performance.now()
+      if (left <= 0) break
+      const woke = await engine.waitForChange(outcome.stream.id, left, signal)
       outcome = await engine.read(path, { kind: 'offset', offset: waitFrom })
       if (outcome.kind !== 'ok') return failedRead(outcome)
+      if (woke !== 'changed') break
     }
     if (outcome.records.length === 0) {
       const h: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { normalizeContentType } from './contentType.ts'
 import type { StreamRow } from './ServerStorage.ts'
+import type { ReadOutcome } from './outcomes.ts'
 
 /** Rules every backend applies the same way, whatever it stores streams in. */
 
@@ -17,3 +18,16 @@ export function expired(row: StreamRow, now: number): boolean {
   }
   return row.ttlSeconds !== null && now >= row.lastAccessedAt + row.ttlSeconds * 1000
 }
+
+/**
+ * A read from the tail or past it: no records, and the next read starts where this one asked
+ * (PROTOCOL.md §5.5), so a long-poll from an offset a server has not seen yet (another server's
+ * append, metadata read from a lagging replica) waits for it instead of answering from below it.
+ */
+export const atOrBeyondTail = (stream: StreamRow, start: number): ReadOutcome => ({
+  kind: 'ok',
+  stream,
+  records: [],
+  nextOffset: start,
+  upToDate: true,
+})

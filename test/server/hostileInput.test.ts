@@ -118,9 +118,29 @@ describe('hostile input over HTTP', () => {
     '1e3',
     '0000000000000000_99999999999999999',
     'now%00',
+    '1234567890123456_0000000000000000', // the reserved first part is always 0
+    '1_0',
   ])('bad offset %j: 400', async (offset) => {
     await put('/h/offsets', 'text/plain', 'x')
     await expectError(await fetch(url(`/h/offsets?offset=${offset}`)), 400, 'INVALID_OFFSET')
+  })
+
+  test('an offset past the tail reads nothing, and a long-poll there answers from it, never below', async () => {
+    await put('/h/ahead', 'application/json', '[0]')
+    const ahead = '0000000000000000_0000000000000003'
+    const res = await fetch(url(`/h/ahead?offset=${ahead}`))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual([])
+    expect(res.headers.get('stream-next-offset')).toBe(ahead) // never backwards
+    const poll = fetch(url(`/h/ahead?offset=${ahead}&live=long-poll`))
+    for (const n of [1, 2, 3, 4]) {
+      await post('/h/ahead', { 'content-type': 'application/json' }, `[${n}]`)
+    }
+    const polled = await poll
+    expect(polled.status).toBe(200)
+    const values = (await polled.json()) as number[]
+    expect(values[0]).toBe(3) // 3, or 3 and 4 if both had arrived: nothing below the offset asked
+    expect(values.every((v) => v >= 3)).toBe(true)
   })
 
   test('empty and repeated offsets, and live modes without one: 400', async () => {
