@@ -111,7 +111,12 @@ export function createApp(options: AppOptions): {
     return chunkedLimit(c, next)
   })
 
-  app.onError((error) => {
+  app.onError((error, c) => {
+    // A client that hung up mid-body is not a server failure: nothing was written, nobody is
+    // listening for the answer, and logging each would let any client flood the log.
+    if (c.req.raw.signal.aborted || (error as { code?: string }).code === 'ECONNRESET') {
+      return errorResponse(400, 'BAD_REQUEST', 'The request body was cut off')
+    }
     console.error('duality server: request failed', error)
     return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
   })

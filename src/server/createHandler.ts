@@ -19,6 +19,10 @@ export async function handleCreate(
   location: string,
 ): Promise<Response> {
   const rawType = headers.get('content-type')?.trim()
+  if (rawType && !usableType.test(rawType)) {
+    // Stored as octet-stream instead, every later append with the same header would get a 409.
+    return errorResponse(400, 'BAD_REQUEST', `Content-Type "${rawType}" is not a media type`)
+  }
   const forkedFrom = headers.get(H.forkedFrom) ?? undefined
   const ttl = headers.get(H.ttl)
   const expiresAt = headers.get(H.expiresAt)
@@ -47,7 +51,7 @@ export async function handleCreate(
   }
   const outcome = await engine.createStream({
     path,
-    contentType: rawType && usableType.test(rawType) ? rawType : undefined,
+    contentType: rawType || undefined,
     ttlSeconds: ttl === null ? undefined : Number(ttl),
     expiresAt: expiresAt ?? undefined,
     closed: headers.get(H.closed) === 'true',

@@ -27,6 +27,7 @@ export function parseJsonMessages(body: Uint8Array, allowEmpty: boolean): JsonPa
     return invalid
   }
   if (!Array.isArray(value)) {
+    if (nestedTooDeeply(body)) return invalid
     try {
       return { ok: true, messages: [encoder.encode(JSON.stringify(value))] }
     } catch {
@@ -95,6 +96,23 @@ function splitArray(body: Uint8Array, values: readonly unknown[]): Uint8Array[] 
 }
 
 const [open, comma, close] = [0x5b, 0x2c, 0x5d]
+
+/** Whether valid JSON bytes nest arrays and objects deeper than maxJsonDepth. */
+function nestedTooDeeply(body: Uint8Array): boolean {
+  let depth = 0
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!
+    if (b === 0x22) {
+      // A string: skip to its closing quote (escapes skip the next byte).
+      for (i++; body[i] !== 0x22; i++) if (body[i] === 0x5c) i++
+    } else if (b === open || b === 0x7b) {
+      if (++depth > maxJsonDepth) return true
+    } else if (b === close || b === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
 
 /** JSON-mode messages as the JSON array a read returns, joined as bytes (they are valid JSON). */
 export function formatJsonArray(messages: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

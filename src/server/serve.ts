@@ -1,5 +1,5 @@
 import { getRequestListener } from '@hono/node-server'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { checkPath } from './checkPath.ts'
@@ -53,22 +53,21 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
   const hostname = options.hostname ?? '127.0.0.1'
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000
   const listener = getRequestListener(app.fetch)
-  const server = createServer((req, res) => {
+  // Node answers a missing Host itself, with an empty 400; checked below to send the JSON body.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     // hono's adapter answers a target it cannot parse as a URL (a backslash) with a bare 400
     // before the app runs; check the raw target here so every refusal has the JSON body.
-    const problem = checkPath(req.url ?? '')
-    if (problem) {
-      const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: problem } })
-      res.writeHead(400, {
-        'content-type': 'application/json',
-        'x-content-type-options': 'nosniff',
-      })
-      res.end(body)
-      return
-    }
+    const problem = req.headers.host === undefined ? 'Send a Host header' : checkPath(req.url ?? '')
+    if (problem) return answer(res, 400, 'BAD_REQUEST', problem)
     void listener(req, res)
   })
   server.on('clientError', answerMalformedRequest)
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    answer(res, 417, 'EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported'),
+  )
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    endSocket(socket, 405, 'Method Not Allowed', 'METHOD_NOT_ALLOWED', 'CONNECT is not supported'),
+  )
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       clearInterval(cleaner)
@@ -110,21 +109,44 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
   })
 }
 
-const malformedBody = JSON.stringify({
-  error: { code: 'BAD_REQUEST', message: 'The request is not valid HTTP/1.1' },
-})
+const errorBody = (code: string, message: string): string =>
+  JSON.stringify({ error: { code, message } })
+
+/** A refusal made before the app runs, with the app's JSON error body. */
+function answer(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = errorBody(code, message)
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-content-type-options': 'nosniff',
+  })
+  res.end(body)
+}
+
+/** The same on a raw socket that no longer carries HTTP, then closes it. */
+function endSocket(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  code: string,
+  message: string,
+): void {
+  if (!socket.writable) return void socket.destroy()
+  const body = errorBody(code, message)
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      'content-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  )
+}
 
 /**
  * Node's HTTP parser refuses some requests before they reach the app (a backslash or a control
  * character in the target, a broken header): answer those with the same JSON error body too.
  */
 function answerMalformedRequest(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
-  socket.end(
-    'HTTP/1.1 400 Bad Request\r\n' +
-      'content-type: application/json\r\n' +
-      `content-length: ${Buffer.byteLength(malformedBody)}\r\n` +
-      'connection: close\r\n\r\n' +
-      malformedBody,
-  )
+  if (error.code === 'ECONNRESET') return void socket.destroy()
+  endSocket(socket, 400, 'Bad Request', 'BAD_REQUEST', 'The request is not valid HTTP/1.1')
 }

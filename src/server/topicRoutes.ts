@@ -99,5 +99,7 @@ export function mountTopicRoutes<E extends object>(app: Hono<E>, admin: TopicAdm
       return failure(error)
     }
   })
+  // A browser app on another origin preflights its JSON PUTs (CORS headers come from createApp).
+  app.options('/admin/*', () => new Response(null, { status: 204 }))
   app.all('/admin/*', () => errorResponse(404, 'NOT_FOUND', 'No such admin endpoint'))
 }

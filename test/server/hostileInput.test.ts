@@ -1,5 +1,6 @@
 import { request } from 'node:http'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { startTestServer, type TestServer } from './support/testServer.ts'
 
 let server: TestServer
@@ -30,6 +31,21 @@ function raw(
   })
 }
 
+/** Bytes written as they are on a new connection; resolves with all it got until the server closed it. */
+function rawSocket(bytes: string, hangUpAfterMs?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = ''
+    const socket = connect(server.port, '127.0.0.1', () => {
+      socket.write(bytes)
+      if (hangUpAfterMs !== undefined) setTimeout(() => socket.destroy(), hangUpAfterMs)
+    })
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (got += chunk))
+    socket.on('close', () => resolve(got))
+    socket.on('error', reject)
+  })
+}
+
 /** Every refusal is a JSON `{ error: { code, message } }`. */
 async function expectError(res: Response, status: number, code?: string): Promise<void> {
   expect(res.status).toBe(status)
@@ -56,7 +72,12 @@ describe('hostile input over HTTP', () => {
     await expectError(await post('/h/json', json, 'undefined'), 400)
     const deep = '['.repeat(20_000) + ']'.repeat(20_000) // parses, but too deep to re-serialise
     await expectError(await post('/h/json', json, deep), 400, 'INVALID_RECORD')
+    // The same limit for one message as for a batch's: 1,000 levels.
+    const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels)
+    await expectError(await post('/h/json', json, nested(1_001)), 400, 'INVALID_RECORD')
+    await expectError(await post('/h/json', json, `[${nested(1_000)}]`), 400, 'INVALID_RECORD')
     expect(await readAll('/h/json')).toBe('[]')
+    expect((await post('/h/json', json, nested(1_000))).status).toBe(204)
     await expectError(await put('/h/json-bad-init', 'application/json', '{oops'), 400)
     expect((await fetch(url('/h/json-bad-init'), { method: 'HEAD' })).status).toBe(404)
   })
@@ -72,6 +93,9 @@ describe('hostile input over HTTP', () => {
     expect(noType.status).toBe(400)
     expect(JSON.parse(noType.body).error.code).toBe('BAD_REQUEST')
     expect(await readAll('/h/text')).toBe('')
+    // A header that is no media type is refused, not stored as octet-stream.
+    await expectError(await put('/h/typeless', 'foo'), 400, 'BAD_REQUEST')
+    expect((await fetch(url('/h/typeless'), { method: 'HEAD' })).status).toBe(404)
   })
 
   test('bodies over the limit: 413, whether sized up front or streamed', async () => {
@@ -249,6 +273,46 @@ describe('hostile input over HTTP', () => {
     )
     await expectError(await fetch(url('/admin/nothing')), 404)
     expect((await fetch(topic)).status).toBe(404)
+  })
+
+  test.each([
+    { what: 'no Host', bytes: 'GET /h/x HTTP/1.1\r\nconnection: close\r\n\r\n', status: 400 },
+    { what: 'no Host, HTTP/1.0', bytes: 'GET /h/x HTTP/1.0\r\n\r\n', status: 400 },
+    {
+      what: 'an Expect other than 100-continue',
+      bytes: 'GET /h/x HTTP/1.1\r\nhost: x\r\nexpect: foo\r\nconnection: close\r\n\r\n',
+      status: 417,
+    },
+    {
+      what: 'CONNECT',
+      bytes: 'CONNECT 127.0.0.1:1 HTTP/1.1\r\nhost: 127.0.0.1:1\r\n\r\n',
+      status: 405,
+    },
+  ])(
+    'refused by Node before the app, $what: $status with the JSON error body',
+    async ({ bytes, status }) => {
+      const res = await rawSocket(bytes)
+      expect(res.startsWith(`HTTP/1.1 ${status} `)).toBe(true)
+      expect(res).toMatch(/content-type: application\/json/i)
+      const body = JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { error: { code: string } }
+      expect(body.error.code.length).toBeGreaterThan(0)
+    },
+  )
+
+  test('a client hanging up mid-body writes nothing and is not logged as a server failure', async () => {
+    await put('/h/cut', 'text/plain', 'a')
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      await rawSocket(
+        'POST /h/cut HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nbcd',
+        100,
+      )
+      await new Promise((r) => setTimeout(r, 100))
+      expect(errors).not.toHaveBeenCalled()
+    } finally {
+      errors.mockRestore()
+    }
+    expect(await readAll('/h/cut')).toBe('a')
   })
 
   test('unsupported methods get 405, and the server is still up after all of this', async () => {

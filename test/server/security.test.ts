@@ -229,13 +229,19 @@ describe('origins and preflights', () => {
     expect(good.headers.get('access-control-allow-origin')).toBe('https://app.example')
   })
 
-  test('CORS preflights need no token', async () => {
-    const res = await call('/topics/orders/0', {
-      method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
-    })
-    expect(res.status).toBe(204)
-    expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization/)
+  test('CORS preflights need no token, on streams and on the admin API', async () => {
+    for (const [path, method] of [
+      ['/topics/orders/0', 'POST'],
+      ['/admin/topics/orders', 'PUT'],
+    ]) {
+      const res = await call(path!, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': method! },
+      })
+      expect(res.status).toBe(204)
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+      expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization/)
+    }
   })
 })
 
