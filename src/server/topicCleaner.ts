@@ -36,8 +36,9 @@ const isTombstone = (r: StoredRecord): boolean => {
 /**
  * Retention and compaction of one topic-partition, Kafka's rules at record granularity (the server
  * keeps no segments): retention drops the oldest records past `retention.ms` / `retention.bytes`
- * and moves the start offset; compaction keeps the latest record per key (offsets unchanged) among
- * records older than `min.compaction.lag.ms`, and drops tombstones once `delete.retention.ms` old.
+ * and moves the start offset; compaction keeps the latest record per key (offsets unchanged) in the
+ * prefix of records older than `min.compaction.lag.ms`, and drops tombstones once
+ * `delete.retention.ms` old.
  * Pure: each backend applies the plan in its own way, so both clean by the same rules.
  * `records` are the partition's stored records from its start, in offset order, keys set.
  */
@@ -74,8 +75,13 @@ export function planCleaning(
     }
   }
   if (isCompacted(config)) {
+    // Kafka cleans a prefix of the log: everything from the first record younger than
+    // min.compaction.lag.ms on stays as it is. Picking old-enough records wherever they stand
+    // instead would let an old-stamped tombstone (client timestamps need not be in order) go
+    // before the younger value it deleted, bringing that value back.
     const lag = config['min.compaction.lag.ms']
-    const eligible = records.filter((r) => r.timestamp <= now - lag && r.key !== null)
+    const young = records.findIndex((r) => r.timestamp > now - lag)
+    const eligible = (young < 0 ? records : records.slice(0, young)).filter((r) => r.key !== null)
     const latest = new Map<string, number>()
     for (const r of eligible) latest.set(r.key!, r.offset)
     plan.compacted = eligible

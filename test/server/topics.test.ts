@@ -198,6 +198,29 @@ describe.each(backends)('topics on $name', ({ start: startServer }) => {
       expect(await records(read(p, formatOffset(5)))).toEqual([[5, 'dee', 1]])
     })
 
+    test('compaction cleans a prefix: an old-stamped tombstone never outlives a younger value it deleted', async () => {
+      await createTopic('stamps', {
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'min.compaction.lag.ms', value: '3600000' },
+          { name: 'delete.retention.ms', value: '0' },
+        ],
+      })
+      const p = '/topics/stamps/0'
+      const now = server.clock.now
+      await append(p, [{ key: 'old', value: 1, timestamp: now - 7_200_000 }]) // 0: cleanable
+      await append(p, [{ key: 'old', value: 2, timestamp: now - 7_200_000 }]) // 1: cleanable
+      await append(p, [{ key: 'K', value: 'v1', timestamp: now }]) // 2: too young: stops the prefix
+      await append(p, [{ key: 'K', value: null, timestamp: now - 7_200_000 }]) // 3: after it
+      const cleaned = await fetch(`${server.url}/admin/topics/stamps/clean`, { method: 'POST' })
+      expect((await cleaned.json()).partitions[0].removedByCompaction).toBe(1)
+      expect(await records(read(p))).toEqual([
+        [1, 'old', 2],
+        [2, 'K', 'v1'],
+        [3, 'K', null],
+      ])
+    })
+
     test('max.message.bytes: a batch with a record over it is refused whole, 413', async () => {
       await createTopic('small', { configEntries: [{ name: 'max.message.bytes', value: '64' }] })
       const p = '/topics/small/0'
