@@ -135,6 +135,22 @@ export class JetStreamLog {
     }
   }
 
+  /**
+   * Every one of the stream's own records in [from, to), page by page: one read stops at
+   * maxRangeMessages, and the cleaner must see the whole partition before it moves its start.
+   */
+  async readAllOwn(meta: StreamMeta, from: number, to: number): Promise<LoggedRecord[]> {
+    const all: LoggedRecord[] = []
+    for (let at = from; at < to;) {
+      const page = await this.readOwn(meta, at, to, Infinity)
+      const last = page[page.length - 1]
+      if (!last) break // the rest of the range was compacted away
+      all.push(...page)
+      at = last.offset + 1
+    }
+    return all
+  }
+
   /** The stream's own records in [from, to), stopping once their data reaches `maxBytes`. */
   readOwn(meta: StreamMeta, from: number, to: number, maxBytes: number): Promise<LoggedRecord[]> {
     return to - from > readWindow

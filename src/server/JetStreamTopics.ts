@@ -168,7 +168,7 @@ export class JetStreamTopics implements TopicStore {
     const found = await this.ctx.store.load(path)
     if (!found || found.meta.topic === null) return nothingCleaned(path)
     const { meta } = found
-    const stored = await this.ctx.log.readOwn(meta, meta.startOffset, meta.nextOffset, Infinity)
+    const stored = await this.ctx.log.readAllOwn(meta, meta.startOffset, meta.nextOffset)
     const records = stored.map(({ producer: _producer, ...r }) => ({ ...r, key: keyOf(r.data) }))
     const plan = planCleaning(rowOf(meta), records, now)
     if (plan.startOffset > meta.startOffset) {

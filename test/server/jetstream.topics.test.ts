@@ -194,6 +194,22 @@ test('long reads (a consumer, not single gets) step over compaction gaps and sto
   expect(mid.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => 490 + i))
 })
 
+test('retention reads the whole partition first, past what one read returns (20,000)', async () => {
+  const [a] = servers as [RunningServer]
+  await createTopic(a, 'huge', { configEntries: [{ name: 'retention.ms', value: 60_000 }] })
+  const p = `${a.url}/topics/huge/0`
+  for (let batch = 0; batch < 11; batch++) {
+    const old = Array.from({ length: 2_000 }, (_, i) => ({ value: i, timestamp: 1 }))
+    const res = await fetch(p, { method: 'POST', headers: json, body: JSON.stringify(old) })
+    expect(res.status).toBe(204)
+  }
+  await fetch(p, { method: 'POST', headers: json, body: '[{"value":"fresh"}]' })
+  const cleaned = await (await fetch(`${a.url}/admin/topics/huge/clean`, { method: 'POST' })).json()
+  expect(cleaned.partitions[0]).toMatchObject({ startOffset: 22_000, removedByRetention: 22_000 })
+  const left = (await (await fetch(`${p}?offset=-1`)).json()) as { offset: number }[]
+  expect(left.map((r) => r.offset)).toEqual([22_000])
+})
+
 test('a long plain stream reads back in chunks, in order, nothing twice', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
   await fetch(`${a.url}/long-plain`, { method: 'PUT', headers: json })
