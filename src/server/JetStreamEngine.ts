@@ -64,7 +64,7 @@ export class JetStreamEngine implements StreamBackend {
       store,
       log,
       createStream: (req) => this.createStream(req),
-      delete: (path) => this.delete(path),
+      delete: (path, onlyId) => this.delete(path, onlyId),
       notify: (id) => this.notify(id),
       now: () => this.now(),
     })
@@ -294,10 +294,14 @@ export class JetStreamEngine implements StreamBackend {
     return { kind: 'ok', stream: row, records, nextOffset, upToDate: nextOffset >= tail }
   }
 
-  delete(path: string): Promise<DeleteOutcome> {
+  /**
+   * Deletes the stream at `path`; with `onlyId`, only if it is still that stream (an incarnation
+   * of a topic deletes its own partitions, never a newer one's at the same path).
+   */
+  delete(path: string, onlyId?: number): Promise<DeleteOutcome> {
     return retrying(async (): Promise<DeleteOutcome> => {
       const found = await this.live(path)
-      if (!found) return { kind: 'notFound' }
+      if (!found || (onlyId !== undefined && found.meta.id !== onlyId)) return { kind: 'notFound' }
       if (found.meta.softDeleted) return { kind: 'gone' }
       await this.remove(found)
       this.notify(found.meta.id)

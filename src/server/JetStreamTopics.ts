@@ -14,7 +14,8 @@ export interface JetStreamTopicsContext {
   store: JetStreamMetaStore
   log: JetStreamLog
   createStream(req: CreateRequest): Promise<CreateOutcome>
-  delete(path: string): Promise<DeleteOutcome>
+  /** Deletes the stream at `path` if it is still stream `onlyId`. */
+  delete(path: string, onlyId: number): Promise<DeleteOutcome>
   /** Wakes live readers of a stream on every server (a clean moved its start). */
   notify(id: number): void
   /** The engine's clock: claims go stale by it. */
@@ -52,10 +53,10 @@ export class JetStreamTopics implements TopicStore {
     }
     await this.claim(entry)
     try {
-      await inBatches(partitions, (request) => this.createPartition(request))
+      await inBatches(partitions, (request) => this.createPartition(entry, request))
       await retrying(async () => {
         const held = await this.ctx.store.loadTopic(topic)
-        if (held?.entry.id !== id) throw new Error(`The claim on topic "${topic}" was lost`)
+        if (held?.entry.id !== id) throw claimLost(topic)
         await this.ctx.store.saveTopic({ ...held.entry, ready: true }, held.rev)
       })
     } catch (error) {
@@ -82,13 +83,23 @@ export class JetStreamTopics implements TopicStore {
     }
   }
 
-  /** Creates one partition; a leftover stream at its path (another id) is replaced. */
-  private async createPartition(request: CreateRequest): Promise<void> {
+  /**
+   * Creates one partition; a leftover stream at its path (another incarnation's) is replaced,
+   * but only while this creation still holds the claim: a creator that was too slow and lost it
+   * to another server must not delete that server's partitions.
+   */
+  private async createPartition(entry: TopicEntry, request: CreateRequest): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const outcome = await this.ctx.createStream(request)
       if (outcome.kind === 'created') return
       if (outcome.kind !== 'exists' && outcome.kind !== 'conflict') break
-      await this.ctx.delete(request.path)
+      const found = await this.ctx.store.load(request.path)
+      if (!found) continue
+      if (found.meta.topic !== null && topicIdOf(rowOf(found.meta)) === entry.id) return
+      if ((await this.ctx.store.loadTopic(entry.topic))?.entry.id !== entry.id) {
+        throw claimLost(entry.topic)
+      }
+      await this.ctx.delete(request.path, found.meta.id)
     }
     throw new TopicExistsError(`A stream already exists at ${request.path}`)
   }
@@ -96,7 +107,7 @@ export class JetStreamTopics implements TopicStore {
   /** Undoes a creation that failed: its partitions and its claim. */
   private async release(entry: TopicEntry): Promise<void> {
     const rows = await this.rowsOf(entry)
-    await inBatches(rows, (row) => this.ctx.delete(row.path))
+    await inBatches(rows, (row) => this.ctx.delete(row.path, row.id))
     const held = await this.ctx.store.loadTopic(entry.topic)
     if (held?.entry.id === entry.id) await this.ctx.store.dropTopic(held)
   }
@@ -140,7 +151,8 @@ export class JetStreamTopics implements TopicStore {
       const now = await this.ctx.store.loadTopic(topic)
       if (now?.entry.id === held.entry.id) await this.ctx.store.dropTopic(now)
     })
-    await inBatches(rows, (row) => this.ctx.delete(row.path))
+    // By id: a newer incarnation created meanwhile (through another server) keeps its partitions.
+    await inBatches(rows, (row) => this.ctx.delete(row.path, row.id))
   }
 
   async leadCleaning(intervalMs: number): Promise<boolean> {
@@ -185,6 +197,10 @@ export class JetStreamTopics implements TopicStore {
     return plan.report
   }
 }
+
+/** Another server took over a claim it judged stale: this creation lost the name (409). */
+const claimLost = (topic: string): TopicExistsError =>
+  new TopicExistsError(`Topic "${topic}" was created by another server meanwhile`)
 
 /** The key of a stored topic record ({"key":...,"value":...}). */
 const keyOf = (data: Uint8Array): string | null =>

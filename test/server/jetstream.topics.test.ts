@@ -88,6 +88,39 @@ test('a topic deleted through one server is gone on both; created again it has a
   expect(await (await fetch(`${a.url}/topics/again/0?offset=-1`)).json()).toEqual([])
 })
 
+test("a deletion still deleting partitions when the name is created again spares the new topic's", async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  expect((await createTopic(a, 'reborn', { numPartitions: 2 })).status).toBe(201)
+  // b's partition deletions wait (a busy server): the topic entry is gone, its streams not yet.
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  const deleteStream = b.engine.delete.bind(b.engine)
+  const held = vi.spyOn(b.engine, 'delete').mockImplementation(async (...args) => {
+    await gate
+    return deleteStream(...args)
+  })
+  try {
+    const deleting = fetch(`${b.url}/admin/topics/reborn`, { method: 'DELETE' })
+    await vi.waitFor(() => expect(held).toHaveBeenCalled())
+    const created = await createTopic(a, 'reborn', { numPartitions: 2 })
+    expect(created.status).toBe(201)
+    const append = await fetch(`${a.url}/topics/reborn/1`, {
+      method: 'POST',
+      headers: json,
+      body: '[{"key":"k","value":"new"}]',
+    })
+    expect(append.status).toBe(204)
+    open()
+    expect((await deleting).status).toBe(204)
+  } finally {
+    held.mockRestore()
+  }
+  const described = await describe(b, 'reborn')
+  expect(described.numPartitions).toBe(2)
+  const records = await (await fetch(`${b.url}/topics/reborn/1?offset=-1`)).json()
+  expect(records.map((r: { value: string }) => r.value)).toEqual(['new'])
+})
+
 test('a creation cut short by a dead server blocks the name for a while, then is replaced', async () => {
   const [a] = servers as [RunningServer]
   // What a server that died creating "halfway" leaves: a claim never made ready, one partition.
