@@ -34,6 +34,8 @@ export interface JetStreamEngineOptions {
   adoptAfterMs?: number
 }
 
+/** How many revision conflicts an append's commit merges before it fails. */
+const maxCommitAttempts = 100
 /**
  * The Durable Streams semantics over NATS JetStream, for stateless servers that scale out. Each
  * stream is one JetStream stream whose sequence is offset + 1, so offsets stay dense; an append
@@ -214,12 +216,14 @@ export class JetStreamEngine implements StreamBackend {
    */
   private async commit(meta: StreamMeta, read: Loaded): Promise<StreamMeta> {
     let rev = read.rev
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.store.save(meta, rev)
         return meta
       } catch (error) {
-        if (!(error instanceof Conflict)) throw error
+        // Only another writer's revision is merged; storage failures surface (as a 500), and
+        // so does a stream whose entry keeps changing (it would spin, not converge).
+        if (!(error instanceof Conflict) || attempt >= maxCommitAttempts) throw error
         const now = await this.store.load(meta.path)
         if (!now || now.meta.id !== meta.id) throw error
         // Another server adopted our records (we were slower than adoptAfterMs): they are in.

@@ -31,7 +31,7 @@ export class JetStreamMetaStore {
     try {
       return await this.kv.update(metaKey(meta.path), JSON.stringify(meta), rev)
     } catch (error) {
-      throw new Conflict('stream metadata changed', { cause: error })
+      throw revisionConflict(error, 'stream metadata changed')
     }
   }
 
@@ -40,7 +40,7 @@ export class JetStreamMetaStore {
     try {
       await this.kv.create(metaKey(meta.path), JSON.stringify(meta))
     } catch (error) {
-      throw new Conflict('stream created concurrently', { cause: error })
+      throw revisionConflict(error, 'stream created concurrently')
     }
   }
 
@@ -48,7 +48,7 @@ export class JetStreamMetaStore {
     try {
       await this.kv.delete(metaKey(meta.path), { previousSeq: rev })
     } catch (error) {
-      throw new Conflict('stream metadata changed', { cause: error })
+      throw revisionConflict(error, 'stream metadata changed')
     }
   }
 
@@ -63,7 +63,7 @@ export class JetStreamMetaStore {
     try {
       await this.kv.create(topicKey(entry.topic), JSON.stringify(entry))
     } catch (error) {
-      throw new Conflict('topic claimed concurrently', { cause: error })
+      throw revisionConflict(error, 'topic claimed concurrently')
     }
   }
 
@@ -71,7 +71,7 @@ export class JetStreamMetaStore {
     try {
       return await this.kv.update(topicKey(entry.topic), JSON.stringify(entry), rev)
     } catch (error) {
-      throw new Conflict('topic entry changed', { cause: error })
+      throw revisionConflict(error, 'topic entry changed')
     }
   }
 
@@ -79,7 +79,7 @@ export class JetStreamMetaStore {
     try {
       await this.kv.delete(topicKey(entry.topic), { previousSeq: rev })
     } catch (error) {
-      throw new Conflict('topic entry changed', { cause: error })
+      throw revisionConflict(error, 'topic entry changed')
     }
   }
 
@@ -104,7 +104,20 @@ export class JetStreamMetaStore {
       if (rev === 0) await this.kv.create(cleanerKey, JSON.stringify(lease))
       else await this.kv.update(cleanerKey, JSON.stringify(lease), rev)
     } catch (error) {
-      throw new Conflict('cleaner lease taken', { cause: error })
+      throw revisionConflict(error, 'cleaner lease taken')
     }
   }
+}
+
+/** JetStream's "wrong last sequence" answers: the entry is not at the revision the write expected. */
+const wrongRevision = new Set([10071, 10164])
+
+/**
+ * A write that expected a revision and found another is a Conflict: the caller reloads and
+ * starts over. Anything else (a timeout, a full store, a value over the payload limit) is not,
+ * and must surface rather than be retried as if another server had won.
+ */
+function revisionConflict(error: unknown, message: string): unknown {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined
+  return wrongRevision.has(code as number) ? new Conflict(message, { cause: error }) : error
 }

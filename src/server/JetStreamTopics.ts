@@ -65,22 +65,24 @@ export class JetStreamTopics implements TopicStore {
     }
   }
 
-  private async claim(entry: TopicEntry): Promise<void> {
-    for (;;) {
+  private claim(entry: TopicEntry): Promise<void> {
+    // Bounded, with backoff: a name that keeps changing hands gives up rather than spin.
+    return retrying(async () => {
       try {
         return await this.ctx.store.claimTopic(entry)
       } catch (error) {
         if (!(error instanceof Conflict)) throw error
       }
       const held = await this.ctx.store.loadTopic(entry.topic)
-      if (!held) continue // deleted meanwhile: claim again
+      if (!held) throw new Conflict('the holder released the name meanwhile: claim again')
       if (held.entry.ready || this.ctx.now() - held.entry.claimedAt < staleClaimMs) {
         throw new TopicExistsError(`Topic "${entry.topic}" already exists`)
       }
       await this.ctx.store.dropTopic(held).catch((error: unknown) => {
         if (!(error instanceof Conflict)) throw error
       })
-    }
+      throw new Conflict('a stale claim was dropped: claim again')
+    })
   }
 
   /**

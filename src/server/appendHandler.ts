@@ -5,6 +5,7 @@ import { H } from './protocolHeaders.ts'
 import type { StreamBackend } from './StreamBackend.ts'
 
 const strictInteger = /^\d+$/
+const maxProducerIdLength = 256
 
 /** The producer headers: all three or none (PROTOCOL.md §5.2.1). */
 export function parseProducer(headers: Headers): ProducerHeaders | undefined | string {
@@ -16,6 +17,11 @@ export function parseProducer(headers: Headers): ProducerHeaders | undefined | s
     return 'Producer-Id, Producer-Epoch and Producer-Seq must be sent together'
   }
   if (id === '') return 'Producer-Id must not be empty'
+  // Producer state is kept per stream for as long as the stream (JetStream: in its one metadata
+  // entry), so an id's size is bounded.
+  if (id.length > maxProducerIdLength) {
+    return `Producer-Id must be at most ${maxProducerIdLength} characters`
+  }
   const e = strictInteger.test(epoch) ? Number(epoch) : NaN
   const s = strictInteger.test(seq) ? Number(seq) : NaN
   if (!Number.isSafeInteger(e)) return 'Producer-Epoch must be an integer from 0 to 2^53-1'

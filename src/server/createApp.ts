@@ -117,6 +117,14 @@ export function createApp(options: AppOptions): {
     if (c.req.raw.signal.aborted || (error as { code?: string }).code === 'ECONNRESET') {
       return errorResponse(400, 'BAD_REQUEST', 'The request body was cut off')
     }
+    if (storageFull(error)) {
+      console.error('duality server: storage full', error)
+      return errorResponse(
+        507,
+        'QUOTA_EXCEEDED',
+        "The server's storage is full: nothing was written",
+      )
+    }
     console.error('duality server: request failed', error)
     return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
   })
@@ -170,4 +178,10 @@ export function createApp(options: AppOptions): {
 
 async function readBody(request: Request): Promise<Uint8Array> {
   return new Uint8Array(await request.arrayBuffer())
+}
+
+/** SQLite's SQLITE_FULL and JetStream's insufficient (storage) resources. */
+function storageFull(error: unknown): boolean {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined
+  return code === 'SQLITE_FULL' || code === 10023 || code === 10047
 }

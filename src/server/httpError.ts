@@ -17,6 +17,7 @@ export type ServerErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
+  | 'EXPECTATION_FAILED'
 
 /** Every error the server sends: `{ error: { code, message } }`, JSON, with the right status. */
 export interface ErrorBody {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { checkPath } from './checkPath.ts'
+import type { ErrorBody, ServerErrorCode } from './httpError.ts'
 import { createApp, type AppOptions } from './createApp.ts'
 import type { StreamBackend } from './StreamBackend.ts'
 import type { TopicAdmin } from './TopicAdmin.ts'
@@ -109,11 +110,11 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
   })
 }
 
-const errorBody = (code: string, message: string): string =>
-  JSON.stringify({ error: { code, message } })
+const errorBody = (code: ServerErrorCode, message: string): string =>
+  JSON.stringify({ error: { code, message } } satisfies ErrorBody)
 
 /** A refusal made before the app runs, with the app's JSON error body. */
-function answer(res: ServerResponse, status: number, code: string, message: string): void {
+function answer(res: ServerResponse, status: number, code: ServerErrorCode, message: string): void {
   const body = errorBody(code, message)
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -128,7 +129,7 @@ function endSocket(
   socket: Duplex,
   status: number,
   reason: string,
-  code: string,
+  code: ServerErrorCode,
   message: string,
 ): void {
   if (!socket.writable) return void socket.destroy()

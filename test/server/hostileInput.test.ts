@@ -209,6 +209,7 @@ describe('hostile input over HTTP', () => {
       { 'producer-id': 'p', 'producer-epoch': '-1', 'producer-seq': '0' },
       { 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '1.5' },
       { 'producer-id': 'p', 'producer-epoch': '9007199254740992', 'producer-seq': '0' },
+      { 'producer-id': 'p'.repeat(257), 'producer-epoch': '0', 'producer-seq': '0' },
     ]) {
       await expectError(await post('/h/prod', { ...base, ...headers }, 'x'), 400)
     }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,15 +29,23 @@ function freePort(): Promise<number> {
  * This test's own `nats-server -js` on a free loopback port, storing in a temporary directory
  * that `stop` removes after killing the process. `.ci/setup` installs the binary when missing.
  */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(
+  options: { maxFileStore?: string } = {},
+): Promise<NatsServer> {
   if (!binary) throw new Error('nats-server is not installed (see .ci/setup)')
   const dir = mkdtempSync(join(tmpdir(), 'duality-nats-'))
   const port = await freePort()
-  const child: ChildProcess = spawn(
-    binary,
-    ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+  let args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir]
+  if (options.maxFileStore !== undefined) {
+    // Storage limits exist only in a config file.
+    const config = join(dir, 'nats.conf')
+    writeFileSync(
+      config,
+      `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'store')}", max_file_store: ${options.maxFileStore} }\n`,
+    )
+    args = ['-c', config]
+  }
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   await new Promise<void>((resolve, reject) => {
     let log = ''
     const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 30_000)
