@@ -2,7 +2,7 @@
 // without the optional @nats-io packages installed.
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
-import { JetStreamLog } from './JetStreamLog.ts'
+import { JetStreamLog, type LoggedRecord } from './JetStreamLog.ts'
 import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { JetStreamTopics } from './JetStreamTopics.ts'
@@ -34,6 +34,8 @@ export interface JetStreamEngineOptions {
   adoptAfterMs?: number
 }
 
+/** Bytes of a record's NATS message taken by its headers (ids, offsets, timestamps). */
+const headerAllowance = 4096
 /** How many revision conflicts an append's commit merges before it fails. */
 const maxCommitAttempts = 100
 /**
@@ -193,6 +195,12 @@ export class JetStreamEngine implements StreamBackend {
     if (!closeOnly) {
       const records = toRecords(meta, req.body, false, this.now())
       if (!records.ok) return { kind: 'badRequest', ...records }
+      // One record is one NATS message: refuse what NATS would refuse midway through the append.
+      const limit = (this.nc.info?.max_payload ?? 1024 * 1024) - headerAllowance
+      if (records.records.some((r) => r.data.length > limit)) {
+        const message = `A record over ${limit} bytes (NATS max_payload) cannot be stored`
+        return { kind: 'badRequest', message, tooLarge: true }
+      }
       try {
         await this.log.publish(meta, records.records, p)
       } catch (error) {
@@ -242,8 +250,11 @@ export class JetStreamEngine implements StreamBackend {
 
   /**
    * Records beyond the committed tail whose writer never committed them (it died after publishing)
-   * would block every later append: once they have stayed so for adoptAfterMs, commit them as they
-   * are, with the producer state their headers carry.
+   * would block every later append: once they have stayed so for adoptAfterMs, commit the appends
+   * that are whole, with the producer state their headers carry. An append cut short (fewer
+   * records than its first one announces) was never acknowledged: its records are deleted, so it
+   * is all out (its offsets stay unused), and its producer's retry is a new append, not a
+   * duplicate of something half-stored.
    */
   private async adoptStalled({ meta, rev }: Loaded): Promise<void> {
     const tail = await this.log.tail(meta)
@@ -257,8 +268,16 @@ export class JetStreamEngine implements StreamBackend {
     }
     if (Date.now() - since < this.adoptAfterMs) return
     this.stalled.delete(key)
+    const records = await this.log.readAllOwn(meta, meta.nextOffset, tail)
+    const partial = cutShort(records)
+    if (partial.length > 0) {
+      await this.log.deleteRecords(
+        meta,
+        partial.map((r) => r.offset),
+      )
+    }
     const producers = { ...meta.producers }
-    for (const record of await this.log.readOwn(meta, meta.nextOffset, tail, Infinity)) {
+    for (const record of records.slice(0, records.length - partial.length)) {
       const p = record.producer
       if (p) producers[p.id] = { epoch: p.epoch, lastSeq: p.seq, updatedAt: this.now() }
     }
@@ -328,4 +347,17 @@ export class JetStreamEngine implements StreamBackend {
   async close(): Promise<void> {
     await this.nc.drain()
   }
+}
+
+/**
+ * The records of the last append in `records` when it is cut short: it announces more records
+ * than follow it (or they follow no append's first record at all).
+ */
+function cutShort(records: readonly LoggedRecord[]): LoggedRecord[] {
+  let start = records.length - 1
+  while (start >= 0 && !records[start]!.batchStart) start--
+  const last = records.slice(Math.max(0, start))
+  if (start < 0) return last // no first record: the rest of an append begun below the tail
+  const size = records[start]!.batchSize
+  return size !== undefined && last.length < size ? last : []
 }

@@ -11,6 +11,8 @@ const startHeader = 'Duality-Batch-Start'
 const timeHeader = 'Duality-Timestamp'
 /** On an append's first record: who wrote it, so a stalled append can be adopted with it. */
 const producerHeader = 'Duality-Producer'
+/** On an append's first record: how many records it has, so an append cut short is known. */
+const sizeHeader = 'Duality-Batch-Size'
 /** JetStream's error code for a failed Nats-Expected-Last-Sequence. */
 const wrongLastSequence = 10071
 /** ... and for a failed Nats-Expected-Last-Msg-Id. */
@@ -30,7 +32,11 @@ const maxRangeMessages = 20_000
 export const sequenceOf = (meta: StreamMeta, offset: number): number =>
   offset - (meta.forkOffset ?? 0) + 1
 
-export type LoggedRecord = StoredRecord & { producer: ProducerHeaders | undefined }
+export type LoggedRecord = StoredRecord & {
+  producer: ProducerHeaders | undefined
+  /** On an append's first record: its number of records (absent on records written before). */
+  batchSize: number | undefined
+}
 
 /** The records side of the JetStream backend: one JetStream stream per Durable Streams stream. */
 export class JetStreamLog {
@@ -97,7 +103,7 @@ export class JetStreamLog {
       ? `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}`
       : `${meta.id}:${randomUUID()}`
     const results = await Promise.allSettled(
-      records.map((record, i) => this.publishOne(meta, record, i, msgId, producer)),
+      records.map((record, i) => this.publishOne(meta, record, i, records.length, msgId, producer)),
     )
     const failed = results.find((r) => r.status === 'rejected')
     if (failed) throw failed.reason
@@ -107,12 +113,14 @@ export class JetStreamLog {
     meta: StreamMeta,
     record: StoredRecord,
     i: number,
+    size: number,
     msgId: string,
     producer: ProducerHeaders | undefined,
   ): Promise<void> {
     const h = this.headers()
     h.set(timeHeader, String(record.timestamp))
     if (record.batchStart) h.set(startHeader, '1')
+    if (i === 0) h.set(sizeHeader, String(size))
     if (producer && i === 0) {
       h.set(producerHeader, JSON.stringify([producer.id, producer.epoch, producer.seq]))
     }
@@ -225,7 +233,9 @@ export class JetStreamLog {
   ): number {
     const producer = header?.get(producerHeader)
     const [id, epoch, seq] = producer ? (JSON.parse(producer) as [string, number, number]) : []
+    const size = header?.get(sizeHeader)
     records.push({
+      batchSize: size ? Number(size) : undefined,
       offset,
       data,
       batchStart: header?.get(startHeader) === '1',
@@ -255,7 +265,7 @@ export class JetStreamLog {
       const own = Math.max(lo, m.forkOffset ?? 0)
       if (own >= hi) return true
       if (bytes >= maxBytes) return false
-      for (const { producer: _producer, ...record } of await this.readOwn(
+      for (const { producer: _producer, batchSize: _size, ...record } of await this.readOwn(
         m,
         own,
         hi,

@@ -183,7 +183,10 @@ export class JetStreamTopics implements TopicStore {
     if (!found || found.meta.topic === null) return nothingCleaned(path)
     const { meta } = found
     const stored = await this.ctx.log.readAllOwn(meta, meta.startOffset, meta.nextOffset)
-    const records = stored.map(({ producer: _producer, ...r }) => ({ ...r, key: keyOf(r.data) }))
+    const records = stored.map(({ producer: _producer, batchSize: _size, ...r }) => ({
+      ...r,
+      key: keyOf(r.data),
+    }))
     const plan = planCleaning(rowOf(meta), records, now)
     if (plan.startOffset > meta.startOffset) {
       await retrying(async () => {

@@ -153,3 +153,57 @@ test('records a dead server published but never committed are adopted, not a stu
   expect(retry.status).toBe(204)
   expect(await readAll(b.url, '/jobs')).toHaveLength(3)
 })
+
+test('an append a dead server cut short is deleted, not adopted: all out, and its retry is new', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/cut`, { method: 'PUT', headers: json, body: '[{"n":0}]' })
+  const id = (await fetch(`${a.url}/cut`, { method: 'HEAD' })).headers.get('etag')!.split(':')[0]!
+  // A server died after publishing 2 of an append's 3 records.
+  const nc = await connect({ servers: nats.url })
+  for (const [i, n] of [1, 2].entries()) {
+    const h = headers()
+    h.set('Duality-Timestamp', String(Date.now()))
+    if (i === 0) {
+      h.set('Duality-Batch-Start', '1')
+      h.set('Duality-Batch-Size', '3')
+      h.set('Duality-Producer', JSON.stringify(['cut', 0, 0]))
+    }
+    await jetstream(nc).publish(`duality.r.${id.slice(1)}`, JSON.stringify({ n }), {
+      headers: h,
+      expect: { lastSequence: 1 + i },
+    })
+  }
+  await nc.close()
+  const res = await fetch(`${b.url}/cut`, { method: 'POST', headers: json, body: '{"n":9}' })
+  expect(res.status).toBe(204)
+  expect(await readAll(a.url, '/cut')).toEqual([{ n: 0 }, { n: 9 }])
+  // Its producer's retry was never acknowledged, so it is appended whole, once.
+  const retry = await fetch(`${a.url}/cut`, {
+    method: 'POST',
+    headers: { ...json, 'producer-id': 'cut', 'producer-epoch': '0', 'producer-seq': '0' },
+    body: '[{"n":1},{"n":2},{"n":3}]',
+  })
+  expect(retry.status).toBe(200)
+  expect(await readAll(b.url, '/cut')).toEqual([{ n: 0 }, { n: 9 }, { n: 1 }, { n: 2 }, { n: 3 }])
+})
+
+test('a record NATS could not carry (over max_payload) is refused up front: 413, nothing stored', async () => {
+  const [a] = servers as [RunningServer]
+  await fetch(`${a.url}/big`, { method: 'PUT', headers: json })
+  const big = { n: 1, pad: 'x'.repeat(1024 * 1024) }
+  for (const headersOf of [
+    {},
+    { 'producer-id': 'big', 'producer-epoch': '0', 'producer-seq': '0' },
+  ]) {
+    const res = await fetch(`${a.url}/big`, {
+      method: 'POST',
+      headers: { ...json, ...headersOf },
+      body: JSON.stringify([{ n: 0 }, big]),
+    })
+    expect(res.status).toBe(413)
+    expect((await res.json()).error.code).toBe('MESSAGE_TOO_LARGE')
+  }
+  expect(await readAll(a.url, '/big')).toEqual([])
+  const ok = await fetch(`${a.url}/big`, { method: 'POST', headers: json, body: '[{"n":0}]' })
+  expect(ok.status).toBe(204)
+})
