@@ -2,7 +2,7 @@
 // without the optional @nats-io packages installed.
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
-import { JetStreamLog, type LoggedRecord } from './JetStreamLog.ts'
+import { JetStreamLog, streamMissing, type LoggedRecord } from './JetStreamLog.ts'
 import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { JetStreamTopics } from './JetStreamTopics.ts'
@@ -202,7 +202,11 @@ export class JetStreamEngine implements StreamBackend {
         return { kind: 'badRequest', message, tooLarge: true }
       }
       try {
-        await this.log.publish(meta, records.records, p)
+        const published = await this.unlessDeleted(meta, async () => {
+          await this.log.publish(meta, records.records, p)
+          return true
+        })
+        if (!published) return { kind: 'notFound' }
       } catch (error) {
         if (error instanceof Conflict) await this.adoptStalled(found)
         throw error
@@ -245,6 +249,21 @@ export class JetStreamEngine implements StreamBackend {
         if (closing) meta = { ...meta, closed: true, closedBy: meta.closedBy }
         rev = now.rev
       }
+    }
+  }
+
+  /**
+   * `fn`'s result, or undefined when the stream was deleted under it (by another server, after
+   * this one loaded its metadata): a 404 then, not the JetStream error as a 500.
+   */
+  private async unlessDeleted<T>(meta: StreamMeta, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn()
+    } catch (error) {
+      if (!streamMissing(error)) throw error
+      const now = await this.store.load(meta.path)
+      if (now?.meta.id === meta.id) throw error
+      return undefined
     }
   }
 
@@ -301,7 +320,11 @@ export class JetStreamEngine implements StreamBackend {
     const start = from.kind === 'start' ? meta.startOffset : from.offset
     if (start < meta.startOffset) return { kind: 'belowStart', startOffset: meta.startOffset }
     if (start >= tail) return atOrBeyondTail(row, start)
-    const { records, truncated } = await this.log.readVisible(meta, start, tail, maxBytes)
+    const visible = await this.unlessDeleted(meta, () =>
+      this.log.readVisible(meta, start, tail, maxBytes),
+    )
+    if (!visible) return { kind: 'notFound' }
+    const { records, truncated } = visible
     if (meta.topic !== null && records[0]?.offset !== start) {
       // Missing first records: compaction, or retention purged them after this read loaded the
       // metadata (a clean commits the new start, then purges). Retention answers as it would have.

@@ -17,6 +17,8 @@ const sizeHeader = 'Duality-Batch-Size'
 const wrongLastSequence = 10071
 /** ... and for a failed Nats-Expected-Last-Msg-Id. */
 const wrongLastMsgId = 10070
+/** JetStream's error code for a stream that is not (or no longer) there. */
+const streamNotFound = 10059
 /** JetStream's error code for a message that is not (or no longer) there. */
 const noMessageFound = 10037
 /** Ranges up to this long are read with single gets in parallel, longer ones by a consumer. */
@@ -303,6 +305,18 @@ export class JetStreamLog {
     const prefix = { ...first, data: first.data.slice(0, sub), timestamp: now }
     return { forkOffset: first.offset, prefix: { ...prefix, batchStart: true, key: null } }
   }
+}
+
+/**
+ * Whether a JetStream request failed because the stream is not there (deleted by another server
+ * after this one loaded its metadata): a lookup answers StreamNotFound, a publish finds no
+ * responder on the stream's subject. Callers check the metadata before believing it.
+ */
+export function streamMissing(error: unknown): boolean {
+  const code = apiErrorCode(error)
+  // nats.js reports a publish that no stream answered as "JetStream not enabled".
+  const name = error instanceof Error ? error.name : undefined
+  return code === streamNotFound || name === 'NoResponders' || name === 'JetStreamNotEnabled'
 }
 
 /** The JetStream API error code of a failed request (JetStreamApiError's `code`), if any. */

@@ -1,7 +1,7 @@
 import { TopicExistsError } from '../log/errors.ts'
-import type { JetStreamLog } from './JetStreamLog.ts'
+import { streamMissing, type JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
-import { rowOf, type TopicEntry } from './jetStreamMeta.ts'
+import { rowOf, type StreamMeta, type TopicEntry } from './jetStreamMeta.ts'
 import type { CreateOutcome, CreateRequest, DeleteOutcome } from './outcomes.ts'
 import { Conflict, retrying } from './retrying.ts'
 import type { StreamRow } from './ServerStorage.ts'
@@ -181,7 +181,19 @@ export class JetStreamTopics implements TopicStore {
   async cleanPartition(path: string, now: number): Promise<PartitionCleanReport> {
     const found = await this.ctx.store.load(path)
     if (!found || found.meta.topic === null) return nothingCleaned(path)
-    const { meta } = found
+    try {
+      return await this.clean(found.meta, now)
+    } catch (error) {
+      // Deleted (its topic, through another server) while this pass cleaned it: nothing to do.
+      if (!streamMissing(error) || (await this.ctx.store.load(path))?.meta.id === found.meta.id) {
+        throw error
+      }
+      return nothingCleaned(path)
+    }
+  }
+
+  private async clean(meta: StreamMeta, now: number): Promise<PartitionCleanReport> {
+    const { path } = meta
     const stored = await this.ctx.log.readAllOwn(meta, meta.startOffset, meta.nextOffset)
     const records = stored.map(({ producer: _producer, batchSize: _size, ...r }) => ({
       ...r,

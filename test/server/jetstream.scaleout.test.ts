@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import type { RunningServer } from '../../src/server/index.ts'
+import type { JetStreamLog } from '../../src/server/JetStreamLog.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
 import { startJetStreamServers } from './support/testServer.ts'
 import { connect, headers } from '@nats-io/transport-node'
@@ -206,4 +207,46 @@ test('a record NATS could not carry (over max_payload) is refused up front: 413,
   expect(await readAll(a.url, '/big')).toEqual([])
   const ok = await fetch(`${a.url}/big`, { method: 'POST', headers: json, body: '[{"n":0}]' })
   expect(ok.status).toBe(204)
+})
+
+test('a read, an append or a clean whose stream another server deletes under it answers 404, not 500', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  // Fault injection: a's JetStream calls wait until b has deleted the stream a just loaded.
+  const log = (a.engine as unknown as { log: JetStreamLog }).log
+  const deleteFirst = <K extends 'readVisible' | 'publish' | 'readAllOwn'>(
+    method: K,
+    path: string,
+  ) => {
+    const original = log[method].bind(log) as (...args: unknown[]) => Promise<unknown>
+    return vi.spyOn(log, method).mockImplementationOnce((async (...args: unknown[]) => {
+      const res = await fetch(`${b.url}${path}`, { method: 'DELETE' })
+      expect(res.status).toBe(204)
+      return original(...args)
+    }) as never)
+  }
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+  try {
+    await fetch(`${a.url}/doomed`, { method: 'PUT', headers: json, body: '[1]' })
+    deleteFirst('readVisible', '/doomed')
+    expect((await fetch(`${a.url}/doomed?offset=-1`)).status).toBe(404)
+
+    await fetch(`${a.url}/doomed2`, { method: 'PUT', headers: json, body: '[1]' })
+    deleteFirst('publish', '/doomed2')
+    const append = await fetch(`${a.url}/doomed2`, { method: 'POST', headers: json, body: '[2]' })
+    expect(append.status).toBe(404)
+
+    await fetch(`${a.url}/admin/topics/doomed`, { method: 'PUT', headers: json, body: '{}' })
+    await fetch(`${a.url}/topics/doomed/0`, {
+      method: 'POST',
+      headers: json,
+      body: '[{"value":1}]',
+    })
+    deleteFirst('readAllOwn', '/admin/topics/doomed')
+    const clean = await fetch(`${a.url}/admin/topics/doomed/clean`, { method: 'POST' })
+    expect(clean.status).toBe(200)
+    expect(errors).not.toHaveBeenCalled()
+  } finally {
+    errors.mockRestore()
+    vi.restoreAllMocks()
+  }
 })
