@@ -15,6 +15,7 @@ import { Conflict, retrying } from './retrying.ts'
 import type { StreamBackend } from './StreamBackend.ts'
 import { atOrBeyondTail, expired, sameType } from './streamRules.ts'
 import { toRecords } from './toRecords.ts'
+import type { PartitionSettings } from './topicPaths.ts'
 import { Waiters, type WaitResult } from './Waiters.ts'
 
 export interface JetStreamEngineOptions {
@@ -34,6 +35,8 @@ export interface JetStreamEngineOptions {
   adoptAfterMs?: number
 }
 
+/** How long a topic found alive is taken to be, before its entry is read again. */
+const topicCheckMs = 5_000
 /** Bytes of a record's NATS message taken by its headers (ids, offsets, timestamps). */
 const headerAllowance = 4096
 /** How many revision conflicts an append's commit merges before it fails. */
@@ -54,6 +57,8 @@ export class JetStreamEngine implements StreamBackend {
   readonly topics: JetStreamTopics
   /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
   private readonly stalled = new Map<string, number>()
+  /** Topic ids found alive (ready, this incarnation), until when: see `served`. */
+  private readonly liveTopics = new Map<string, number>()
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -111,6 +116,23 @@ export class JetStreamEngine implements StreamBackend {
       : undefined
   }
 
+  /**
+   * `live`, except that a topic partition whose topic is gone or is another incarnation (left
+   * behind by a server that died deleting it, or by a creation replaced with fewer partitions)
+   * is not there for reads and appends, as in Kafka. Deleting still sees it.
+   */
+  private async served(path: string): Promise<Loaded | undefined> {
+    const found = await this.live(path)
+    if (!found || found.meta.topic === null) return found
+    const { topic, id } = JSON.parse(found.meta.topic) as PartitionSettings
+    if (id === undefined || this.liveTopics.get(id)! > Date.now()) return found
+    const entry = (await this.store.loadTopic(topic))?.entry
+    if (!entry?.ready || entry.id !== id) return undefined
+    if (this.liveTopics.size > 10_000) this.liveTopics.clear()
+    this.liveTopics.set(id, Date.now() + topicCheckMs)
+    return found
+  }
+
   /** Deletes a stream, or soft-deletes it while forks read from it; cascades to its source. */
   private async remove(found: Loaded): Promise<void> {
     const { meta, rev } = found
@@ -146,7 +168,7 @@ export class JetStreamEngine implements StreamBackend {
   }
 
   async head(path: string): Promise<StreamLookup> {
-    const found = await retrying(() => this.live(path))
+    const found = await retrying(() => this.served(path))
     if (!found) return { kind: 'notFound' }
     return found.meta.softDeleted ? { kind: 'gone' } : { kind: 'ok', stream: rowOf(found.meta) }
   }
@@ -159,7 +181,7 @@ export class JetStreamEngine implements StreamBackend {
 
   /** One attempt; a Conflict (another server wrote first) makes `append` start over. */
   private async appendNow(req: AppendRequest): Promise<AppendOutcome> {
-    const found = await this.live(req.path)
+    const found = await this.served(req.path)
     if (!found) return { kind: 'notFound' }
     if (found.meta.softDeleted) return { kind: 'gone' }
     const meta: StreamMeta = { ...found.meta }
@@ -306,7 +328,7 @@ export class JetStreamEngine implements StreamBackend {
 
   async read(path: string, from: ReadFrom, maxBytes = this.maxReadBytes): Promise<ReadOutcome> {
     const found = await retrying(async () => {
-      const live = await this.live(path)
+      const live = await this.served(path)
       if (!live || live.meta.softDeleted || live.meta.ttlSeconds === null) return live
       const meta = { ...live.meta, lastAccessedAt: this.now() }
       return { meta, rev: await this.store.save(meta, live.rev) }

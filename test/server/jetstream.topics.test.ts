@@ -160,6 +160,30 @@ test('a creation cut short by a dead server blocks the name for a while, then is
   expect(await (await fetch(`${a.url}/topics/halfway/0?offset=-1`)).json()).toEqual([])
 })
 
+test('partitions a dead deleter left behind are not served: 404 for reads and appends', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  expect((await createTopic(a, 'leftover', { numPartitions: 3 })).status).toBe(201)
+  // What a server that died deleting the topic leaves: the entry gone, the partitions not.
+  const nc = await connect({ servers: nats.url })
+  const kv = await new Kvm(nc).open(bucket)
+  await kv.delete(`t.${Buffer.from('leftover').toString('base64url')}`)
+  await nc.close()
+  expect((await fetch(`${b.url}/admin/topics/leftover`)).status).toBe(404)
+  const append = (server: RunningServer, partition: number) =>
+    fetch(`${server.url}/topics/leftover/${partition}`, {
+      method: 'POST',
+      headers: json,
+      body: '[{"value":1}]',
+    })
+  expect((await append(b, 2)).status).toBe(404)
+  expect((await fetch(`${b.url}/topics/leftover/2?offset=-1`)).status).toBe(404)
+  expect((await fetch(`${b.url}/topics/leftover/2`, { method: 'HEAD' })).status).toBe(404)
+  // Created again with fewer partitions: the new ones are served, the old third one is not.
+  expect((await createTopic(b, 'leftover', { numPartitions: 2 })).status).toBe(201)
+  expect((await append(b, 1)).status).toBe(204)
+  expect((await append(b, 2)).status).toBe(404)
+})
+
 test('a clean through one server: the other serves the new start (410 below) and the compaction', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
   await createTopic(a, 'clean', {
