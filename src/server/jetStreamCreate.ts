@@ -99,9 +99,13 @@ export async function createJetStream(
   try {
     await ctx.store.create(meta)
   } catch (error) {
-    // Another server created this path first: drop ours and answer as for an existing stream.
-    await ctx.log.remove(id)
-    throw error
+    // A write that timed out may still have landed: then the stream is ours, records included.
+    const landed = (await ctx.store.load(meta.path).catch(() => undefined))?.meta.id === id
+    if (!landed) {
+      // Another server created this path first (or nothing was written): drop ours.
+      await ctx.log.remove(id)
+      throw error
+    }
   }
   if (source) {
     const from = source.meta.path

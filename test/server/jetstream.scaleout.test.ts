@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import type { RunningServer } from '../../src/server/index.ts'
 import type { JetStreamLog } from '../../src/server/JetStreamLog.ts'
+import type { JetStreamMetaStore } from '../../src/server/JetStreamMetaStore.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
 import { startJetStreamServers } from './support/testServer.ts'
 import { connect, headers } from '@nats-io/transport-node'
@@ -249,4 +250,25 @@ test('a read, an append or a clean whose stream another server deletes under it 
     errors.mockRestore()
     vi.restoreAllMocks()
   }
+})
+
+test('a creation whose metadata write timed out but landed keeps its stream and records', async () => {
+  const [a] = servers as [RunningServer]
+  const store = (a.engine as unknown as { store: JetStreamMetaStore }).store
+  const create = store.create.bind(store)
+  vi.spyOn(store, 'create').mockImplementationOnce(async (meta) => {
+    await create(meta)
+    throw new Error('TIMEOUT') // the answer was lost, not the write
+  })
+  try {
+    const res = await fetch(`${a.url}/landed`, { method: 'PUT', headers: json, body: '[1,2]' })
+    expect(res.status).toBe(201)
+  } finally {
+    vi.restoreAllMocks()
+  }
+  expect(await readAll(a.url, '/landed')).toEqual([1, 2])
+  expect(
+    (await fetch(`${a.url}/landed`, { method: 'POST', headers: json, body: '[3]' })).status,
+  ).toBe(204)
+  expect(await readAll(a.url, '/landed')).toEqual([1, 2, 3])
 })
