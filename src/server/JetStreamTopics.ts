@@ -209,6 +209,9 @@ export class JetStreamTopics implements TopicStore {
       })
       await this.ctx.log.purgeBelow(meta, plan.startOffset)
       this.ctx.notify(meta.id)
+    } else if (meta.startOffset > 0) {
+      // Idempotent: finishes the purge of a pass whose server died between commit and purge.
+      await this.ctx.log.purgeBelow(meta, meta.startOffset)
     }
     await this.ctx.log.deleteRecords(meta, plan.compacted)
     return plan.report

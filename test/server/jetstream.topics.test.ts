@@ -184,6 +184,32 @@ test('partitions a dead deleter left behind are not served: 404 for reads and ap
   expect((await append(b, 2)).status).toBe(404)
 })
 
+test('a clean that committed a new start but died before purging is finished by the next pass', async () => {
+  const [a] = servers as [RunningServer]
+  await createTopic(a, 'halfclean')
+  const p = '/topics/halfclean/0'
+  await fetch(`${a.url}${p}`, {
+    method: 'POST',
+    headers: json,
+    body: '[{"value":0},{"value":1},{"value":2}]',
+  })
+  // The dead cleaner's first step: the metadata says records start at 2; JetStream still has 0-2.
+  const nc = await connect({ servers: nats.url })
+  const kv = await new Kvm(nc).open(bucket)
+  const key = `s.${Buffer.from(p).toString('base64url')}`
+  const entry = (await kv.get(key))!
+  const meta = entry.json<{ id: number; startOffset: number }>()
+  await kv.update(key, JSON.stringify({ ...meta, startOffset: 2 }), entry.revision)
+  const jsm = await jetstreamManager(nc)
+  const before = (await jsm.streams.info(`DS_${meta.id}`)).state.messages
+  await fetch(`${a.url}/admin/topics/halfclean/clean`, { method: 'POST' })
+  const after = (await jsm.streams.info(`DS_${meta.id}`)).state.messages
+  await nc.close()
+  expect([before, after]).toEqual([3, 1])
+  const read = (await (await fetch(`${a.url}${p}?offset=-1`)).json()) as { offset: number }[]
+  expect(read.map((r) => r.offset)).toEqual([2])
+})
+
 test('a clean through one server: the other serves the new start (410 below) and the compaction', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
   await createTopic(a, 'clean', {
