@@ -104,8 +104,18 @@ export function createApp(options: AppOptions): {
   app.use(async (c, next) => {
     const method = c.req.method
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next()
+    // Node decodes chunked framing only: a body still gzipped (by Transfer- or Content-Encoding)
+    // would be stored as the compressed bytes.
+    const transfer = c.req.header('transfer-encoding')
+    if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
+      return errorResponse(501, 'BAD_REQUEST', `Transfer-Encoding "${transfer}" is not supported`)
+    }
+    const encoding = c.req.header('content-encoding')
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return errorResponse(415, 'BAD_REQUEST', `Content-Encoding "${encoding}" is not supported`)
+    }
     const length = c.req.header('content-length')
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+    if (length !== undefined && transfer === undefined) {
       return Number(length) > maxBodyBytes ? tooLarge() : next()
     }
     return chunkedLimit(c, next)

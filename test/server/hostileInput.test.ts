@@ -300,6 +300,22 @@ describe('hostile input over HTTP', () => {
     },
   )
 
+  test('encoded bodies the server cannot decode are refused, not stored as their bytes', async () => {
+    await put('/h/enc', 'text/plain', 'a')
+    const chunked = await rawSocket(
+      'POST /h/enc HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\n' +
+        'transfer-encoding: gzip, chunked\r\nconnection: close\r\n\r\n1\r\nb\r\n0\r\n\r\n',
+    )
+    expect(chunked.startsWith('HTTP/1.1 501 ')).toBe(true)
+    const gzipped = await post(
+      '/h/enc',
+      { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+      'b',
+    )
+    await expectError(gzipped, 415, 'BAD_REQUEST')
+    expect(await readAll('/h/enc')).toBe('a')
+  })
+
   test('a client hanging up mid-body writes nothing and is not logged as a server failure', async () => {
     await put('/h/cut', 'text/plain', 'a')
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
