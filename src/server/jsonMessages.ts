@@ -80,14 +80,8 @@ function splitArray(body: Uint8Array, values: readonly unknown[]): Uint8Array[] 
       }
       if (start < 0) start = i
     }
-    if (b === 0x22) {
-      // A string: skip to its closing quote (escapes skip the next byte).
-      for (i++; body[i] !== 0x22; i++) if (body[i] === 0x5c) i++
-    } else if (b === open || b === 0x7b) {
-      if (++depth > maxJsonDepth) return undefined
-    } else if (b === close || b === 0x7d) {
-      depth--
-    }
+    if (b === quote) i = stringEnd(body, i)
+    else if ((depth += nesting(b)) > maxJsonDepth) return undefined
     end = i
   }
   // Cannot differ for a body JSON.parse took; kept so a scanner bug could never store wrong data.
@@ -95,24 +89,28 @@ function splitArray(body: Uint8Array, values: readonly unknown[]): Uint8Array[] 
   return messages
 }
 
-const [open, comma, close] = [0x5b, 0x2c, 0x5d]
+const [open, comma, close, quote] = [0x5b, 0x2c, 0x5d, 0x22]
 
 /** Whether valid JSON bytes nest arrays and objects deeper than maxJsonDepth. */
 function nestedTooDeeply(body: Uint8Array): boolean {
   let depth = 0
   for (let i = 0; i < body.length; i++) {
     const b = body[i]!
-    if (b === 0x22) {
-      // A string: skip to its closing quote (escapes skip the next byte).
-      for (i++; body[i] !== 0x22; i++) if (body[i] === 0x5c) i++
-    } else if (b === open || b === 0x7b) {
-      if (++depth > maxJsonDepth) return true
-    } else if (b === close || b === 0x7d) {
-      depth--
-    }
+    if (b === quote) i = stringEnd(body, i)
+    else if ((depth += nesting(b)) > maxJsonDepth) return true
   }
   return false
 }
+
+/** The index of the closing quote of the JSON string opening at `i` (escapes skip a byte). */
+function stringEnd(body: Uint8Array, i: number): number {
+  for (i++; body[i] !== quote; i++) if (body[i] === 0x5c) i++
+  return i
+}
+
+/** How a structural byte changes the nesting depth: [ and { open, ] and } close. */
+const nesting = (b: number): number =>
+  b === open || b === 0x7b ? 1 : b === close || b === 0x7d ? -1 : 0
 
 /** JSON-mode messages as the JSON array a read returns, joined as bytes (they are valid JSON). */
 export function formatJsonArray(messages: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
