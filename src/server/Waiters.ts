@@ -7,9 +7,11 @@ export class Waiters {
 
   /** Parks until the stream changes, `timeoutMs` passes, `given` aborts, or `closeAll`. */
   wait(streamId: number, timeoutMs: number, given?: AbortSignal): Promise<WaitResult> {
-    const signal = given ? AbortSignal.any([given, this.closing.signal]) : this.closing.signal
+    // Listeners on both signals, removed when done: AbortSignal.any would leave a reference to
+    // every wait on the server-lifetime `closing` signal (Node 20 frees them only with it).
+    const signals = given ? [given, this.closing.signal] : [this.closing.signal]
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve('aborted')
+      if (signals.some((s) => s.aborted)) return resolve('aborted')
       let set = this.byStream.get(streamId)
       if (!set) {
         set = new Set()
@@ -21,7 +23,7 @@ export class Waiters {
         if (settled) return
         settled = true
         clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
+        for (const s of signals) s.removeEventListener('abort', onAbort)
         parked.delete(wake)
         if (parked.size === 0 && this.byStream.get(streamId) === parked) {
           this.byStream.delete(streamId)
@@ -31,7 +33,7 @@ export class Waiters {
       const wake = (): void => done('changed')
       const onAbort = (): void => done('aborted')
       const timer = setTimeout(() => done('timeout'), timeoutMs)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      for (const s of signals) s.addEventListener('abort', onAbort, { once: true })
       parked.add(wake)
     })
   }
