@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { checkPath } from './checkPath.ts'
 import { errorResponse } from './httpError.ts'
 import { H } from './protocolHeaders.ts'
 import { RateLimiter } from './RateLimiter.ts'
@@ -67,6 +68,8 @@ export function guard(options: SecurityOptions, now: () => number): MiddlewareHa
     // A fork shows its source's records: creating one reads the source.
     const source = c.req.method === 'PUT' ? c.req.header(H.forkedFrom) : undefined
     if (options.authorize && source !== undefined) {
+      const problem = checkPath(source)
+      if (problem) return errorResponse(400, 'BAD_REQUEST', `Stream-Forked-From: ${problem}`)
       const from = resourceOf(source)
       if (!(await options.authorize(principal, from, 'read'))) {
         return errorResponse(403, 'FORBIDDEN', `${principal.id} may not read ${from}`)

@@ -157,7 +157,9 @@ describe('authentication and authorization', () => {
     expect(
       (await call('/alice/fork', { method: 'HEAD', headers: { authorization: alice } })).status,
     ).toBe(404)
-    await expectError(await fork('/%61lice/s'), 403, 'FORBIDDEN') // not /alice/s
+    await expectError(await fork('/%61lice/s'), 400, 'BAD_REQUEST') // one spelling: /alice/s
+    await expectError(await fork('/topics/%E0%A4%A/0'), 400, 'BAD_REQUEST') // not 500
+    await expectError(await fork('/alice/../bob/secret'), 400, 'BAD_REQUEST')
   })
 
   test("a producer id is bound to its principal: another principal's is refused", async () => {
