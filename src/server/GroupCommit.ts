@@ -1,4 +1,4 @@
-import type { ServerStorage } from './ServerStorage.ts'
+import { TransactionAborted, type ServerStorage } from './ServerStorage.ts'
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
@@ -37,6 +37,8 @@ export class GroupCommit<Req, Res> {
           try {
             results.push({ ok: true, value: this.storage.transaction(() => this.run(req)) })
           } catch (error) {
+            // The storage dropped the whole group (a full disk): fail it all, with the cause.
+            if (error instanceof TransactionAborted) throw error.cause
             results.push({ ok: false, error })
           }
         }

@@ -63,8 +63,23 @@ export interface ProducerState {
   updatedAt: number
 }
 
+/**
+ * A nested transaction failed in a way that also ended the one around it (SQLite may roll back a
+ * whole transaction on SQLITE_FULL or an I/O error): nothing of the outer one stands, and the
+ * caller must not go on writing as if it did. `cause` is the original error.
+ */
+export class TransactionAborted extends Error {
+  constructor(cause: unknown) {
+    super('The storage rolled back the whole transaction', { cause })
+  }
+}
+
 export interface ServerStorage {
-  /** Runs `fn` atomically: all of its writes commit before this returns, or none do. */
+  /**
+   * Runs `fn` atomically: all of its writes commit before this returns, or none do. Nested, it
+   * is a savepoint: a throw undoes only its own writes, unless the storage threw
+   * TransactionAborted.
+   */
   transaction<T>(fn: () => T): T
   /**
    * Resolves once every commit made before the call is durable. A storage whose commits are

@@ -14,6 +14,7 @@ export type {
   StoredRecord,
   StreamRow,
 } from './ServerStorage.ts'
+export { TransactionAborted } from './ServerStorage.ts'
 export { memoryServerStorage } from './memoryServerStorage.ts'
 export { sqliteServerStorage, type SqliteServerStorageOptions } from './sqliteServerStorage.ts'
 export { formatOffset, parseOffset } from './offsets.ts'

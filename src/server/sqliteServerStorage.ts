@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3'
 import { closeSync, fdatasync, openSync } from 'node:fs'
 import { decodeBatch, encodeBatch } from './recordBatchCodec.ts'
-import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import {
+  TransactionAborted,
+  type ServerStorage,
+  type StoredRecord,
+  type StreamRow,
+} from './ServerStorage.ts'
 
 export interface SqliteServerStorageOptions {
   /** The database file; ':memory:' for a throwaway one. */
@@ -11,6 +16,11 @@ export interface SqliteServerStorageOptions {
    * survives a power cut. 'NORMAL' survives a process crash but not a power cut (SQLite's pragma).
    */
   synchronous?: 'FULL' | 'NORMAL'
+  /**
+   * The largest the database file may grow (rounded down to whole pages); writes past it are
+   * refused, all or nothing, and the server answers 507. Default: no limit but the disk's.
+   */
+  maxBytes?: number
 }
 
 const schema = `
@@ -73,6 +83,10 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
   const db = new Database(options.filename)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
+  if (options.maxBytes !== undefined) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`)
+  }
   db.exec(schema)
   const durable = (options.synchronous ?? 'FULL') === 'FULL' && !db.memory
   const flusher = durable ? walFlusher(`${db.name}-wal`) : undefined
@@ -131,7 +145,17 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
   const inTransaction = db.transaction((fn: () => unknown) => fn())
 
   return {
-    transaction: <T>(fn: () => T): T => inTransaction(fn) as T,
+    transaction<T>(fn: () => T): T {
+      const nested = db.inTransaction
+      try {
+        return inTransaction(fn) as T
+      } catch (error) {
+        if (nested && !db.inTransaction && !(error instanceof TransactionAborted)) {
+          throw new TransactionAborted(error)
+        }
+        throw error
+      }
+    },
     ...(flusher && { flush: flusher.flush }),
     getStream(path) {
       const row = q.get.get(path)
