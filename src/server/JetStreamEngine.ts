@@ -293,9 +293,9 @@ export class JetStreamEngine implements StreamBackend {
    * Records beyond the committed tail whose writer never committed them (it died after publishing)
    * would block every later append: once they have stayed so for adoptAfterMs, commit the appends
    * that are whole, with the producer state their headers carry. An append cut short (fewer
-   * records than its first one announces) was never acknowledged: its records are deleted, so it
-   * is all out (its offsets stay unused), and its producer's retry is a new append, not a
-   * duplicate of something half-stored.
+   * records than its first one announces) was never acknowledged: its writer is fenced off, its
+   * records are deleted, so it is all out (its offsets and the fence's stay unused), and its
+   * producer's retry is a new append, not a duplicate of something half-stored.
    */
   private async adoptStalled({ meta, rev }: Loaded): Promise<void> {
     const tail = await this.log.tail(meta)
@@ -309,20 +309,25 @@ export class JetStreamEngine implements StreamBackend {
     }
     if (Date.now() - since < this.adoptAfterMs) return
     this.stalled.delete(key)
-    const records = await this.log.readAllOwn(meta, meta.nextOffset, tail)
+    const read = await this.log.readAllOwn(meta, meta.nextOffset, tail)
+    const records = read.filter((r) => !r.fence)
+    const fences = read.filter((r) => r.fence)
     const partial = cutShort(records)
-    if (partial.length > 0) {
-      await this.log.deleteRecords(
-        meta,
-        partial.map((r) => r.offset),
-      )
+    let end = tail
+    if (partial.length > 0 || fences.length > 0) {
+      // Its writer may be alive, only slow: fence it off before deleting, or it could finish
+      // the append and commit it with its first records gone. Not at the end any more: it did
+      // finish (or another server moved on); try again later.
+      if (!(await this.log.fence(meta, tail))) return
+      end = tail + 1
+      await this.log.deleteRecords(meta, [...partial, ...fences].map((r) => r.offset).concat(tail))
     }
     const producers = { ...meta.producers }
     for (const record of records.slice(0, records.length - partial.length)) {
       const p = record.producer
       if (p) producers[p.id] = { epoch: p.epoch, lastSeq: p.seq, updatedAt: this.now() }
     }
-    await this.store.save({ ...meta, nextOffset: tail, producers }, rev)
+    await this.store.save({ ...meta, nextOffset: end, producers }, rev)
     this.notify(meta.id)
   }
 

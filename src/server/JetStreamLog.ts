@@ -11,6 +11,8 @@ const startHeader = 'Duality-Batch-Start'
 const timeHeader = 'Duality-Timestamp'
 /** On an append's first record: who wrote it, so a stalled append can be adopted with it. */
 const producerHeader = 'Duality-Producer'
+/** A marker that fences off a writer, and is deleted right after (JetStreamEngine.adoptStalled). */
+const fenceHeader = 'Duality-Fence'
 /** On an append's first record: how many records it has, so an append cut short is known. */
 const sizeHeader = 'Duality-Batch-Size'
 /** JetStream's error code for a failed Nats-Expected-Last-Sequence. */
@@ -38,6 +40,8 @@ export type LoggedRecord = StoredRecord & {
   producer: ProducerHeaders | undefined
   /** On an append's first record: its number of records (absent on records written before). */
   batchSize: number | undefined
+  /** A fence left by an adopter that died before deleting it (JetStreamEngine.adoptStalled). */
+  fence: boolean
 }
 
 /** The records side of the JetStream backend: one JetStream stream per Durable Streams stream. */
@@ -84,6 +88,27 @@ export class JetStreamLog {
   }
 
   /** The offset after the last record JetStream holds, committed to the metadata or not. */
+  /**
+   * Takes the offset after `tail` with an empty marker record, if `tail` is still the stream's
+   * end; false when another record got there first. A writer still publishing an append that
+   * began below `tail` can then never complete it (its next record expects the old end), so it
+   * can never commit the part below.
+   */
+  async fence(meta: StreamMeta, tail: number): Promise<boolean> {
+    const h = this.headers()
+    h.set(fenceHeader, '1')
+    try {
+      await this.js.publish(recordSubject(meta.id), new Uint8Array(), {
+        headers: h,
+        expect: { lastSequence: sequenceOf(meta, tail) - 1, streamName: jsStreamName(meta.id) },
+      })
+      return true
+    } catch (error) {
+      if (apiErrorCode(error) === wrongLastSequence) return false
+      throw error
+    }
+  }
+
   async tail(meta: StreamMeta): Promise<number> {
     const info = await this.jsm.streams.info(jsStreamName(meta.id))
     return info.state.last_seq + (meta.forkOffset ?? 0)
@@ -93,16 +118,18 @@ export class JetStreamLog {
    * Publishes records at their offsets, pipelined. Nats-Expected-Last-Sequence makes a concurrent
    * writer's first record fail (a Conflict: it starts over from the metadata); each later record
    * also expects its predecessor's Nats-Msg-Id, so no other writer's record can slip in between
-   * while they are in flight. A producer's ids are stable, so its retry within JetStream's dedupe
-   * window is a no-op there too.
+   * while they are in flight. A producer's ids are stable for one position (its retry racing the
+   * first attempt is a no-op there too), and include the append's first offset: once an attempt
+   * cut short was deleted and the tail moved on, the retry is not deduplicated against it.
    */
   async publish(
     meta: StreamMeta,
     records: readonly StoredRecord[],
     producer?: ProducerHeaders,
   ): Promise<void> {
+    const at = records[0]?.offset ?? meta.nextOffset
     const msgId = producer
-      ? `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}`
+      ? `${meta.id}:${producer.id}:${producer.epoch}:${producer.seq}@${at}`
       : `${meta.id}:${randomUUID()}`
     const results = await Promise.allSettled(
       records.map((record, i) => this.publishOne(meta, record, i, records.length, msgId, producer)),
@@ -240,6 +267,7 @@ export class JetStreamLog {
     const size = header?.get(sizeHeader)
     records.push({
       batchSize: size ? Number(size) : undefined,
+      fence: header?.get(fenceHeader) === '1',
       offset,
       data,
       batchStart: header?.get(startHeader) === '1',
@@ -269,12 +297,12 @@ export class JetStreamLog {
       const own = Math.max(lo, m.forkOffset ?? 0)
       if (own >= hi) return true
       if (bytes >= maxBytes) return false
-      for (const { producer: _producer, batchSize: _size, ...record } of await this.readOwn(
-        m,
-        own,
-        hi,
-        maxBytes - bytes,
-      )) {
+      for (const {
+        producer: _producer,
+        batchSize: _size,
+        fence: _fence,
+        ...record
+      } of await this.readOwn(m, own, hi, maxBytes - bytes)) {
         records.push(record)
         bytes += record.data.length
       }

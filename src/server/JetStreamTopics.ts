@@ -195,10 +195,12 @@ export class JetStreamTopics implements TopicStore {
   private async clean(meta: StreamMeta, now: number): Promise<PartitionCleanReport> {
     const { path } = meta
     const stored = await this.ctx.log.readAllOwn(meta, meta.startOffset, meta.nextOffset)
-    const records = stored.map(({ producer: _producer, batchSize: _size, ...r }) => ({
-      ...r,
-      key: keyOf(r.data),
-    }))
+    const records = stored.map(
+      ({ producer: _producer, batchSize: _size, fence: _fence, ...r }) => ({
+        ...r,
+        key: keyOf(r.data),
+      }),
+    )
     const plan = planCleaning(rowOf(meta), records, now)
     if (plan.startOffset > meta.startOffset) {
       await retrying(async () => {

@@ -156,13 +156,17 @@ test('records a dead server published but never committed are adopted, not a stu
   expect(await readAll(b.url, '/jobs')).toHaveLength(3)
 })
 
-test('an append a dead server cut short is deleted, not adopted: all out, and its retry is new', async () => {
+test('an append cut short is fenced and deleted, not adopted: all out, and its retry is new', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
   await fetch(`${a.url}/cut`, { method: 'PUT', headers: json, body: '[{"n":0}]' })
   const id = (await fetch(`${a.url}/cut`, { method: 'HEAD' })).headers.get('etag')!.split(':')[0]!
-  // A server died after publishing 2 of an append's 3 records.
+  const subject = `duality.r.${id.slice(1)}`
+  // A writer (a dead server's, or a live one stalled) published 2 of an append's 3 records, with
+  // the message ids a server gives them.
+  const msgId = `${id.slice(1)}:cut:0:0@1`
   const nc = await connect({ servers: nats.url })
-  for (const [i, n] of [1, 2].entries()) {
+  const js = jetstream(nc)
+  const publish = (i: number, n: number) => {
     const h = headers()
     h.set('Duality-Timestamp', String(Date.now()))
     if (i === 0) {
@@ -170,15 +174,23 @@ test('an append a dead server cut short is deleted, not adopted: all out, and it
       h.set('Duality-Batch-Size', '3')
       h.set('Duality-Producer', JSON.stringify(['cut', 0, 0]))
     }
-    await jetstream(nc).publish(`duality.r.${id.slice(1)}`, JSON.stringify({ n }), {
+    return js.publish(subject, JSON.stringify({ n }), {
       headers: h,
-      expect: { lastSequence: 1 + i },
+      msgID: `${msgId}:${i}`,
+      expect: { lastSequence: 1 + i, ...(i > 0 && { lastMsgID: `${msgId}:${i - 1}` }) },
     })
   }
-  await nc.close()
-  const res = await fetch(`${b.url}/cut`, { method: 'POST', headers: json, body: '{"n":9}' })
-  expect(res.status).toBe(204)
-  expect(await readAll(a.url, '/cut')).toEqual([{ n: 0 }, { n: 9 }])
+  await publish(0, 1)
+  await publish(1, 2)
+  try {
+    const res = await fetch(`${b.url}/cut`, { method: 'POST', headers: json, body: '{"n":9}' })
+    expect(res.status).toBe(204)
+    expect(await readAll(a.url, '/cut')).toEqual([{ n: 0 }, { n: 9 }])
+    // The stalled writer cannot finish its append now: the fence took the offset it expected.
+    await expect(publish(2, 3)).rejects.toThrow(/wrong last/)
+  } finally {
+    await nc.close()
+  }
   // Its producer's retry was never acknowledged, so it is appended whole, once.
   const retry = await fetch(`${a.url}/cut`, {
     method: 'POST',
