@@ -255,9 +255,11 @@ export class JetStreamEngine implements StreamBackend {
         await this.store.save(meta, rev)
         return meta
       } catch (error) {
-        // Only another writer's revision is merged; storage failures surface (as a 500), and
-        // so does a stream whose entry keeps changing (it would spin, not converge).
-        if (!(error instanceof Conflict) || attempt >= maxCommitAttempts) throw error
+        // Another writer's revision is merged, and a write whose answer timed out is looked
+        // for (it may have landed); storage refusals surface (as a 5xx), and so does a stream
+        // whose entry keeps changing (it would spin, not converge).
+        const timedOut = error instanceof Error && error.name === 'TimeoutError'
+        if (!(error instanceof Conflict || timedOut) || attempt >= maxCommitAttempts) throw error
         const now = await this.store.load(meta.path)
         if (!now || now.meta.id !== meta.id) throw error
         // Another server adopted our records (we were slower than adoptAfterMs): they are in.

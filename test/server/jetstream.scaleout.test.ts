@@ -284,3 +284,21 @@ test('a creation whose metadata write timed out but landed keeps its stream and 
   ).toBe(204)
   expect(await readAll(a.url, '/landed')).toEqual([1, 2, 3])
 })
+
+test('an append whose metadata commit timed out but landed is acknowledged once', async () => {
+  const [a] = servers as [RunningServer]
+  await fetch(`${a.url}/slowkv`, { method: 'PUT', headers: json, body: '[0]' })
+  const store = (a.engine as unknown as { store: JetStreamMetaStore }).store
+  const save = store.save.bind(store)
+  vi.spyOn(store, 'save').mockImplementationOnce(async (meta, rev) => {
+    await save(meta, rev)
+    throw Object.assign(new Error('timeout'), { name: 'TimeoutError' }) // the answer was lost
+  })
+  try {
+    const res = await fetch(`${a.url}/slowkv`, { method: 'POST', headers: json, body: '[1]' })
+    expect(res.status).toBe(204)
+  } finally {
+    vi.restoreAllMocks()
+  }
+  expect(await readAll(a.url, '/slowkv')).toEqual([0, 1])
+})
