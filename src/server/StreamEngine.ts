@@ -177,7 +177,8 @@ export class StreamEngine implements StreamBackend {
   /** `then` once the latest creation or deletion of `path` is durable (now if it is). */
   private whenSettled<T>(path: string, then: () => Awaitable<T>): Awaitable<T> {
     const settled = this.durability.settled(path)
-    return settled ? settled.then(then) : then()
+    // Again after it: the path may have been created or deleted anew while this one flushed.
+    return settled ? settled.then(() => this.whenSettled(path, then)) : then()
   }
 
   /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */

@@ -121,6 +121,21 @@ test('a created or deleted stream shows only once durable: readers wait for the 
   expect((await gone).status).toBe(404)
 })
 
+test('a reader waiting on a deletion also waits for a creation of the path made meanwhile', async () => {
+  const { held, app } = await withStream()
+  const deleted = app.request('/s', { method: 'DELETE' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const read = app.request('/s?offset=-1')
+  const created = app.request('/s', { method: 'PUT', headers: json, body: '[2]' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
+  held.waiting.shift()!.resolve() // the deletion is durable, the new creation not yet
+  expect((await deleted).status).toBe(204)
+  expect(await settled(read)).toBe(false)
+  held.release()
+  expect((await created).status).toBe(201)
+  expect(await (await read).json()).toEqual([2])
+})
+
 test("a fork made while its source's append is not durable reads nothing before both are", async () => {
   const { held, app } = await withStream()
   const appended = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
