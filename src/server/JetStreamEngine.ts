@@ -2,7 +2,7 @@
 // without the optional @nats-io packages installed.
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
-import { JetStreamLog, streamMissing, type LoggedRecord } from './JetStreamLog.ts'
+import { JetStreamLog, oversized, streamMissing, type LoggedRecord } from './JetStreamLog.ts'
 import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { JetStreamTopics } from './JetStreamTopics.ts'
@@ -163,6 +163,7 @@ export class JetStreamEngine implements StreamBackend {
       log: this.log,
       now: this.now,
       live: (path: string) => this.live(path),
+      maxRecordBytes: this.maxRecordBytes(),
     }
     return retrying(() => createJetStream(ctx, req))
   }
@@ -217,12 +218,8 @@ export class JetStreamEngine implements StreamBackend {
     if (!closeOnly) {
       const records = toRecords(meta, req.body, false, this.now())
       if (!records.ok) return { kind: 'badRequest', ...records }
-      // One record is one NATS message: refuse what NATS would refuse midway through the append.
-      const limit = (this.nc.info?.max_payload ?? 1024 * 1024) - headerAllowance
-      if (records.records.some((r) => r.data.length > limit)) {
-        const message = `A record over ${limit} bytes (NATS max_payload) cannot be stored`
-        return { kind: 'badRequest', message, tooLarge: true }
-      }
+      const tooLarge = oversized(records.records, this.maxRecordBytes())
+      if (tooLarge) return tooLarge
       try {
         const published = await this.unlessDeleted(meta, async () => {
           await this.log.publish(meta, records.records, p)
@@ -274,6 +271,11 @@ export class JetStreamEngine implements StreamBackend {
         rev = now.rev
       }
     }
+  }
+
+  /** One record is one NATS message: larger ones would be refused midway through an append. */
+  private maxRecordBytes(): number {
+    return (this.nc.info?.max_payload ?? 1024 * 1024) - headerAllowance
   }
 
   /**

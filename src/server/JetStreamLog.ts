@@ -353,3 +353,16 @@ export function streamMissing(error: unknown): boolean {
 function apiErrorCode(error: unknown): unknown {
   return error instanceof Error && 'code' in error ? error.code : undefined
 }
+
+/** The refusal (413) of records one of which is over `limit` bytes, if any is. */
+export function oversized(
+  records: readonly StoredRecord[],
+  limit: number,
+): { kind: 'badRequest'; message: string; tooLarge: true } | undefined {
+  if (!records.some((r) => r.data.length > limit)) return undefined
+  return {
+    kind: 'badRequest',
+    message: `A record over ${limit} bytes (NATS max_payload) cannot be stored`,
+    tooLarge: true,
+  }
+}

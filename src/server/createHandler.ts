@@ -78,6 +78,8 @@ export async function handleCreate(
     case 'sourceNotFound':
       return errorResponse(404, 'STREAM_NOT_FOUND', 'Stream-Forked-From names no stream')
     case 'badRequest':
-      return errorResponse(400, 'BAD_REQUEST', outcome.message)
+      return outcome.tooLarge
+        ? errorResponse(413, 'MESSAGE_TOO_LARGE', outcome.message)
+        : errorResponse(400, 'BAD_REQUEST', outcome.message)
   }
 }

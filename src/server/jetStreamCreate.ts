@@ -1,4 +1,4 @@
-import type { JetStreamLog } from './JetStreamLog.ts'
+import { oversized, type JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { newStreamId, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { parseOffset } from './offsets.ts'
@@ -15,6 +15,8 @@ export interface CreateContext {
   now: () => number
   /** The stream at a path unless it expired (expiring it on the way). */
   live: (path: string) => Promise<Loaded | undefined>
+  /** The largest record one NATS message carries. */
+  maxRecordBytes: number
 }
 
 /**
@@ -91,6 +93,8 @@ export async function createJetStream(
     if (!body.ok) return { kind: 'badRequest', message: body.message }
     records.push(...body.records)
   }
+  const tooLarge = oversized(records, ctx.maxRecordBytes)
+  if (tooLarge) return tooLarge
   // Records first, then the metadata that makes them visible: a create that fails midway
   // leaves an orphan JetStream stream at worst, never a stream missing its initial records.
   await ctx.log.add(id)
@@ -100,8 +104,14 @@ export async function createJetStream(
     await ctx.store.create(meta)
   } catch (error) {
     // A write that timed out may still have landed: then the stream is ours, records included.
-    const landed = (await ctx.store.load(meta.path).catch(() => undefined))?.meta.id === id
-    if (!landed) {
+    // Undone only when the entry is known not to be ours: if even the read back fails, the
+    // records stay (an orphan at worst) rather than risk metadata pointing at a removed stream.
+    const entry = await ctx.store.load(meta.path).then(
+      (loaded) => ({ known: true, ours: loaded?.meta.id === id }),
+      () => ({ known: false, ours: false }),
+    )
+    if (!entry.ours) {
+      if (!entry.known) throw error
       // Another server created this path first (or nothing was written): drop ours.
       await ctx.log.remove(id)
       throw error

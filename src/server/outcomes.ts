@@ -29,7 +29,7 @@ export type CreateOutcome =
   | { kind: 'exists'; stream: StreamRow }
   | { kind: 'conflict'; message: string }
   | { kind: 'sourceNotFound' }
-  | { kind: 'badRequest'; message: string }
+  | { kind: 'badRequest'; message: string; tooLarge?: boolean }
 
 export interface AppendRequest {
   path: string

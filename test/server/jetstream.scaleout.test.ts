@@ -5,7 +5,7 @@ import type { JetStreamMetaStore } from '../../src/server/JetStreamMetaStore.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
 import { startJetStreamServers } from './support/testServer.ts'
 import { connect, headers } from '@nats-io/transport-node'
-import { jetstream } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 
 // Two duality servers, each with its own NATS connection, over one JetStream: what scaling out
 // behind a load balancer looks like. Generous timeouts: other suites share the machine's 2 cores.
@@ -220,6 +220,19 @@ test('a record NATS could not carry (over max_payload) is refused up front: 413,
   expect(await readAll(a.url, '/big')).toEqual([])
   const ok = await fetch(`${a.url}/big`, { method: 'POST', headers: json, body: '[{"n":0}]' })
   expect(ok.status).toBe(204)
+  // The same on creation, before any JetStream stream is made for it.
+  const nc = await connect({ servers: nats.url })
+  const streams = async () => (await (await jetstreamManager(nc)).streams.names().next()).length
+  const before = await streams()
+  const created = await fetch(`${a.url}/big-at-birth`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify([big]),
+  })
+  expect(created.status).toBe(413)
+  expect(await streams()).toBe(before)
+  await nc.close()
+  expect((await fetch(`${a.url}/big-at-birth`, { method: 'HEAD' })).status).toBe(404)
 })
 
 test('a read, an append or a clean whose stream another server deletes under it answers 404, not 500', async () => {
