@@ -22,6 +22,12 @@ export interface TopicConfig {
   'min.cleanable.dirty.ratio': number
   /** `max.message.bytes`: the largest record (key + value + headers) the topic takes. */
   'max.message.bytes': number
+  /**
+   * `message.timestamp.after.max.ms`: how far past the broker's clock a record's own timestamp
+   * may be (Kafka 4's default, 1 h). Checked by the server: one record stamped far in the future
+   * would otherwise hold compaction and time retention back behind it for as long.
+   */
+  'message.timestamp.after.max.ms': number
 }
 
 export type TopicConfigName = keyof TopicConfig
@@ -43,6 +49,7 @@ export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
   'min.compaction.lag.ms': 0,
   'min.cleanable.dirty.ratio': 0.5,
   'max.message.bytes': 1024 * 1024 + 12,
+  'message.timestamp.after.max.ms': 60 * 60 * 1000,
 })
 
 type Check = (value: number) => boolean
@@ -62,6 +69,7 @@ const numeric: Record<Exclude<TopicConfigName, 'cleanup.policy'>, [Check, string
   'min.compaction.lag.ms': [integer(0), 'an integer >= 0'],
   'min.cleanable.dirty.ratio': [(v) => v >= 0 && v <= 1, 'a number between 0 and 1'],
   'max.message.bytes': [integer(0), 'an integer >= 0'],
+  'message.timestamp.after.max.ms': [integer(0), 'an integer >= 0'],
 }
 
 const policies = new Map<string, TopicConfig['cleanup.policy']>([

@@ -23,7 +23,8 @@ export function toRecords(
   const records: StoredRecord[] = []
   const config = topicConfigOf(row)
   for (const [i, message] of messages.messages.entries()) {
-    const topicRecord = row.topic === null ? undefined : topicRecordOf(row, config, message)
+    const topicRecord =
+      row.topic === null ? undefined : topicRecordOf(row, config, message, timestamp)
     if (topicRecord instanceof RecordTooLargeError) {
       return { ok: false, message: topicRecord.message, tooLarge: true }
     }

@@ -1,5 +1,5 @@
 import { RecordTooLargeError } from '../log/errors.ts'
-import { isCompacted, type TopicConfig } from '../log/TopicConfig.ts'
+import { defaultTopicConfig, isCompacted, type TopicConfig } from '../log/TopicConfig.ts'
 import type { StoredRecord, StreamRow } from './ServerStorage.ts'
 import { topicNameOf } from './topicPaths.ts'
 
@@ -22,6 +22,7 @@ export function topicRecordOf(
   row: StreamRow,
   config: TopicConfig | undefined,
   data: Uint8Array,
+  now: number,
 ): { data: Uint8Array; key: string | null; timestamp: number | undefined } | Error {
   const message = JSON.parse(decoder.decode(data)) as unknown
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
@@ -42,6 +43,14 @@ export function topicRecordOf(
   }
   if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || (timestamp as number) < 0)) {
     return new Error('A topic record\'s "timestamp" must be ms since the epoch (an integer >= 0)')
+  }
+  const ahead =
+    config?.['message.timestamp.after.max.ms'] ??
+    defaultTopicConfig['message.timestamp.after.max.ms']
+  if (timestamp !== undefined && (timestamp as number) > now + ahead) {
+    return new Error(
+      `A topic record's "timestamp" is more than ${ahead} ms ahead of the server's clock (message.timestamp.after.max.ms)`,
+    )
   }
   if (key !== null && typeof key !== 'string') {
     return new Error('A topic record\'s "key" must be a string or null')

@@ -254,6 +254,9 @@ describe.each(backends)('topics on $name', ({ start: startServer }) => {
         // Lone surrogates: no UTF-8 form, so two such keys would compact as one.
         [{ key: '\ud800', value: 1 }],
         [{ key: 'a\udc00', value: 1 }],
+        // Stamped over an hour ahead (message.timestamp.after.max.ms): it would hold compaction
+        // and retention back behind it.
+        [{ key: 'k', value: 1, timestamp: server.clock.now + 3_600_001 }],
       ]) {
         const res = await append(p, bad)
         expect(res.status).toBe(400)
