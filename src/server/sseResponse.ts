@@ -37,9 +37,20 @@ export function sseResponse(
   signal.addEventListener('abort', () => stop.abort(), { once: true })
   const deadline = engine.now() + settings.sseMaxDurationMs
 
+  // Backpressure: the next chunk is read only once the client has taken the last one (the Node
+  // adapter reads this stream as the socket drains), so a client that stops reading holds one
+  // chunk in memory, not the whole stream.
+  let pulled: (() => void) | undefined
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (text: string): void => controller.enqueue(encoder.encode(text))
+      const drained = (): Promise<void> =>
+        (controller.desiredSize ?? 0) > 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              pulled = resolve
+              stop.signal.addEventListener('abort', () => resolve(), { once: true })
+            })
       const run = async (): Promise<void> => {
         let outcome: ReadOutcome = first
         for (;;) {
@@ -72,6 +83,8 @@ export function sseResponse(
             )
             if (waited === 'aborted') return
           }
+          await drained()
+          if (stop.signal.aborted) return
           outcome = await engine.read(path, { kind: 'offset', offset: nextOffset })
         }
       }
@@ -84,6 +97,10 @@ export function sseResponse(
             // already closed by a cancelled client
           }
         })
+    },
+    pull() {
+      pulled?.()
+      pulled = undefined
     },
     cancel() {
       stop.abort()
