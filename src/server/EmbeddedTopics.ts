@@ -18,7 +18,7 @@ export class EmbeddedTopics implements TopicStore {
   createPartitions(topic: string, partitions: readonly CreateRequest[]): Awaitable<void> {
     const { storage } = this.engine
     storage.transaction(() => {
-      if (this.partitions(topic).length > 0) {
+      if (this.rows(topic).length > 0) {
         throw new TopicExistsError(`Topic "${topic}" already exists`)
       }
       for (const request of partitions) {
@@ -33,24 +33,40 @@ export class EmbeddedTopics implements TopicStore {
     )
   }
 
-  partitions(topic: string): StreamRow[] {
+  /** As readers see them: once their creation or deletion is durable, with durable tails. */
+  partitions(topic: string): Awaitable<StreamRow[]> {
+    return this.engine.whenSettled(
+      `${topicsPrefix}${topic}/`,
+      () => this.rows(topic).map((r) => this.engine.durableRow(r)),
+      true,
+    )
+  }
+
+  /** The topic's partition rows as stored now, in partition order. */
+  private rows(topic: string): StreamRow[] {
     return this.engine.storage
       .listStreams(`${topicsPrefix}${topic}/`)
       .filter((r) => r.topic !== null && !r.softDeleted)
       .sort((a, b) => partitionOf(a) - partitionOf(b))
   }
 
-  topicNames(): string[] {
-    const names = new Set<string>()
-    for (const row of this.engine.storage.listStreams(topicsPrefix)) {
-      if (row.topic !== null) names.add(topicNameOf(row))
-    }
-    return [...names]
+  topicNames(): Awaitable<string[]> {
+    return this.engine.whenSettled(
+      topicsPrefix,
+      () => {
+        const names = new Set<string>()
+        for (const row of this.engine.storage.listStreams(topicsPrefix)) {
+          if (row.topic !== null) names.add(topicNameOf(row))
+        }
+        return [...names]
+      },
+      true,
+    )
   }
 
   deleteTopic(topic: string): Awaitable<void> {
     const rows = this.engine.storage.transaction(() => {
-      const rows = this.partitions(topic)
+      const rows = this.rows(topic)
       for (const row of rows) this.engine.deleteNow(row.path)
       return rows
     })
@@ -68,13 +84,16 @@ export class EmbeddedTopics implements TopicStore {
   cleanPartition(path: string, now: number): Awaitable<PartitionCleanReport> {
     const { storage } = this.engine
     const report = storage.transaction(() => {
-      const row = storage.getStream(path)
-      if (!row || row.topic === null) return nothingCleaned(path)
+      const stored = storage.getStream(path)
+      if (!stored || stored.topic === null) return nothingCleaned(path)
+      // Planned on what is durable: retention must not move the start past the tail readers
+      // see, nor compaction drop a durable record for a newer one a power cut could take back.
+      const row = this.engine.durableRow(stored)
       const records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
       const plan = planCleaning(row, records, now)
       if (plan.startOffset > row.startOffset) {
         storage.deleteRecordsBelow(row.id, plan.startOffset)
-        storage.updateStream({ ...row, startOffset: plan.startOffset })
+        storage.updateStream({ ...stored, startOffset: plan.startOffset })
       }
       storage.deleteRecords(row.id, plan.compacted)
       return plan.report

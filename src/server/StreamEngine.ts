@@ -174,11 +174,19 @@ export class StreamEngine implements StreamBackend {
     return outcome.kind === 'exists' ? this.durably(outcome) : outcome
   }
 
-  /** `then` once the latest creation or deletion of `path` is durable (now if it is). */
-  private whenSettled<T>(path: string, then: () => Awaitable<T>): Awaitable<T> {
-    const settled = this.durability.settled(path)
+  /**
+   * `then` once the latest creation or deletion of `path` (with `under`, of any path below it)
+   * is durable; now if it is.
+   */
+  whenSettled<T>(path: string, then: () => Awaitable<T>, under = false): Awaitable<T> {
+    const settled = this.durability.settled(path, under)
     // Again after it: the path may have been created or deleted anew while this one flushed.
-    return settled ? settled.then(() => this.whenSettled(path, then)) : then()
+    return settled ? settled.then(() => this.whenSettled(path, then, under)) : then()
+  }
+
+  /** A stream's row as readers may see it: as of its last durable write. */
+  durableRow(row: StreamRow): StreamRow {
+    return this.durability.visible(row)
   }
 
   /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */

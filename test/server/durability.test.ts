@@ -153,6 +153,40 @@ test("a fork made while its source's append is not durable reads nothing before 
   expect(await (await read).json()).toEqual([1])
 })
 
+test('the topic admin shows what is durable: tails, creations, and what retention may remove', async () => {
+  const held = heldStorage()
+  const { app } = createApp({ storage: held.storage })
+  const admin = (path: string, init?: RequestInit) => app.request(`/admin/topics${path}`, init)
+  const created = admin('/t', {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({ configEntries: [{ name: 'retention.bytes', value: '0' }] }),
+  })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const listed = admin('')
+  expect(await settled(listed)).toBe(false) // not listed before the creation is durable
+  held.release()
+  expect((await created).status).toBe(201)
+  expect(await (await listed).json()).toEqual({ topics: ['t'] })
+
+  const appended = app.request('/topics/t/0', {
+    method: 'POST',
+    headers: json,
+    body: '[{"value":1}]',
+  })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const described = await (await admin('/t')).json()
+  expect(described.partitions[0]).toMatchObject({ startOffset: 0, nextOffset: 0 })
+  // Retention (retention.bytes 0) may remove only what is durable: nothing yet.
+  const cleaning = admin('/t/clean', { method: 'POST' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
+  held.release()
+  expect((await appended).status).toBe(204)
+  expect((await (await cleaning).json()).partitions[0]).toMatchObject({ startOffset: 0 })
+  const read = await app.request('/topics/t/0?offset=-1')
+  expect((await read.json()).map((r: { value: number }) => r.value)).toEqual([1])
+})
+
 test('SQLite flushes its WAL for durable appends; NORMAL and :memory: do not need to', () => {
   const dir = mkdtempSync(join(tmpdir(), 'duality-durable-'))
   try {
