@@ -8,27 +8,44 @@ import type { Principal } from './security.ts'
  * valid until then so that EventSource can reconnect with the same URL.
  */
 export class Tickets {
+  /** In order of issue, so of expiry: the expired ones are always at the front. */
   private readonly tickets = new Map<string, { principal: Principal; expiresAt: number }>()
+  /** Each principal's live tickets, oldest first: a principal holds at most maxPerPrincipal. */
+  private readonly byPrincipal = new Map<string, string[]>()
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
+    private readonly maxPerPrincipal = 100,
   ) {}
 
   issue(principal: Principal): { ticket: string; expiresAt: number } {
     const now = this.now()
-    for (const [t, v] of this.tickets) if (v.expiresAt <= now) this.tickets.delete(t)
+    for (const [t, v] of this.tickets) {
+      if (v.expiresAt > now) break
+      this.forget(t, v.principal.id)
+    }
+    const held = this.byPrincipal.get(principal.id) ?? []
+    if (held.length >= this.maxPerPrincipal) this.forget(held[0]!, principal.id)
     const ticket = randomBytes(32).toString('base64url')
     const expiresAt = now + this.ttlMs
     this.tickets.set(ticket, { principal, expiresAt })
+    this.byPrincipal.set(principal.id, [...(this.byPrincipal.get(principal.id) ?? []), ticket])
     return { ticket, expiresAt }
+  }
+
+  private forget(ticket: string, principalId: string): void {
+    this.tickets.delete(ticket)
+    const rest = (this.byPrincipal.get(principalId) ?? []).filter((t) => t !== ticket)
+    if (rest.length > 0) this.byPrincipal.set(principalId, rest)
+    else this.byPrincipal.delete(principalId)
   }
 
   redeem(ticket: string): Principal | null {
     const entry = this.tickets.get(ticket)
     if (!entry) return null
     if (entry.expiresAt <= this.now()) {
-      this.tickets.delete(ticket)
+      this.forget(ticket, entry.principal.id)
       return null
     }
     return entry.principal

@@ -216,6 +216,18 @@ describe('read tickets (for EventSource, which cannot send headers)', () => {
     server.clock.now += 60_000
     await expectError(await call(`/topics/orders/0?ticket=${ticket}`), 401, 'UNAUTHORIZED')
   })
+
+  test('a principal holds at most 100 live tickets: the 101st retires its oldest', async () => {
+    const tickets: string[] = []
+    for (let i = 0; i < 101; i++)
+      tickets.push(((await (await issue(bob)).json()) as { ticket: string }).ticket)
+    await expectError(await call(`/topics/orders/0?ticket=${tickets[0]}`), 401, 'UNAUTHORIZED')
+    expect((await call(`/topics/orders/0?ticket=${tickets[1]}`)).status).toBe(200)
+    expect((await call(`/topics/orders/0?ticket=${tickets[100]}`)).status).toBe(200)
+    // Another principal's tickets are not touched by bob's.
+    const alices = ((await (await issue(alice)).json()) as { ticket: string }).ticket
+    expect((await call(`/alice/s?ticket=${alices}`, { method: 'HEAD' })).status).toBe(200)
+  })
 })
 
 describe('origins and preflights', () => {
