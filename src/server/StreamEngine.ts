@@ -169,9 +169,15 @@ export class StreamEngine implements StreamBackend {
 
   /** Creates a stream (or confirms an identical one), answering once that is durable. */
   createStream(req: CreateRequest): Awaitable<CreateOutcome> {
-    const outcome = this.createStreamNow(req)
-    if (outcome.kind === 'created') return this.durably(outcome, [req.path])
-    return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+    // After the path's (and a fork source's) pending creation or deletion: an answer about them
+    // ("exists", "conflict", "no source") must not rest on what a power cut could undo.
+    return this.whenSettled(req.path, () =>
+      this.whenSettled(req.fork?.from ?? req.path, () => {
+        const outcome = this.createStreamNow(req)
+        if (outcome.kind === 'created') return this.durably(outcome, [req.path])
+        return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+      }),
+    )
   }
 
   /**
@@ -328,8 +334,10 @@ export class StreamEngine implements StreamBackend {
 
   /** Deletes a stream, answering once that is durable. */
   delete(path: string): Awaitable<DeleteOutcome> {
-    const outcome = this.deleteNow(path)
-    return outcome.kind === 'deleted' ? this.durably(outcome, [path]) : outcome
+    return this.whenSettled(path, () => {
+      const outcome = this.deleteNow(path)
+      return outcome.kind === 'deleted' ? this.durably(outcome, [path]) : outcome
+    })
   }
 
   deleteNow(path: string): DeleteOutcome {

@@ -121,19 +121,38 @@ test('a created or deleted stream shows only once durable: readers wait for the 
   expect((await gone).status).toBe(404)
 })
 
-test('a reader waiting on a deletion also waits for a creation of the path made meanwhile', async () => {
+test('a reader waiting on a deletion never sees a creation of the path made meanwhile before it is durable', async () => {
   const { held, app } = await withStream()
   const deleted = app.request('/s', { method: 'DELETE' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
   const read = app.request('/s?offset=-1')
   const created = app.request('/s', { method: 'PUT', headers: json, body: '[2]' })
-  await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
-  held.waiting.shift()!.resolve() // the deletion is durable, the new creation not yet
+  held.waiting.shift()!.resolve() // the deletion is durable; the creation waited for it
   expect((await deleted).status).toBe(204)
-  expect(await settled(read)).toBe(false)
+  expect((await read).status).toBe(404)
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const again = app.request('/s?offset=-1')
+  expect(await settled(again)).toBe(false) // the new creation is not durable yet
   held.release()
   expect((await created).status).toBe(201)
-  expect(await (await read).json()).toEqual([2])
+  expect(await (await again).json()).toEqual([2])
+})
+
+test('answers about a path wait for its pending deletion: a second DELETE, a PUT, a fork of it', async () => {
+  const { held, app } = await withStream()
+  const first = app.request('/s', { method: 'DELETE' })
+  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+  const second = app.request('/s', { method: 'DELETE' })
+  const fork = app.request('/f', {
+    method: 'PUT',
+    headers: { ...json, 'stream-forked-from': '/s' },
+  })
+  expect(await settled(second)).toBe(false)
+  expect(await settled(fork)).toBe(false)
+  held.release()
+  expect((await first).status).toBe(204)
+  expect((await second).status).toBe(404)
+  expect((await fork).status).toBe(404)
 })
 
 test("a fork made while its source's append is not durable reads nothing before both are", async () => {
