@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { MsgHdrs } from '@nats-io/transport-node'
 import { isJsonType } from './contentType.ts'
+import { maxForkCutBytes } from './forkReads.ts'
 import { jsStreamName, recordSubject, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import type { ProducerHeaders } from './outcomes.ts'
 import { Conflict } from './retrying.ts'
@@ -320,7 +321,7 @@ export class JetStreamLog {
     now: number,
   ): Promise<{ forkOffset: number; prefix: StoredRecord | undefined } | string> {
     const to = Math.min(source.nextOffset, offset + sub + 1)
-    const { records } = await this.readVisible(source, offset, to, Infinity)
+    const { records } = await this.readVisible(source, offset, to, maxForkCutBytes)
     const first = records[0]
     if (!first) return 'Stream-Fork-Sub-Offset: no data after the fork offset'
     if (isJsonType(source.contentType)) {

@@ -32,6 +32,9 @@ export function readVisible(
   return { records, truncated: !complete }
 }
 
+/** More than any request body the server takes (8 MiB by default). */
+export const maxForkCutBytes = 64 * 1024 * 1024
+
 export type ForkCut =
   | { ok: true; forkOffset: number; prefix: StoredRecord | undefined }
   | { ok: false; message: string }
@@ -48,12 +51,14 @@ export function forkPrefix(
   sub: number,
   now: number,
 ): ForkCut {
+  // One append at most is needed, and one append is at most a request body: a byte bound keeps
+  // a huge sub-offset from reading the whole source into memory.
   const { records } = readVisible(
     storage,
     source,
     offset,
     Math.min(source.nextOffset, offset + sub + 1),
-    Infinity,
+    maxForkCutBytes,
   )
   const first = records[0]
   if (!first) return { ok: false, message: 'Stream-Fork-Sub-Offset: no data after the fork offset' }
