@@ -110,6 +110,12 @@ export class JetStreamLog {
     }
   }
 
+  /** The offset of the stream's first stored record (its tail when it holds none). */
+  async firstOffset(meta: StreamMeta): Promise<number> {
+    const info = await this.jsm.streams.info(jsStreamName(meta.id))
+    return info.state.first_seq - 1 + (meta.forkOffset ?? 0)
+  }
+
   async tail(meta: StreamMeta): Promise<number> {
     const info = await this.jsm.streams.info(jsStreamName(meta.id))
     return info.state.last_seq + (meta.forkOffset ?? 0)

@@ -211,8 +211,9 @@ export class JetStreamTopics implements TopicStore {
       })
       await this.ctx.log.purgeBelow(meta, plan.startOffset)
       this.ctx.notify(meta.id)
-    } else if (meta.startOffset > 0) {
-      // Idempotent: finishes the purge of a pass whose server died between commit and purge.
+    } else if (meta.startOffset > 0 && (await this.ctx.log.firstOffset(meta)) < meta.startOffset) {
+      // Finishes the purge of a pass whose server died between commit and purge (a read first:
+      // a purge is a replicated write, not to be made for every partition on every pass).
       await this.ctx.log.purgeBelow(meta, meta.startOffset)
     }
     await this.ctx.log.deleteRecords(meta, plan.compacted)

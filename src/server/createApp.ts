@@ -108,11 +108,19 @@ export function createApp(options: AppOptions): {
     // would be stored as the compressed bytes.
     const transfer = c.req.header('transfer-encoding')
     if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
-      return errorResponse(501, 'BAD_REQUEST', `Transfer-Encoding "${transfer}" is not supported`)
+      return errorResponse(
+        501,
+        'UNSUPPORTED_ENCODING',
+        `Transfer-Encoding "${transfer}" is not supported`,
+      )
     }
     const encoding = c.req.header('content-encoding')
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return errorResponse(415, 'BAD_REQUEST', `Content-Encoding "${encoding}" is not supported`)
+      return errorResponse(
+        415,
+        'UNSUPPORTED_ENCODING',
+        `Content-Encoding "${encoding}" is not supported`,
+      )
     }
     const length = c.req.header('content-length')
     if (length !== undefined && transfer === undefined) {

@@ -18,6 +18,7 @@ export type ServerErrorCode =
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
   | 'EXPECTATION_FAILED'
+  | 'UNSUPPORTED_ENCODING'
 
 /** Every error the server sends: `{ error: { code, message } }`, JSON, with the right status. */
 export interface ErrorBody {

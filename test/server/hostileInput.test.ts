@@ -312,7 +312,7 @@ describe('hostile input over HTTP', () => {
       { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
       'b',
     )
-    await expectError(gzipped, 415, 'BAD_REQUEST')
+    await expectError(gzipped, 415, 'UNSUPPORTED_ENCODING')
     expect(await readAll('/h/enc')).toBe('a')
   })
 
