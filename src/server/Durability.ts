@@ -50,14 +50,9 @@ export class Durability {
    * Resolves once the latest creation or deletion of the stream at `path` is durable; undefined
    * when it already is. A reader waits for it rather than show a stream (or its absence) that
    * a power cut could undo; it cannot be shown "as before", since the rows are already gone.
-   * `under`: of any path that starts with `path`.
    */
-  settled(path: string, under = false): Promise<void> | undefined {
-    let generation = this.replaced.get(path)
-    if (under) {
-      // Any path below it (a topic's partitions); callers ask again after each.
-      for (const [p, g] of this.replaced) if (p.startsWith(path)) generation = g
-    }
+  settled(path: string): Promise<void> | undefined {
+    const generation = this.replaced.get(path)
     if (generation === undefined) return undefined
     // Its own flush failed: a new one, which begins after the write, decides.
     return (
@@ -66,6 +61,11 @@ export class Durability {
         for (const [p, g] of this.replaced) if (g <= generation) this.replaced.delete(p)
       })
     )
+  }
+
+  /** Whether the latest creation or deletion of the stream at `path` is not durable yet. */
+  replacing(path: string): boolean {
+    return this.replaced.has(path)
   }
 
   /**

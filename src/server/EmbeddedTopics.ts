@@ -33,13 +33,12 @@ export class EmbeddedTopics implements TopicStore {
     )
   }
 
-  /** As readers see them: once their creation or deletion is durable, with durable tails. */
-  partitions(topic: string): Awaitable<StreamRow[]> {
-    return this.engine.whenSettled(
-      `${topicsPrefix}${topic}/`,
-      () => this.rows(topic).map((r) => this.engine.durableRow(r)),
-      true,
-    )
+  /**
+   * As readers see them: durable tails, and partitions whose creation is not durable yet left
+   * out (a listing shows the durable state rather than wait, which churn could make endless).
+   */
+  partitions(topic: string): StreamRow[] {
+    return this.rows(topic).flatMap((r) => this.engine.durableRow(r) ?? [])
   }
 
   /** The topic's partition rows as stored now, in partition order. */
@@ -50,18 +49,12 @@ export class EmbeddedTopics implements TopicStore {
       .sort((a, b) => partitionOf(a) - partitionOf(b))
   }
 
-  topicNames(): Awaitable<string[]> {
-    return this.engine.whenSettled(
-      topicsPrefix,
-      () => {
-        const names = new Set<string>()
-        for (const row of this.engine.storage.listStreams(topicsPrefix)) {
-          if (row.topic !== null) names.add(topicNameOf(row))
-        }
-        return [...names]
-      },
-      true,
-    )
+  topicNames(): string[] {
+    const names = new Set<string>()
+    for (const row of this.engine.storage.listStreams(topicsPrefix)) {
+      if (row.topic !== null && this.engine.durableRow(row)) names.add(topicNameOf(row))
+    }
+    return [...names]
   }
 
   deleteTopic(topic: string): Awaitable<void> {
@@ -89,6 +82,7 @@ export class EmbeddedTopics implements TopicStore {
       // Planned on what is durable: retention must not move the start past the tail readers
       // see, nor compaction drop a durable record for a newer one a power cut could take back.
       const row = this.engine.durableRow(stored)
+      if (!row) return nothingCleaned(path)
       const records = storage.readRecords(row.id, row.startOffset, row.nextOffset, Infinity)
       const plan = planCleaning(row, records, now)
       if (plan.startOffset > row.startOffset) {

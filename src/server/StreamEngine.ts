@@ -171,28 +171,28 @@ export class StreamEngine implements StreamBackend {
   createStream(req: CreateRequest): Awaitable<CreateOutcome> {
     // After the path's (and a fork source's) pending creation or deletion: an answer about them
     // ("exists", "conflict", "no source") must not rest on what a power cut could undo.
-    return this.whenSettled(req.path, () =>
-      this.whenSettled(req.fork?.from ?? req.path, () => {
-        const outcome = this.createStreamNow(req)
-        if (outcome.kind === 'created') return this.durably(outcome, [req.path])
-        return outcome.kind === 'exists' ? this.durably(outcome) : outcome
-      }),
-    )
+    const pending =
+      this.durability.settled(req.path) ??
+      (req.fork ? this.durability.settled(req.fork.from) : undefined)
+    if (pending) return pending.then(() => this.createStream(req))
+    const outcome = this.createStreamNow(req)
+    if (outcome.kind === 'created') return this.durably(outcome, [req.path])
+    return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+  }
+
+  /** `then` once the latest creation or deletion of `path` is durable; now if it is. */
+  private whenSettled<T>(path: string, then: () => Awaitable<T>): Awaitable<T> {
+    const settled = this.durability.settled(path)
+    // Again after it: the path may have been created or deleted anew while this one flushed.
+    return settled ? settled.then(() => this.whenSettled(path, then)) : then()
   }
 
   /**
-   * `then` once the latest creation or deletion of `path` (with `under`, of any path below it)
-   * is durable; now if it is.
+   * A stream's row as readers may see it (as of its last durable write), or undefined while its
+   * creation is not durable yet: for listings, which show what is durable rather than wait.
    */
-  whenSettled<T>(path: string, then: () => Awaitable<T>, under = false): Awaitable<T> {
-    const settled = this.durability.settled(path, under)
-    // Again after it: the path may have been created or deleted anew while this one flushed.
-    return settled ? settled.then(() => this.whenSettled(path, then, under)) : then()
-  }
-
-  /** A stream's row as readers may see it: as of its last durable write. */
-  durableRow(row: StreamRow): StreamRow {
-    return this.durability.visible(row)
+  durableRow(row: StreamRow): StreamRow | undefined {
+    return this.durability.replacing(row.path) ? undefined : this.durability.visible(row)
   }
 
   /** Creates a stream (or confirms an identical one); a refused initial body writes nothing. */
