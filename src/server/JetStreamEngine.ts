@@ -304,7 +304,9 @@ export class JetStreamEngine implements StreamBackend {
   private async adoptStalled({ meta, rev }: Loaded): Promise<void> {
     const tail = await this.log.tail(meta)
     if (tail <= meta.nextOffset) return
-    const key = `${meta.id}@${rev}`
+    // By committed tail, not revision: readers of a TTL stream save its metadata (touch) all
+    // the time, and a stall must still be seen as one.
+    const key = `${meta.id}@${meta.nextOffset}`
     const since = this.stalled.get(key)
     if (since === undefined) {
       if (this.stalled.size > 10_000) this.stalled.clear()

@@ -8,7 +8,7 @@ import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders
 import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
 import type { SecurityOptions } from './security.ts'
-import type { ServerStorage } from './ServerStorage.ts'
+import { TransactionAborted, type ServerStorage } from './ServerStorage.ts'
 import type { StreamBackend } from './StreamBackend.ts'
 import { StreamEngine } from './StreamEngine.ts'
 import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
@@ -200,6 +200,8 @@ async function readBody(request: Request): Promise<Uint8Array> {
 
 /** SQLite's SQLITE_FULL and JetStream's insufficient (storage) resources. */
 function storageFull(error: unknown): boolean {
+  // A nested write that SQLite's full disk aborted arrives as TransactionAborted, its cause.
+  if (error instanceof TransactionAborted) return storageFull(error.cause)
   const code = error instanceof Error && 'code' in error ? error.code : undefined
   return code === 'SQLITE_FULL' || code === 10023 || code === 10047
 }

@@ -41,16 +41,15 @@ export function sseResponse(
   // adapter reads this stream as the socket drains), so a client that stops reading holds one
   // chunk in memory, not the whole stream.
   let pulled: (() => void) | undefined
+  // One listener for the connection's life: a cancelled client must not leave the loop waiting.
+  stop.signal.addEventListener('abort', () => pulled?.(), { once: true })
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (text: string): void => controller.enqueue(encoder.encode(text))
       const drained = (): Promise<void> =>
         (controller.desiredSize ?? 0) > 0
           ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              pulled = resolve
-              stop.signal.addEventListener('abort', () => resolve(), { once: true })
-            })
+          : new Promise<void>((resolve) => (pulled = resolve))
       const run = async (): Promise<void> => {
         let outcome: ReadOutcome = first
         for (;;) {

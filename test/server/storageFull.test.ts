@@ -85,6 +85,14 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
     expect(head.headers.get('stream-next-offset')).toBe(
       formatOffset(before.a.stream.nextOffset + grew.a + (accepted(0) ? 0 : 1)),
     )
+    // A topic's partitions are created in one transaction: refused whole, 507, nothing listed.
+    const topic = await fetch(`${server.url}/admin/topics/many`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ numPartitions: 300 }),
+    })
+    expect(topic.status).toBe(507)
+    expect(await (await fetch(`${server.url}/admin/topics`)).json()).toEqual({ topics: [] })
   } finally {
     errors.mockRestore()
     await server.close()
