@@ -106,22 +106,13 @@ export function createApp(options: AppOptions): {
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next()
     // Node decodes chunked framing only: a body still gzipped (by Transfer- or Content-Encoding)
     // would be stored as the compressed bytes.
+    for (const [name, only, status] of decodable) {
+      const value = c.req.header(name)
+      if (value !== undefined && value.trim().toLowerCase() !== only) {
+        return errorResponse(status, 'UNSUPPORTED_ENCODING', `${name}: "${value}" is not supported`)
+      }
+    }
     const transfer = c.req.header('transfer-encoding')
-    if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
-      return errorResponse(
-        501,
-        'UNSUPPORTED_ENCODING',
-        `Transfer-Encoding "${transfer}" is not supported`,
-      )
-    }
-    const encoding = c.req.header('content-encoding')
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return errorResponse(
-        415,
-        'UNSUPPORTED_ENCODING',
-        `Content-Encoding "${encoding}" is not supported`,
-      )
-    }
     const length = c.req.header('content-length')
     if (length !== undefined && transfer === undefined) {
       return Number(length) > maxBodyBytes ? tooLarge() : next()
@@ -197,6 +188,12 @@ export function createApp(options: AppOptions): {
 async function readBody(request: Request): Promise<Uint8Array> {
   return new Uint8Array(await request.arrayBuffer())
 }
+
+/** The body encodings the server undoes (Node's chunked framing), and the status of others. */
+const decodable = [
+  ['transfer-encoding', 'chunked', 501],
+  ['content-encoding', 'identity', 415],
+] as const
 
 /** SQLite's SQLITE_FULL and JetStream's insufficient (storage) resources. */
 function storageFull(error: unknown): boolean {
