@@ -301,7 +301,7 @@ export class JetStreamEngine implements StreamBackend {
    * records are deleted, so it is all out (its offsets and the fence's stay unused), and its
    * producer's retry is a new append, not a duplicate of something half-stored.
    */
-  private async adoptStalled({ meta, rev }: Loaded): Promise<void> {
+  private async adoptStalled({ meta }: Loaded): Promise<void> {
     const tail = await this.log.tail(meta)
     if (tail <= meta.nextOffset) return
     // By committed tail, not revision: readers of a TTL stream save its metadata (touch) all
@@ -314,7 +314,6 @@ export class JetStreamEngine implements StreamBackend {
       return
     }
     if (Date.now() - since < this.adoptAfterMs) return
-    this.stalled.delete(key)
     const read = await this.log.readAllOwn(meta, meta.nextOffset, tail)
     const records = read.filter((r) => !r.fence)
     const fences = read.filter((r) => r.fence)
@@ -328,12 +327,20 @@ export class JetStreamEngine implements StreamBackend {
       end = tail + 1
       await this.log.deleteRecords(meta, [...partial, ...fences].map((r) => r.offset).concat(tail))
     }
-    const producers = { ...meta.producers }
+    const adopted: StreamMeta['producers'] = {}
     for (const record of records.slice(0, records.length - partial.length)) {
       const p = record.producer
-      if (p) producers[p.id] = { epoch: p.epoch, lastSeq: p.seq, updatedAt: this.now() }
+      if (p) adopted[p.id] = { epoch: p.epoch, lastSeq: p.seq, updatedAt: this.now() }
     }
-    await this.store.save({ ...meta, nextOffset: end, producers }, rev)
+    // On the latest revision, as commit() merges: readers of a TTL stream touch its entry all
+    // the time, and a save on the revision read before all the above would keep failing.
+    await retrying(async () => {
+      const now = await this.store.load(meta.path)
+      if (!now || now.meta.id !== meta.id || now.meta.nextOffset !== meta.nextOffset) return
+      const producers = { ...now.meta.producers, ...adopted }
+      await this.store.save({ ...now.meta, nextOffset: end, producers }, now.rev)
+    })
+    this.stalled.delete(key)
     this.notify(meta.id)
   }
 

@@ -49,7 +49,10 @@ export function sseResponse(
       const drained = (): Promise<void> =>
         (controller.desiredSize ?? 0) > 0
           ? Promise.resolve()
-          : new Promise<void>((resolve) => (pulled = resolve))
+          : new Promise<void>((resolve) => {
+              pulled = resolve
+              if (stop.signal.aborted) resolve() // the abort listener has fired already
+            })
       const run = async (): Promise<void> => {
         let outcome: ReadOutcome = first
         for (;;) {

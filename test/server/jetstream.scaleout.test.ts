@@ -315,3 +315,37 @@ test('an append whose metadata commit timed out but landed is acknowledged once'
   }
   expect(await readAll(a.url, '/slowkv')).toEqual([0, 1])
 })
+
+test('a stalled append on a TTL stream is adopted while readers keep touching its entry', async () => {
+  const [a, b] = servers as [RunningServer, RunningServer]
+  await fetch(`${a.url}/ttl`, {
+    method: 'PUT',
+    headers: { ...json, 'stream-ttl': '3600' },
+    body: '[{"n":0}]',
+  })
+  const id = (await fetch(`${a.url}/ttl`, { method: 'HEAD' })).headers.get('etag')!.split(':')[0]!
+  // A dead server's whole append (one record) past the committed tail.
+  const nc = await connect({ servers: nats.url })
+  const h = headers()
+  h.set('Duality-Batch-Start', '1')
+  h.set('Duality-Batch-Size', '1')
+  h.set('Duality-Timestamp', String(Date.now()))
+  await jetstream(nc).publish(`duality.r.${id.slice(1)}`, '{"n":1}', {
+    headers: h,
+    expect: { lastSequence: 1 },
+  })
+  await nc.close()
+  // Every read of a TTL stream saves its entry (last access): four readers, all the time.
+  let reading = true
+  const readers = Array.from({ length: 4 }, async () => {
+    while (reading) await (await fetch(`${b.url}/ttl?offset=-1`)).arrayBuffer()
+  })
+  try {
+    const res = await fetch(`${a.url}/ttl`, { method: 'POST', headers: json, body: '{"n":2}' })
+    expect(res.status).toBe(204)
+  } finally {
+    reading = false
+    await Promise.all(readers)
+  }
+  expect(await readAll(a.url, '/ttl')).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
+})
