@@ -63,6 +63,19 @@ export class Durability {
     )
   }
 
+  /**
+   * Like `settled`, for every path that starts with `prefix` (one topic's partitions): resolves
+   * once the newest of their pending creations and deletions is durable.
+   */
+  settledUnder(prefix: string): Promise<void> | undefined {
+    let newest: string | undefined
+    let generation = -1
+    for (const [p, g] of this.replaced) {
+      if (p.startsWith(prefix) && g > generation) [newest, generation] = [p, g]
+    }
+    return newest === undefined ? undefined : this.settled(newest)
+  }
+
   /** Whether the latest creation or deletion of the stream at `path` is not durable yet. */
   replacing(path: string): boolean {
     return this.replaced.has(path)

@@ -16,6 +16,13 @@ export class EmbeddedTopics implements TopicStore {
   constructor(private readonly engine: StreamEngine) {}
 
   createPartitions(topic: string, partitions: readonly CreateRequest[]): Awaitable<void> {
+    // "Exists" only once that is durable, as for streams.
+    return this.engine.whenSettledUnder(`${topicsPrefix}${topic}/`, () =>
+      this.createNow(topic, partitions),
+    )
+  }
+
+  private createNow(topic: string, partitions: readonly CreateRequest[]): Awaitable<void> {
     const { storage } = this.engine
     storage.transaction(() => {
       if (this.rows(topic).length > 0) {
@@ -34,11 +41,13 @@ export class EmbeddedTopics implements TopicStore {
   }
 
   /**
-   * As readers see them: durable tails, and partitions whose creation is not durable yet left
-   * out (a listing shows the durable state rather than wait, which churn could make endless).
+   * As readers see them: after the topic's own pending creation or deletion is durable (what
+   * describe and delete answer must not rest on it), with durable tails.
    */
-  partitions(topic: string): StreamRow[] {
-    return this.rows(topic).flatMap((r) => this.engine.durableRow(r) ?? [])
+  partitions(topic: string): Awaitable<StreamRow[]> {
+    return this.engine.whenSettledUnder(`${topicsPrefix}${topic}/`, () =>
+      this.rows(topic).flatMap((r) => this.engine.durableRow(r) ?? []),
+    )
   }
 
   /** The topic's partition rows as stored now, in partition order. */
@@ -49,6 +58,10 @@ export class EmbeddedTopics implements TopicStore {
       .sort((a, b) => partitionOf(a) - partitionOf(b))
   }
 
+  /**
+   * The durable state, without waiting: topics whose creation is not durable yet are left out
+   * (waiting on every topic's changes, a listing under churn could wait for ever).
+   */
   topicNames(): string[] {
     const names = new Set<string>()
     for (const row of this.engine.storage.listStreams(topicsPrefix)) {

@@ -187,6 +187,12 @@ export class StreamEngine implements StreamBackend {
     return settled ? settled.then(() => this.whenSettled(path, then)) : then()
   }
 
+  /** `then` once the pending creations and deletions of paths under `prefix` are durable. */
+  whenSettledUnder<T>(prefix: string, then: () => Awaitable<T>): Awaitable<T> {
+    const settled = this.durability.settledUnder(prefix)
+    return settled ? settled.then(() => this.whenSettledUnder(prefix, then)) : then()
+  }
+
   /**
    * A stream's row as readers may see it (as of its last durable write), or undefined while its
    * creation is not durable yet: for listings, which show what is durable rather than wait.

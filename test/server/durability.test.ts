@@ -182,11 +182,17 @@ test('the topic admin shows what is durable: tails, creations, and what retentio
     body: JSON.stringify({ configEntries: [{ name: 'retention.bytes', value: '0' }] }),
   })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  // Listings show the durable state at once: not yet this topic.
+  // Listings show the durable state at once (not yet this topic); answers about the topic itself
+  // (describe, a second creation's 409) wait for its creation to be durable.
   expect(await (await admin('')).json()).toEqual({ topics: [] })
-  expect((await admin('/t')).status).toBe(404)
+  const describedEarly = admin('/t')
+  const again = admin('/t', { method: 'PUT', headers: json, body: '{}' })
+  expect(await settled(describedEarly)).toBe(false)
+  expect(await settled(again)).toBe(false)
   held.release()
   expect((await created).status).toBe(201)
+  expect((await describedEarly).status).toBe(200)
+  expect((await again).status).toBe(409)
   expect(await (await admin('')).json()).toEqual({ topics: ['t'] })
 
   const appended = app.request('/topics/t/0', {
