@@ -57,9 +57,7 @@ export class Durability {
     // Its own flush failed: a new one, which begins after the write, decides.
     return (
       this.flushes.get(generation) ??
-      this.flushStorage!().then(() => {
-        for (const [p, g] of this.replaced) if (g <= generation) this.replaced.delete(p)
-      })
+      this.flushStorage!().then(() => this.forgetReplaced(generation))
     )
   }
 
@@ -81,6 +79,11 @@ export class Durability {
     return this.replaced.has(path)
   }
 
+  /** After a flush that began after them: creations and deletions up to `generation` are durable. */
+  private forgetReplaced(generation: number): void {
+    for (const [path, g] of this.replaced) if (g <= generation) this.replaced.delete(path)
+  }
+
   /**
    * After a commit: resolves once it is durable; undefined when it already is. `replacedPaths`
    * are the streams the commit created or deleted (see `settled`).
@@ -94,7 +97,7 @@ export class Durability {
         while (list[0] && list[0].generation <= generation) list.shift()
         if (list.length === 0) this.pending.delete(id)
       }
-      for (const [path, g] of this.replaced) if (g <= generation) this.replaced.delete(path)
+      this.forgetReplaced(generation)
     })
     this.flushes.set(generation, flushed)
     // A failed flush leaves its writes hidden until a later flush covers them.

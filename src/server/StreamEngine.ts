@@ -171,26 +171,39 @@ export class StreamEngine implements StreamBackend {
   createStream(req: CreateRequest): Awaitable<CreateOutcome> {
     // After the path's (and a fork source's) pending creation or deletion: an answer about them
     // ("exists", "conflict", "no source") must not rest on what a power cut could undo.
-    const pending =
-      this.durability.settled(req.path) ??
-      (req.fork ? this.durability.settled(req.fork.from) : undefined)
-    if (pending) return pending.then(() => this.createStream(req))
-    const outcome = this.createStreamNow(req)
-    if (outcome.kind === 'created') return this.durably(outcome, [req.path])
-    return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+    const from = req.fork?.from
+    return this.after(
+      () =>
+        this.durability.settled(req.path) ??
+        (from === undefined ? undefined : this.durability.settled(from)),
+      () => {
+        const outcome = this.createStreamNow(req)
+        if (outcome.kind === 'created') return this.durably(outcome, [req.path])
+        return outcome.kind === 'exists' ? this.durably(outcome) : outcome
+      },
+    )
+  }
+
+  /**
+   * `then` once `pending` finds nothing pending; now if it finds nothing. Asked again after each
+   * wait: a path may have been created or deleted anew while the last change flushed.
+   */
+  private after<T>(
+    pending: () => Promise<void> | undefined,
+    then: () => Awaitable<T>,
+  ): Awaitable<T> {
+    const settled = pending()
+    return settled ? settled.then(() => this.after(pending, then)) : then()
   }
 
   /** `then` once the latest creation or deletion of `path` is durable; now if it is. */
   private whenSettled<T>(path: string, then: () => Awaitable<T>): Awaitable<T> {
-    const settled = this.durability.settled(path)
-    // Again after it: the path may have been created or deleted anew while this one flushed.
-    return settled ? settled.then(() => this.whenSettled(path, then)) : then()
+    return this.after(() => this.durability.settled(path), then)
   }
 
   /** `then` once the pending creations and deletions of paths under `prefix` are durable. */
   whenSettledUnder<T>(prefix: string, then: () => Awaitable<T>): Awaitable<T> {
-    const settled = this.durability.settledUnder(prefix)
-    return settled ? settled.then(() => this.whenSettledUnder(prefix, then)) : then()
+    return this.after(() => this.durability.settledUnder(prefix), then)
   }
 
   /**
