@@ -2,7 +2,7 @@
 // without the optional @nats-io packages installed.
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
-import { JetStreamLog, oversized, streamMissing, type LoggedRecord } from './JetStreamLog.ts'
+import { JetStreamLog, oversized, unlessDeleted, type LoggedRecord } from './JetStreamLog.ts'
 import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { JetStreamTopics } from './JetStreamTopics.ts'
@@ -55,7 +55,7 @@ export class JetStreamEngine implements StreamBackend {
   private readonly waiters = new Waiters()
   private readonly appends = new KeyedQueue()
   readonly topics: JetStreamTopics
-  /** Streams seen with uncommitted records, by `id@revision`, and since when (wall clock). */
+  /** Streams seen with uncommitted records, by `id@committed tail`, and since when (wall clock). */
   private readonly stalled = new Map<string, number>()
   /** Topic ids found alive (ready, this incarnation), until when: see `served`. */
   private readonly liveTopics = new Map<string, number>()
@@ -278,19 +278,9 @@ export class JetStreamEngine implements StreamBackend {
     return (this.nc.info?.max_payload ?? 1024 * 1024) - headerAllowance
   }
 
-  /**
-   * `fn`'s result, or undefined when the stream was deleted under it (by another server, after
-   * this one loaded its metadata): a 404 then, not the JetStream error as a 500.
-   */
-  private async unlessDeleted<T>(meta: StreamMeta, fn: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await fn()
-    } catch (error) {
-      if (!streamMissing(error)) throw error
-      const now = await this.store.load(meta.path)
-      if (now?.meta.id === meta.id) throw error
-      return undefined
-    }
+  /** `fn`, or undefined when another server deleted the stream under it (JetStreamLog.ts). */
+  private unlessDeleted<T>(meta: StreamMeta, fn: () => Promise<T>): Promise<T | undefined> {
+    return unlessDeleted(meta, (path) => this.store.load(path), fn)
   }
 
   /**

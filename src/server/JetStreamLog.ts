@@ -304,14 +304,9 @@ export class JetStreamLog {
       const own = Math.max(lo, m.forkOffset ?? 0)
       if (own >= hi) return true
       if (bytes >= maxBytes) return false
-      for (const {
-        producer: _producer,
-        batchSize: _size,
-        fence: _fence,
-        ...record
-      } of await this.readOwn(m, own, hi, maxBytes - bytes)) {
-        records.push(record)
-        bytes += record.data.length
+      for (const logged of await this.readOwn(m, own, hi, maxBytes - bytes)) {
+        records.push(storedOf(logged))
+        bytes += logged.data.length
       }
       return bytes < maxBytes && (records[records.length - 1]?.offset ?? hi - 1) >= hi - 1
     }
@@ -344,12 +339,36 @@ export class JetStreamLog {
   }
 }
 
+/** A record as the engine knows it, without what only adoption reads from its headers. */
+export function storedOf(logged: LoggedRecord): StoredRecord {
+  const { producer: _producer, batchSize: _size, fence: _fence, ...record } = logged
+  return record
+}
+
+/**
+ * `fn`'s result, or undefined when the stream was deleted under it (by another server, after
+ * this one loaded its metadata, as `load` shows): a 404 or "nothing cleaned" then, not the
+ * JetStream error as a 500.
+ */
+export async function unlessDeleted<T>(
+  meta: StreamMeta,
+  load: (path: string) => Promise<Loaded | undefined>,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn()
+  } catch (error) {
+    if (!streamMissing(error) || (await load(meta.path))?.meta.id === meta.id) throw error
+    return undefined
+  }
+}
+
 /**
  * Whether a JetStream request failed because the stream is not there (deleted by another server
  * after this one loaded its metadata): a lookup answers StreamNotFound, a publish finds no
  * responder on the stream's subject. Callers check the metadata before believing it.
  */
-export function streamMissing(error: unknown): boolean {
+function streamMissing(error: unknown): boolean {
   const code = apiErrorCode(error)
   // nats.js reports a publish that no stream answered as "JetStream not enabled".
   const name = error instanceof Error ? error.name : undefined

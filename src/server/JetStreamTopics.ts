@@ -1,5 +1,5 @@
 import { TopicExistsError } from '../log/errors.ts'
-import { streamMissing, type JetStreamLog } from './JetStreamLog.ts'
+import { storedOf, unlessDeleted, type JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { rowOf, type StreamMeta, type TopicEntry } from './jetStreamMeta.ts'
 import type { CreateOutcome, CreateRequest, DeleteOutcome } from './outcomes.ts'
@@ -181,26 +181,19 @@ export class JetStreamTopics implements TopicStore {
   async cleanPartition(path: string, now: number): Promise<PartitionCleanReport> {
     const found = await this.ctx.store.load(path)
     if (!found || found.meta.topic === null) return nothingCleaned(path)
-    try {
-      return await this.clean(found.meta, now)
-    } catch (error) {
-      // Deleted (its topic, through another server) while this pass cleaned it: nothing to do.
-      if (!streamMissing(error) || (await this.ctx.store.load(path))?.meta.id === found.meta.id) {
-        throw error
-      }
-      return nothingCleaned(path)
-    }
+    // Deleted (its topic, through another server) while this pass cleaned it: nothing to do.
+    const report = await unlessDeleted(
+      found.meta,
+      (p) => this.ctx.store.load(p),
+      () => this.clean(found.meta, now),
+    )
+    return report ?? nothingCleaned(path)
   }
 
   private async clean(meta: StreamMeta, now: number): Promise<PartitionCleanReport> {
     const { path } = meta
     const stored = await this.ctx.log.readAllOwn(meta, meta.startOffset, meta.nextOffset)
-    const records = stored.map(
-      ({ producer: _producer, batchSize: _size, fence: _fence, ...r }) => ({
-        ...r,
-        key: keyOf(r.data),
-      }),
-    )
+    const records = stored.map((r) => ({ ...storedOf(r), key: keyOf(r.data) }))
     const plan = planCleaning(rowOf(meta), records, now)
     if (plan.startOffset > meta.startOffset) {
       await retrying(async () => {
