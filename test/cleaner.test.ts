@@ -5,6 +5,9 @@ import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { idbStorage } from '../src/idb/index.ts'
 import {
+  defaultTopicConfig,
+  InvalidConfigError,
+  InvalidRecordError,
   memoryStorage,
   openLog,
   type CleanerOptions,
@@ -372,34 +375,33 @@ describe.each(storages)('cleaner on %s storage', (_kind, makeStorage) => {
         'delete.retention.ms': 0,
       })
       await send('t', [['a', 1]])
-      // NaN and an invalid Date serialise to the JSON text "null", but the user sent a value, not
-      // null. The producer may refuse such values; if it takes them, they must not delete the key.
-      const stored = await log!
-        .producer()
-        .send({ topic: 't', messages: [{ key: 'a', value: NaN, partition: 0 }] })
-        .then(
-          () => true,
-          (error: unknown) => {
-            expect(error).toMatchObject({ code: 'INVALID_RECORD' })
-            return false
-          },
-        )
-      const z = await send('t', [['z', 1]])
-      // Twice, so a tombstone's horizon (delete.retention.ms 0) would have passed.
+      // NaN, Infinity and an invalid Date serialise to the JSON text "null": stored, such a value
+      // would read back as a tombstone and delete the key. The JSON serde refuses them instead
+      // (as Kafka's serializers throw a SerializationException before anything reaches the log),
+      // with a typed error that says what to send, and nothing of the send is written.
+      const producer = log!.producer()
+      for (const [value, shown] of [
+        [NaN, 'NaN'],
+        [Infinity, 'Infinity'],
+        [new Date(NaN), 'Invalid Date'],
+      ] as const) {
+        const refused = producer.send({ topic: 't', messages: [{ key: 'a', value, partition: 0 }] })
+        await expect(refused).rejects.toBeInstanceOf(InvalidRecordError)
+        await expect(refused).rejects.toMatchObject({
+          code: 'INVALID_RECORD',
+          message: `Topic "t": value ${shown} has no JSON form other than null; send null itself for a tombstone`,
+        })
+      }
+      expect(await offsets('t')).toEqual({ low: 0, high: 1 })
+      expect(await send('t', [['z', 1]])).toBe(1)
+      // Twice, so a tombstone's horizon (delete.retention.ms 0) would have passed: 'a' is still there.
       await clean('t')
       await clean('t')
       const { records } = await log!.read({ topic: 't', partition: 0, offset: 0 })
-      expect(records.map((r) => [r.offset, r.key, r.value])).toEqual(
-        stored
-          ? [
-              [1, 'a', 'null'],
-              [z, 'z', '1'],
-            ]
-          : [
-              [0, 'a', '1'],
-              [z, 'z', '1'],
-            ],
-      )
+      expect(records.map((r) => [r.offset, r.key, r.value])).toEqual([
+        [0, 'a', '1'],
+        [1, 'z', '1'],
+      ])
     })
 
     test('keys are compared as bytes, as Kafka does: a string is its UTF-8 bytes', async () => {
@@ -556,6 +558,104 @@ describe.each(storages)('cleaner on %s storage', (_kind, makeStorage) => {
       // The new records are fresh: nothing more goes.
       expect(await clean('t')).toEqual(report('t', 0, 3, null))
       expect(await offsets('t')).toEqual({ low: 3, high: 5 })
+    })
+  })
+
+  describe('a config that is not a number', () => {
+    // Kafka parses every topic config through ConfigDef (LogConfig's CONFIG definition): a LONG
+    // or INT that does not parse ("NaN", "", "abc") is a ConfigException from ConfigDef.parseType
+    // ("Not a number of type LONG"), and a value out of its Range is one from Range.ensureValid.
+    // LogConfig.validate runs on CreateTopics (and IncrementalAlterConfigs) before anything is
+    // written; the client sees INVALID_CONFIG. Duality does the same in parseTopicConfig, with
+    // InvalidConfigError. One deliberate difference: Kafka's DOUBLE min.cleanable.dirty.ratio takes
+    // "NaN" (Double.parseDouble parses it and NaN fails neither of Range's comparisons); duality
+    // refuses it too, since a NaN ratio would silently stop the background cleaner for good.
+    const rules: Record<string, string> = {
+      'retention.ms': 'an integer >= 0, or -1 for no limit',
+      'retention.bytes': 'an integer >= 0, or -1 for no limit',
+      'segment.bytes': 'an integer >= 1024',
+      'segment.records': 'an integer >= 1',
+      'segment.ms': 'an integer >= 1',
+      'delete.retention.ms': 'an integer >= 0',
+      'min.compaction.lag.ms': 'an integer >= 0',
+      'min.cleanable.dirty.ratio': 'a number between 0 and 1',
+      'max.message.bytes': 'an integer >= 0',
+      'message.timestamp.after.max.ms': 'an integer >= 0',
+    }
+
+    test('every numeric config table entry is checked here', () => {
+      // So a config added to TopicConfig without a line above fails this file, not passes it.
+      expect(Object.keys(rules).sort()).toEqual(
+        Object.keys(defaultTopicConfig)
+          .filter((name) => name !== 'cleanup.policy')
+          .sort(),
+      )
+    })
+
+    test('NaN, "NaN", "", "abc" and Infinity are refused at creation and no topic is written', async () => {
+      await open()
+      for (const [name, rule] of Object.entries(rules)) {
+        for (const [value, shown] of [
+          [NaN, 'NaN'],
+          ['NaN', 'NaN'],
+          ['', ''],
+          ['  ', ''],
+          ['abc', 'abc'],
+          [Infinity, 'Infinity'],
+        ] as const) {
+          for (const validateOnly of [false, true]) {
+            // A valid topic in the same call: createTopics is all or none, so it is not created either.
+            const creating = log!.admin().createTopics({
+              validateOnly,
+              topics: [
+                { topic: 'fine' },
+                {
+                  topic: 'bad',
+                  configEntries: [
+                    { name: 'segment.records', value: 3 },
+                    { name, value },
+                  ],
+                },
+              ],
+            })
+            await expect(creating).rejects.toBeInstanceOf(InvalidConfigError)
+            await expect(creating).rejects.toMatchObject({
+              code: 'INVALID_CONFIG',
+              message: `Topic "bad": ${name} must be ${rule}, not "${shown}"`,
+            })
+          }
+        }
+      }
+      expect(await log!.admin().listTopics()).toEqual([])
+      for (const name of ['fine', 'bad']) {
+        await expect(log!.admin().fetchTopicOffsets(name)).rejects.toMatchObject({
+          code: 'UNKNOWN_TOPIC_OR_PARTITION',
+        })
+      }
+      // The refusals left the log as it was: the same names can be created with valid configs.
+      await topic('bad', { 'retention.ms': 1000, 'min.cleanable.dirty.ratio': 0.25 })
+      expect(await log!.admin().listTopics()).toEqual(['bad'])
+    })
+
+    test("the cleaner's intervalMs must be an integer: NaN would clean every millisecond", async () => {
+      // setTimeout runs a NaN, Infinity or over-2^31 delay after 1 ms, so a silently taken NaN
+      // meant a cleaner in a tight loop. openLog refuses it before any timer exists.
+      const storage = await makeStorage()
+      for (const intervalMs of [NaN, Infinity, -1, 1.5, 2 ** 31]) {
+        const opening = openLog({ storage, cleaner: { intervalMs }, clock: () => now })
+        await expect(opening).rejects.toBeInstanceOf(InvalidConfigError)
+        await expect(opening).rejects.toMatchObject({
+          code: 'INVALID_CONFIG',
+          message: `cleaner.intervalMs must be an integer from 0 (never) to 2147483647 ms, not ${String(intervalMs)}`,
+        })
+      }
+      // The bounds themselves are taken: 0 is "never", 2^31 - 1 the longest timer there is.
+      for (const intervalMs of [0, 2 ** 31 - 1]) {
+        log = await openLog({ storage, cleaner: { intervalMs }, clock: () => now })
+        expect(log.cleaner.active).toBe(intervalMs > 0)
+        await log.close()
+        log = undefined
+      }
     })
   })
 

@@ -1,4 +1,5 @@
 import type { Log } from './Log.ts'
+import { InvalidConfigError } from './errors.ts'
 import { topicRange, type PartitionRow, type ReadTx, type SegmentRow } from './LogStorage.ts'
 import { emptySegment } from './planAppend.ts'
 import {
@@ -14,7 +15,10 @@ import { keyIdentity } from './record.ts'
 import { hasRetention, isCompacted, type TopicConfig } from './TopicConfig.ts'
 
 export interface CleanerOptions {
-  /** How often the background cleaner looks at every partition (default 30,000 ms; 0 = never). */
+  /**
+   * How often the background cleaner looks at every partition (default 30,000 ms; 0 = never). An
+   * integer up to 2^31 - 1; anything else (NaN, Infinity, negative) is an InvalidConfigError.
+   */
   intervalMs?: number
 }
 
@@ -38,6 +42,9 @@ export interface CleanReport {
 /** How many batch rows one read of the cleaner's key scan takes: its step size. */
 const SCAN_ROWS = 32
 
+/** The longest delay setTimeout keeps (a signed 32-bit int); longer ones fire after 1 ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 
 /**
@@ -54,7 +61,16 @@ export class Cleaner {
     private readonly log: Log,
     options: CleanerOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 30_000
+    const intervalMs = options.intervalMs ?? 30_000
+    // setTimeout turns NaN, Infinity and anything above 2^31 - 1 into 1 ms: taken silently, such a
+    // value would clean in a tight loop. Refused, as Kafka's ConfigDef refuses a LONG that does not
+    // parse (log.cleaner.backoff.ms is a LONG, at least 0).
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 0 || intervalMs > MAX_TIMEOUT_MS) {
+      throw new InvalidConfigError(
+        `cleaner.intervalMs must be an integer from 0 (never) to ${MAX_TIMEOUT_MS} ms, not ${String(intervalMs)}`,
+      )
+    }
+    this.intervalMs = intervalMs
   }
 
   start(): void {
