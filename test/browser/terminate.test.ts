@@ -9,6 +9,14 @@ const spawn = (name: string) => {
   return { worker, client: connect(worker) }
 }
 
+// Each round kills its worker only once the round's target of acknowledgements has arrived, with
+// more sends still in flight: a fixed number of iterations would kill a worker that had not started
+// yet. A fresh worker takes ~30-250 ms to take its first send when bundled (measured 2026-12-07: the
+// script's fetch and compile; IndexedDB opens in 3-10 ms right after a terminate, nothing waits for
+// a lock) and ~0.25-1 s under this dev server, which loads its ~50 modules one by one.
+const ROUND_DEADLINE_MS = 20_000
+const MAX_IN_FLIGHT = 200
+
 test('worker.terminate() in the middle of a stream of sends, 20 times: acknowledged sends stay, the rest are whole or absent', async () => {
   const name = `terminate-${Date.now()}`
   const acked = new Map<string, number>()
@@ -19,24 +27,42 @@ test('worker.terminate() in the middle of a stream of sends, 20 times: acknowled
       await client.admin().createTopics({ topics: [{ topic: 'stream', numPartitions: 2 }] })
     }
     const producer = client.producer()
+    const target = 10 + round * 3
     let acks = 0
-    // Sends keep flowing, several in flight at any time, until the worker is killed.
-    for (let i = 0; acks < 10 + round * 3 && i < 5000; i++) {
+    let settled = 0
+    let i = 0
+    const send = () => {
+      const id = i++
       const messages = Array.from({ length: 5 }, (_, j) => ({
-        partition: i % 2,
-        value: { round, i, j },
+        partition: id % 2,
+        value: { round, i: id, j },
       }))
       sent++
       void producer.send({ topic: 'stream', messages }).then(
         ([meta]) => {
-          acked.set(`${round}/${i}`, meta!.baseOffset)
+          acked.set(`${round}/${id}`, meta!.baseOffset)
           acks++
+          settled++
         },
-        () => undefined,
+        () => settled++,
       )
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1))
     }
+    // Sends keep flowing, several in flight at any time, until the round's acks are in.
+    const start = performance.now()
+    while (acks < target) {
+      if (performance.now() - start > ROUND_DEADLINE_MS) {
+        throw new Error(
+          `round ${round}: ${acks} of ${target} sends acknowledged in ${ROUND_DEADLINE_MS} ms`,
+        )
+      }
+      if (i - settled < MAX_IN_FLIGHT) for (let k = 0; k < 20; k++) send()
+      await new Promise((r) => setTimeout(r, 1))
+    }
+    // And some that are surely in flight when the worker dies.
+    for (let k = 0; k < 20; k++) send()
+    const inFlight = i - settled
     worker.terminate()
+    expect(inFlight, `round ${round}: sends in flight at the kill`).toBeGreaterThan(0)
   }
   const { worker, client } = spawn(name)
   const records: {
