@@ -19,7 +19,13 @@ function heldStorage() {
     flush: () => new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
   }
   const release = () => waiting.splice(0).forEach((w) => w.resolve())
-  const fail = () => waiting.splice(0).forEach((w) => w.reject(new Error('EIO: fsync failed')))
+  /** Fails every waiting flush; returns the errors they were rejected with. */
+  const fail = () =>
+    waiting.splice(0).map((w) => {
+      const error = new Error('EIO: fsync failed')
+      w.reject(error)
+      return error
+    })
   return { storage, waiting, release, fail }
 }
 
@@ -83,18 +89,25 @@ test('a write in flight while a flush runs waits for the next flush', async () =
 
 test('a failed flush acknowledges nothing', async () => {
   const { held, app } = await withStream()
+  // Quiet, but checked: the operator must see the failed fsync itself in the log, once.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-  const appended = app.request('/s', {
-    method: 'POST',
-    headers: { ...json, 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '0' },
-    body: '[1]',
-  })
-  await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  held.fail()
-  const res = await appended
-  errors.mockRestore()
-  expect(res.status).toBe(500)
-  expect((await res.json()).error.code).toBe('UNKNOWN_SERVER_ERROR')
+  try {
+    const appended = app.request('/s', {
+      method: 'POST',
+      headers: { ...json, 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '0' },
+      body: '[1]',
+    })
+    await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
+    const [failure] = held.fail()
+    const res = await appended
+    expect(res.status).toBe(500)
+    expect((await res.json()).error.code).toBe('UNKNOWN_SERVER_ERROR')
+    // The very error the flush failed with (its stack and cause intact), not a summary of it.
+    expect(errors.mock.calls).toEqual([['duality server: request failed', failure]])
+    expect(errors.mock.calls[0]![1]).toBe(failure)
+  } finally {
+    errors.mockRestore()
+  }
 })
 
 test('a created or deleted stream shows only once durable: readers wait for the flush', async () => {

@@ -24,7 +24,20 @@ const json = { 'content-type': 'application/json' }
 
 test('a full JetStream store: appends and topic creations answer 507 at once, and nothing spins', async () => {
   expect((await fetch(`${server.url}/full`, { method: 'PUT', headers: json })).status).toBe(201)
+  // Quiet, but checked: each 507 must be logged once, with JetStream's own error (10023,
+  // JSInsufficientResourcesErr), so the operator sees the store is full and why.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+  const logged = () =>
+    errors.mock.calls.map(([text, error]) => {
+      const { name, message, code } = error as { name: string; message: string; code: unknown }
+      return [text, name, message, code]
+    })
+  const full = [
+    'duality server: storage full',
+    'JetStreamApiError',
+    'insufficient resources',
+    10023,
+  ]
   try {
     let status = 0
     let acknowledged = 0
@@ -41,6 +54,7 @@ test('a full JetStream store: appends and topic creations answer 507 at once, an
       if (status === 204) acknowledged++
     }
     expect(status).toBe(507)
+    expect(logged()).toEqual([full])
     // Before, the claim's KV write was retried as a conflict forever: the request never ended.
     const created = await fetch(`${server.url}/admin/topics/later`, {
       method: 'PUT',
@@ -52,6 +66,7 @@ test('a full JetStream store: appends and topic creations answer 507 at once, an
     // What was acknowledged is all there; the refused appends left nothing.
     const head = await fetch(`${server.url}/full`, { method: 'HEAD' })
     expect(head.headers.get('stream-next-offset')).toBe(formatOffset(acknowledged))
+    expect(logged()).toEqual([full, full])
   } finally {
     errors.mockRestore()
   }

@@ -6,6 +6,7 @@ import {
   formatOffset,
   serve,
   sqliteServerStorage,
+  TransactionAborted,
   type AppendOutcome,
 } from '../../src/server/index.ts'
 
@@ -20,6 +21,7 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
     storage: sqliteServerStorage({ filename: join(dir, 'full.db'), maxBytes: 256 * 1024 }),
     cleanerIntervalMs: 0,
   })
+  // Quiet, but checked: what an operator sees of a full disk is asserted below, call by call.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
   try {
     for (const path of ['/a', '/b']) {
@@ -39,6 +41,12 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
       if (status === 507) expect((await res.json()).error.code).toBe('QUOTA_EXCEEDED')
     }
     expect(status).toBe(507)
+    // The refused append is logged, once, as the disk being full (not as a request failure).
+    const full = [
+      'duality server: storage full',
+      expect.objectContaining({ name: 'SqliteError', code: 'SQLITE_FULL' }),
+    ]
+    expect(errors.mock.calls).toEqual([full])
 
     // One group (submitted in one turn): small appends around one that cannot fit.
     const before = {
@@ -81,6 +89,8 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
       const retry = (await append(path, '[9]', producer)) as AppendOutcome
       expect(retry.kind).toBe(accepted(i) ? 'duplicate' : 'appended')
     }
+    // The engine's refusals went to their caller as rejections: nothing more was logged.
+    expect(errors.mock.calls).toEqual([full])
     const head = await fetch(`${server.url}/a`, { method: 'HEAD' })
     expect(head.headers.get('stream-next-offset')).toBe(
       formatOffset(before.a.stream.nextOffset + grew.a + (accepted(0) ? 0 : 1)),
@@ -92,7 +102,18 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
       body: JSON.stringify({ numPartitions: 300 }),
     })
     expect(topic.status).toBe(507)
+    // The partitions' nested write was aborted by the full disk: logged with SQLite's error as cause.
+    const aborted = [
+      'duality server: storage full',
+      expect.objectContaining({
+        message: 'The storage rolled back the whole transaction',
+        cause: expect.objectContaining({ code: 'SQLITE_FULL' }),
+      }),
+    ]
     expect(await (await fetch(`${server.url}/admin/topics`)).json()).toEqual({ topics: [] })
+    // Two 507s over HTTP, each logged once with SQLite's own error (the disk is full, not a bug).
+    expect(errors.mock.calls).toEqual([full, aborted])
+    expect(errors.mock.calls[1]![1]).toBeInstanceOf(TransactionAborted)
   } finally {
     errors.mockRestore()
     await server.close()
