@@ -5,7 +5,8 @@ declare global {
   interface Window {
     client: Client
     received: { partition: number; offset: number; value: unknown; at: number }[]
-    join(groupId: string, topic: string): Promise<void>
+    /** Joins a group; `maxWaitTimeInMs` is how long each fetch long-polls (default 5 s). */
+    join(groupId: string, topic: string, maxWaitTimeInMs?: number): Promise<void>
     assignment(): Promise<number[]>
     ready: boolean
   }
@@ -19,8 +20,8 @@ const worker = new Worker(new URL('../../../worker/duality.worker.ts', import.me
 window.client = connect(worker)
 window.received = []
 let consumer: ClientConsumer | undefined
-window.join = async (groupId, topic) => {
-  consumer = window.client.consumer({ groupId, maxWaitTimeInMs: 5000 })
+window.join = async (groupId, topic, maxWaitTimeInMs = 5000) => {
+  consumer = window.client.consumer({ groupId, maxWaitTimeInMs })
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
