@@ -38,7 +38,7 @@ describe('wire offsets', () => {
     ['0_-1', 'a sign'],
     [' 0_1', 'a space'],
     [null, 'no header'],
-  ])('refuses %j (%s)', (token) => {
+  ])('refuses %j (%s)', (token, _why) => {
     expect(parseOffset(token)).toBeUndefined()
   })
 
