@@ -7,7 +7,13 @@ export interface Row {
   peer: string
   /** What is measured, e.g. 'send, batch 1000'. */
   workload: string
+  /** The events of the reported run (fewer than its workload's only if it hit the budget). */
   events: number
+  /**
+   * The runs the figure is the median of (1: a single run). Set on every throughput row; the
+   * latency rows of the page suites (cross-tab, views) are one run of `events` samples.
+   */
+  repeats?: number
   ms: number
   eventsPerSec: number
   note?: string
@@ -25,23 +31,34 @@ export interface LatencyStats {
   mean: number
 }
 
-export interface SuiteOptions {
-  /** Events for the batched writes and the scans. */
+/**
+ * The workloads peers are compared on. A row's id is `<peer>.<workload>` (e.g. 'dexie.send@1000'),
+ * and every peer of a workload runs it with the same `Workload`: the same events, the same budget.
+ */
+export type WorkloadId = 'send@1' | 'send@1-concurrent' | 'send@100' | 'send@1000'
+
+export interface Workload {
+  /** Events every peer sends in one run ('send@1000': then scans them back). */
   events: number
-  /** Events for batch-1 writes of the raw and Dexie peers (one transaction per record). */
-  batch1Events: number
-  /** Events for duality's concurrent batch-1 sends. */
-  dualityBatch1Events: number
-  /** Outstanding sends/transactions per window in the concurrent batch-1 workloads. */
+  /**
+   * A ceiling, not a pace: a run past it stops early, so that a very slow machine shortens a
+   * workload instead of timing out the whole bench. Its row then says so (fewer `events`), and a
+   * check comparing it to another peer reports the samples as unequal instead of met.
+   */
+  budgetMs: number
+}
+
+export interface SuiteOptions {
+  /** The one definition of the workload sizes (run.mjs): every peer reads its sizes from here. */
+  workloads: Record<WorkloadId, Workload>
+  /** Every peer runs every workload this many times and reports the median run (`Row.repeats`). */
+  repeats: number
+  /** The worker-client suite's runs of each of its two sides, alternating (ratios per repeat). */
+  pairedRepeats: number
+  /** Outstanding sends/transactions per window in 'send@1-concurrent'. */
   window: number
   /** Records per read when scanning. */
   scanChunk: number
-  /** A batched write workload stops early (and reports what it did) once it has run this long. */
-  budgetMs: number
-  /** The same for batch-1 workloads, which reach a steady rate quickly. */
-  batch1BudgetMs: number
-  /** Short workloads (well under a second) run this many times; the median is reported. */
-  repeats: number
   /** Events each streams replay workload writes, then replays (the streams suite). */
   streamsEvents: number
 }

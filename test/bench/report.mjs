@@ -3,23 +3,36 @@
 /**
  * Evaluates every suite's checks against the rows; a check whose rows are missing gets null.
  * `op` says how the value meets its target: '>=' (`min`: throughput, ratios) or '<=' (`max`:
- * latencies in ms).
+ * latencies in ms). `samples` gives the events and repeats of each row a check reads; a ratio of
+ * two rows is only `comparable` when they match (same events, medians of as many runs); one that
+ * is not is never met (a run stopped at its budget, or workload sizes that drifted apart).
  */
 export function evaluateChecks(suites, rows) {
   const find = (id) => rows.find((r) => r.id === id)
+  const sampleOf = (id) => {
+    const r = find(id)
+    return { id, events: r?.events ?? null, repeats: r ? (r.repeats ?? 1) : null }
+  }
   return suites
     .flatMap((s) => s.checks ?? [])
     .map(({ label, of, min, max, stat }) => {
+      const samples = of.map(sampleOf)
       if (stat !== undefined) {
         const value = find(of[0])?.latencyMs?.[stat]
         const met = value === undefined || max === undefined ? null : value <= max
-        return { label, kind: 'ms', value: value ?? null, target: max ?? null, op: '<=', met }
+        const target = max ?? null
+        return { label, kind: 'ms', value: value ?? null, target, op: '<=', met, samples }
       }
       const [a, b] = of.map((id) => find(id)?.eventsPerSec)
       const value = of.length === 1 ? a : a !== undefined && b !== undefined ? a / b : undefined
       const kind = of.length === 1 ? 'events/s' : 'ratio'
-      const met = value === undefined || min === undefined ? null : value >= min
-      return { label, kind, value: value ?? null, target: min ?? null, op: '>=', met }
+      const comparable =
+        value === undefined
+          ? null
+          : samples.every((s) => s.events === samples[0].events && s.repeats === samples[0].repeats)
+      const met = value === undefined || min === undefined || !comparable ? null : value >= min
+      const check = { label, kind, value: value ?? null, target: min ?? null, op: '>=', met }
+      return { ...check, samples, ...(of.length > 1 ? { comparable } : {}) }
     })
 }
 
@@ -42,24 +55,29 @@ function table(headers, lines, alignRight) {
 export function formatText({ environment, rows, checks, skipped }) {
   const throughput = rows.filter((r) => !r.latencyMs)
   const latency = rows.filter((r) => r.latencyMs)
+  const { workloads, repeats } = environment.options
+  const sizes = Object.entries(workloads).map(([id, w]) => `${id} ${int(w.events)}`)
   const out = [
     `duality bench: ${environment.browser}, ${environment.storage}, node ${environment.node}, ` +
-      `${environment.cpus} CPUs, ${int(environment.options.events)} events a workload`,
+      `${environment.cpus} CPUs`,
+    `every peer, events a run: ${sizes.join(', ')}; ` +
+      (repeats > 1 ? `medians of ${repeats} runs` : 'one run each'),
   ]
   if (throughput.length) {
     out.push(
       '',
       table(
-        ['peer', 'workload', 'events', 'ms', 'events/s', 'note'],
+        ['peer', 'workload', 'events', 'runs', 'ms', 'events/s', 'note'],
         throughput.map((r) => [
           r.peer,
           r.workload,
           int(r.events),
+          String(r.repeats ?? 1),
           int(r.ms),
           int(r.eventsPerSec),
           r.note ?? '',
         ]),
-        [false, false, true, true, true, false],
+        [false, false, true, true, true, true, false],
       ),
     )
   }
@@ -83,8 +101,20 @@ export function formatText({ environment, rows, checks, skipped }) {
     )
   }
   if (checks.length) {
+    const unequal = (c) =>
+      'unequal samples: ' + c.samples.map((s) => `${int(s.events)} x${s.repeats}`).join(' vs ')
     const verdict = (c) =>
-      c.met === null ? (c.target === null ? '' : 'not measured') : c.met ? 'met' : 'NOT MET'
+      c.comparable === false
+        ? c.target === null
+          ? unequal(c)
+          : `NOT COMPARED, ${unequal(c)}`
+        : c.met === null
+          ? c.target === null
+            ? ''
+            : 'not measured'
+          : c.met
+            ? 'met'
+            : 'NOT MET'
     const target = (c) =>
       c.target === null
         ? ''

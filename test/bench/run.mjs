@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     'streams-events': { type: 'string' },
     'scan-chunk': { type: 'string', default: '10000' },
     'in-memory': { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '240' },
+    timeout: { type: 'string', default: '480' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -37,29 +37,49 @@ if (args.help) {
   --json          print one JSON object on stdout instead of the table
   --quick         small workloads (a smoke test; figures are noisy)
   --only a,b      run only these suites (${suites.map((s) => s.name).join(', ')})
-  --events N      events for the batched writes and scans (default 100000)
+  --events N      events of the send@100 and send@1000 workloads and scans (default 100000)
   --streams-events N  events each streams replay writes and replays (default 1000000)
   --scan-chunk N  records per read when scanning (default 10000)
   --in-memory     incognito context: IndexedDB in memory instead of on disk
-  --timeout S     give up after S seconds (default 240)
+  --timeout S     give up after S seconds (default 480)
 `)
   process.exit(0)
 }
 
-const events = Number(args.events ?? (args.quick ? 10_000 : 100_000))
+/**
+ * The one definition of what every peer runs: raw IndexedDB, Dexie and duality (and the
+ * worker-client suite's two sides) read each workload's events and budget from `workloads` and
+ * run it `repeats` times, so a check never compares figures measured on different events or a
+ * median with a single run. The budgets are ceilings that a run does not normally reach: on this
+ * 2-core machine under load (load average 5-8) the slowest peers took ~17 s of 40 for send@1000
+ * (raw IndexedDB one row per record, Dexie) and 10 s of 30 for send@1-concurrent (Dexie). A run
+ * that reaches its budget shows fewer events, and the checks comparing it report unequal samples.
+ * The cost of equal samples: the one-row-per-record peers' 3 x 100,000 events at batch 1,000 are
+ * most of the run time of `--only raw-idb,dexie`.
+ */
+const batchEvents = Number(args.events ?? (args.quick ? 10_000 : 100_000))
 /** @type {import('./protocol.ts').SuiteOptions} */
 const options = {
-  events,
-  batch1Events: args.quick ? 1_000 : 5_000,
-  dualityBatch1Events: args.quick ? 5_000 : 20_000,
+  workloads: {
+    'send@1': { events: args.quick ? 200 : 1_000, budgetMs: args.quick ? 5_000 : 15_000 },
+    'send@1-concurrent': {
+      events: args.quick ? 1_000 : 5_000,
+      budgetMs: args.quick ? 5_000 : 30_000,
+    },
+    'send@100': { events: batchEvents, budgetMs: args.quick ? 5_000 : 20_000 },
+    'send@1000': { events: batchEvents, budgetMs: args.quick ? 10_000 : 40_000 },
+  },
+  repeats: args.quick ? 1 : 3,
+  pairedRepeats: args.quick ? 1 : 7,
   window: 1_000,
   scanChunk: Number(args['scan-chunk']),
-  budgetMs: args.quick ? 3_000 : 6_000,
-  batch1BudgetMs: args.quick ? 1_500 : 3_000,
-  repeats: args.quick ? 1 : 3,
   streamsEvents: Number(args['streams-events'] ?? (args.quick ? 50_000 : 1_000_000)),
 }
-for (const [name, value] of Object.entries(options)) {
+const numbers = (prefix, object) =>
+  Object.entries(object).flatMap(([name, value]) =>
+    typeof value === 'object' ? numbers(`${prefix}${name}.`, value) : [[prefix + name, value]],
+  )
+for (const [name, value] of numbers('', options)) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`bad option ${name}: ${value}`)
 }
 

@@ -1,4 +1,4 @@
-import type { Row } from './protocol.ts'
+import type { Row, SuiteOptions, WorkloadId } from './protocol.ts'
 
 /** The event every peer stores; the same shape and values for all of them. */
 export interface BenchEvent {
@@ -52,7 +52,7 @@ export interface Timing {
 export function row(id: string, peer: string, workload: string, t: Timing, note?: string): Row {
   const { events, ms } = t
   const notes = [note, t.stopped ? 'stopped at the time budget' : undefined].filter(Boolean)
-  const r: Row = { id, peer, workload, events, ms, eventsPerSec: events / (ms / 1000) }
+  const r: Row = { id, peer, workload, events, repeats: 1, ms, eventsPerSec: events / (ms / 1000) }
   if (notes.length) r.note = notes.join('; ')
   return r
 }
@@ -61,19 +61,48 @@ const kilo = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(M
 
 /**
  * Runs `measure` (which uses fresh databases) `times` times and keeps, per row id, the run with the
- * median events/s: a workload of a few hundred ms is noisy on a busy 2-core machine.
+ * median events/s: a workload of a few hundred ms is noisy on a busy 2-core machine. Every row
+ * says how many runs it is the median of (`repeats`).
  */
 export async function medianOf(times: number, measure: () => Promise<Row[]>): Promise<Row[]> {
   const runs: Row[][] = []
   for (let i = 0; i < times; i++) runs.push(await measure())
-  if (runs.length < 2) return runs[0] ?? []
+  if (runs.length < 2) return (runs[0] ?? []).map((r) => ({ ...r, repeats: runs.length }))
   return runs[0]!.map(({ id }) => {
     const all = runs.map((rows) => rows.find((r) => r.id === id)!)
     all.sort((a, b) => a.eventsPerSec - b.eventsPerSec)
     const median = all[Math.floor(all.length / 2)]!
     const range = `median of ${times}: ${kilo(all[0]!.eventsPerSec)}-${kilo(all.at(-1)!.eventsPerSec)}/s`
-    return { ...median, note: [median.note, range].filter(Boolean).join('; ') }
+    return { ...median, repeats: times, note: [median.note, range].filter(Boolean).join('; ') }
   })
+}
+
+/** One of a peer's workloads: what progress says, and a run of it (on fresh databases) with `o`. */
+export type PeerWorkload = [label: string, run: (o: SuiteOptions) => Promise<Row[]>]
+
+/**
+ * How every peer measures its workloads, so that none gets more events, repeats or warm-up than
+ * another: first each workload once, untimed, at a tenth of its events (the JIT and the storage
+ * warm up), then each `o.repeats` times with `o.workloads`' sizes, the median run reported.
+ */
+export async function runWorkloads(
+  o: SuiteOptions,
+  progress: (message: string) => void,
+  workloads: PeerWorkload[],
+): Promise<Row[]> {
+  progress('warm-up')
+  const warm: SuiteOptions = { ...o, workloads: { ...o.workloads } }
+  for (const id of Object.keys(warm.workloads) as WorkloadId[]) {
+    const w = warm.workloads[id]
+    warm.workloads[id] = { ...w, events: Math.max(100, Math.ceil(w.events / 10)) }
+  }
+  for (const [, run] of workloads) await run(warm)
+  const rows: Row[] = []
+  for (const [label, run] of workloads) {
+    progress(o.repeats > 1 ? `${label} (${o.repeats} runs)` : label)
+    rows.push(...(await medianOf(o.repeats, () => run(o))))
+  }
+  return rows
 }
 
 /**

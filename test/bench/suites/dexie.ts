@@ -10,6 +10,7 @@ import {
   expectedSum,
   makeItems,
   row,
+  runWorkloads,
   timedLoop,
   withFreshDatabase,
   type Item,
@@ -50,17 +51,18 @@ async function scanAll(db: Db) {
 }
 
 async function writeSingles(name: string, o: SuiteOptions, concurrent: boolean): Promise<Row> {
+  const { events, budgetMs } = o.workloads[concurrent ? 'send@1-concurrent' : 'send@1']
   return withFreshDatabase(name, async () => {
     const db = open(name)
     try {
       await db.open()
-      const items = makeItems(o.batch1Events) as Stored[]
+      const items = makeItems(events) as Stored[]
       // Outside a transaction every add() is its own transaction.
       const t = concurrent
-        ? await timedLoop(items.length, o.window, o.batch1BudgetMs, (from, count) =>
+        ? await timedLoop(items.length, o.window, budgetMs, (from, count) =>
             concurrently(items, from, count, (item) => db.events.add(item)),
           )
-        : await timedLoop(items.length, 1, o.batch1BudgetMs, (from) => db.events.add(items[from]!))
+        : await timedLoop(items.length, 1, budgetMs, (from) => db.events.add(items[from]!))
       return concurrent
         ? row('dexie.send@1-concurrent', PEER, `send, add(), ${o.window} concurrent`, t)
         : row('dexie.send@1', PEER, 'send, add(), sequential', t)
@@ -70,12 +72,14 @@ async function writeSingles(name: string, o: SuiteOptions, concurrent: boolean):
   })
 }
 
+/** Workload 'send@1000' (bulkAdd of 1,000 a transaction), then two scans of a cold connection. */
 async function writeThenScan(name: string, o: SuiteOptions): Promise<Row[]> {
+  const { events, budgetMs } = o.workloads['send@1000']
   return withFreshDatabase(name, async () => {
     let db = open(name)
     await db.open()
-    const items = makeItems(o.events) as Stored[]
-    const w = await timedLoop(items.length, 1000, o.budgetMs, (from, count) =>
+    const items = makeItems(events) as Stored[]
+    const w = await timedLoop(items.length, 1000, budgetMs, (from, count) =>
       db.events.bulkAdd(items.slice(from, from + count)),
     ).finally(() => db.close())
     const rows = [row('dexie.send@1000', PEER, 'send, bulkAdd 1000', w)]
@@ -111,13 +115,9 @@ async function writeThenScan(name: string, o: SuiteOptions): Promise<Row[]> {
 
 export async function run(o: SuiteOptions, progress: (message: string) => void): Promise<Row[]> {
   const name = 'bench-dexie'
-  progress('warm-up')
-  await writeThenScan(name, { ...o, events: 2000 })
-  await writeSingles(name, { ...o, batch1Events: 200 }, false)
-
-  progress('add() batch 1')
-  const rows = [await writeSingles(name, o, false), await writeSingles(name, o, true)]
-  progress('bulkAdd 1000 + scan')
-  rows.push(...(await writeThenScan(name, o)))
-  return rows
+  return runWorkloads(o, progress, [
+    ['add() batch 1, sequential', async (o) => [await writeSingles(name, o, false)]],
+    ['add() batch 1, concurrent', async (o) => [await writeSingles(name, o, true)]],
+    ['bulkAdd 1000 + scan', (o) => writeThenScan(name, o)],
+  ])
 }

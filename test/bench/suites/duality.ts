@@ -13,8 +13,8 @@ import {
   concurrently,
   expectedSum,
   makeItems,
-  medianOf,
   row,
+  runWorkloads,
   timedLoop,
   withFreshDatabase,
 } from '../workload.ts'
@@ -35,13 +35,17 @@ async function create(name: string): Promise<Log> {
 
 const message = ({ key, value, timestamp }: Item) => ({ key, value, timestamp })
 
-/** Sends `o.events` at `batch` messages per awaited send, on a fresh log; scans it if asked. */
-async function sendBatches(name: string, batch: number, o: SuiteOptions, withScan: boolean) {
+/**
+ * Workload 'send@<batch>': its events at `batch` messages per awaited send, on a fresh log; scans
+ * it if asked.
+ */
+async function sendBatches(name: string, batch: 100 | 1000, o: SuiteOptions, withScan: boolean) {
+  const { events, budgetMs } = o.workloads[`send@${batch}`]
   return withFreshDatabase(name, async () => {
     let log = await create(name)
     const producer = log.producer()
-    const items = makeItems(o.events)
-    const w = await timedLoop(items.length, batch, o.budgetMs, (from, count) =>
+    const items = makeItems(events)
+    const w = await timedLoop(items.length, batch, budgetMs, (from, count) =>
       producer.send({ topic: TOPIC, messages: items.slice(from, from + count).map(message) }),
     ).finally(() => log.close())
     const rows = [row(`duality.send@${batch}`, PEER, `send, batch ${batch}`, w)]
@@ -95,17 +99,18 @@ async function scan(log: Log, chunk: number, api: 'fetch' | 'read' = 'fetch') {
 }
 
 async function sendSingles(name: string, o: SuiteOptions, concurrent: boolean): Promise<Row> {
+  const { events, budgetMs } = o.workloads[concurrent ? 'send@1-concurrent' : 'send@1']
   return withFreshDatabase(name, async () => {
     const log = await create(name)
     try {
       const producer = log.producer()
       const send = (item: Item) => producer.send({ topic: TOPIC, messages: [message(item)] })
-      const items = makeItems(concurrent ? o.dualityBatch1Events : o.batch1Events)
+      const items = makeItems(events)
       const t = concurrent
-        ? await timedLoop(items.length, o.window, o.batch1BudgetMs, (from, count) =>
+        ? await timedLoop(items.length, o.window, budgetMs, (from, count) =>
             concurrently(items, from, count, send),
           )
-        : await timedLoop(items.length, 1, o.batch1BudgetMs, (from) => send(items[from]!))
+        : await timedLoop(items.length, 1, budgetMs, (from) => send(items[from]!))
       return concurrent
         ? row('duality.send@1-concurrent', PEER, `send, batch 1, ${o.window} concurrent`, t)
         : row('duality.send@1', PEER, 'send, batch 1, sequential', t)
@@ -117,19 +122,10 @@ async function sendSingles(name: string, o: SuiteOptions, concurrent: boolean): 
 
 export async function run(o: SuiteOptions, progress: (message: string) => void): Promise<Row[]> {
   const name = 'bench-duality'
-  progress('warm-up')
-  const warm = { ...o, events: 2000, batch1Events: 200, dualityBatch1Events: 2000 }
-  await sendBatches(name, 1000, warm, true)
-  await sendSingles(name, warm, true)
-  await sendSingles(name, warm, false)
-
-  const rows: Row[] = []
-  progress('send batch 1 (concurrent, sequential)')
-  rows.push(...(await medianOf(o.repeats, async () => [await sendSingles(name, o, true)])))
-  rows.push(await sendSingles(name, o, false))
-  progress('send batch 100')
-  rows.push(...(await sendBatches(name, 100, o, false)))
-  progress('send batch 1000 + scan')
-  rows.push(...(await medianOf(o.repeats, () => sendBatches(name, 1000, o, true))))
-  return rows
+  return runWorkloads(o, progress, [
+    ['send batch 1, sequential', async (o) => [await sendSingles(name, o, false)]],
+    ['send batch 1, concurrent', async (o) => [await sendSingles(name, o, true)]],
+    ['send batch 100', (o) => sendBatches(name, 100, o, false)],
+    ['send batch 1000 + scan', (o) => sendBatches(name, 1000, o, true)],
+  ])
 }

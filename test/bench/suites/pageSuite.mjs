@@ -28,16 +28,20 @@ const kilo = (n) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.roun
 
 /**
  * `runs` is a list of runs, each a list of rows: keeps, per row id, the run with the median
- * events/s, its note extended with the range (as workload.ts's medianOf does).
+ * events/s, its note extended with the range and `repeats` set (as workload.ts's medianOf does).
  */
 export function medianRows(runs) {
-  if (runs.length < 2) return runs[0] ?? []
+  if (runs.length < 2) return (runs[0] ?? []).map((r) => ({ ...r, repeats: runs.length }))
   return runs[0].map(({ id }) => {
     const all = runs.map((rows) => rows.find((r) => r.id === id))
     all.sort((a, b) => a.eventsPerSec - b.eventsPerSec)
     const median = all[Math.floor(all.length / 2)]
     const range = `median of ${runs.length}: ${kilo(all[0].eventsPerSec)}-${kilo(all.at(-1).eventsPerSec)}/s`
-    return { ...median, note: [median.note, range].filter(Boolean).join('; ') }
+    return {
+      ...median,
+      repeats: runs.length,
+      note: [median.note, range].filter(Boolean).join('; '),
+    }
   })
 }
 

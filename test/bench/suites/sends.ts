@@ -1,7 +1,8 @@
 /**
  * The send workloads of the worker-client suite, one definition for its two sides so that they
  * measure the same thing: the page through connect() (workerClient.page.ts) and a worker on its own
- * Log (workerClientBaseline.ts). The events, batches and windows are the duality suite's.
+ * Log (workerClientBaseline.ts). The events, budgets and windows are those of `o.workloads`, as
+ * for every peer of the other suites.
  */
 import type { ProducerRecord } from '../../../src/index.ts'
 import type { SuiteOptions } from '../protocol.ts'
@@ -23,8 +24,8 @@ export const workloadTitle = (w: SendWorkload, o: SuiteOptions) =>
 const message = ({ key, value, timestamp }: Item) => ({ key, value, timestamp })
 
 /**
- * Runs one workload on a fresh topic (one partition) of the sender's log: `o.dualityBatch1Events`
- * events for batch 1, `o.events` for batch 1000, each stopping at its time budget.
+ * Runs one workload on a fresh topic (one partition) of the sender's log: `o.workloads[workload]`'s
+ * events, stopping at its budget.
  */
 export async function measureSends(
   s: Sender,
@@ -34,14 +35,14 @@ export async function measureSends(
 ): Promise<Timing> {
   await s.createTopic(topic)
   const send = (items: Item[]) => s.send({ topic, messages: items.map(message) })
+  const { events, budgetMs } = o.workloads[workload]
+  const items = makeItems(events)
   if (workload === 'send@1000') {
-    const items = makeItems(o.events)
-    return timedLoop(items.length, 1000, o.budgetMs, (from, count) =>
+    return timedLoop(items.length, 1000, budgetMs, (from, count) =>
       send(items.slice(from, from + count)),
     )
   }
-  const items = makeItems(o.dualityBatch1Events)
-  return timedLoop(items.length, o.window, o.batch1BudgetMs, (from, count) =>
+  return timedLoop(items.length, o.window, budgetMs, (from, count) =>
     concurrently(items, from, count, (item) => send([item])),
   )
 }
@@ -51,10 +52,18 @@ export async function measureSends(
  * structured clone, comlink, the producer) and the database are warm before measuring.
  */
 export async function warmUp(s: Sender, o: SuiteOptions): Promise<void> {
+  const w = o.workloads
+  const at = (id: SendWorkload, most: number) => ({
+    ...w[id],
+    events: Math.min(w[id].events, most),
+  })
   const small = {
     ...o,
-    events: Math.min(o.events, 10_000),
-    dualityBatch1Events: Math.min(o.dualityBatch1Events, 5000),
+    workloads: {
+      ...w,
+      'send@1000': at('send@1000', 10_000),
+      'send@1-concurrent': at('send@1-concurrent', 5000),
+    },
   }
   await measureSends(s, 'send@1000', small, 'warm-up-1000')
   await measureSends(s, 'send@1-concurrent', small, 'warm-up-1')

@@ -43,8 +43,8 @@ export async function runWorkerClient({ page, context, options: o, progress }) {
     return rows
   }
 
-  // Seven repeats (short workloads on 2 busy cores are noisy), one with --quick.
-  const repeats = o.repeats > 1 ? 7 : 1
+  // o.pairedRepeats (7; 1 with --quick): short workloads on 2 busy cores are noisy.
+  const repeats = o.pairedRepeats
   const runs = { page: [], inWorker: [] }
   for (let i = 0; i < repeats; i++) {
     progress(`${SUITE}: repeat ${i + 1} of ${repeats}`)
