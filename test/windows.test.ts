@@ -9,6 +9,7 @@ import {
   type Windowed,
 } from '../src/index.ts'
 import { TopologyTestDriver } from '../src/testing/index.ts'
+import { propertyRuns, propertyTimeout } from './support/propertyRuns.ts'
 
 type W = Windowed<string>
 const show = (r: { key: W; value: unknown; timestamp?: number }) =>
@@ -108,51 +109,116 @@ describe('time windows', () => {
     expect(out.readRecordsToList().map((r) => [show(r), r.timestamp])).toEqual([['k@0-10=3', 2]])
   })
 
-  test('windowed counts agree with a brute-force model over random timestamps (property)', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 20 }),
-        fc.integer({ min: 1, max: 20 }),
-        fc.integer({ min: 0, max: 15 }),
-        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 200 })), {
-          maxLength: 60,
-        }),
-        (size, advanceRaw, grace, records) => {
-          const advance = Math.min(size, advanceRaw)
-          const { driver, input } = windowedCount(
-            TimeWindows.ofSizeAndGrace(size, grace).advanceBy(advance),
-          )
-          for (const [key, ts] of records) input.pipeInput(key, 'x', ts)
-          // The model: stream time is the largest timestamp so far; a record counts in window
-          // [s, s + size) (s a multiple of advance, s >= 0) unless s + size <= streamTime - grace.
-          const model = new Map<string, number>()
-          let streamTime = -Infinity
-          let dropped = 0
-          for (const [key, ts] of records) {
-            streamTime = Math.max(streamTime, ts)
-            let late = false
-            for (let s = 0; s <= ts; s += advance) {
-              if (s + size <= ts) continue
-              if (s + size <= streamTime - grace) {
-                late = true
-                continue
+  test(
+    'windowed counts agree with a brute-force model over random timestamps (property)',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 0, max: 15 }),
+          fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 200 })), {
+            maxLength: 60,
+          }),
+          (size, advanceRaw, grace, records) => {
+            const advance = Math.min(size, advanceRaw)
+            const { driver, input, out } = windowedCount(
+              TimeWindows.ofSizeAndGrace(size, grace).advanceBy(advance),
+            )
+            for (const [key, ts] of records) input.pipeInput(key, 'x', ts)
+            // The model: stream time is the largest timestamp so far; a record counts in window
+            // [s, s + size) (s a multiple of advance, s >= 0) unless s + size <= streamTime - grace.
+            // Every count emits the window's new count, windows in start order, stamped with the
+            // newest timestamp the window holds.
+            const model = new Map<string, number>()
+            const newest = new Map<string, number>()
+            const emitted: [string, number][] = []
+            let streamTime = -Infinity
+            let dropped = 0
+            for (const [key, ts] of records) {
+              streamTime = Math.max(streamTime, ts)
+              let late = false
+              for (let s = 0; s <= ts; s += advance) {
+                if (s + size <= ts) continue
+                if (s + size <= streamTime - grace) {
+                  late = true
+                  continue
+                }
+                const id = `${key}@${s}-${s + size}`
+                model.set(id, (model.get(id) ?? 0) + 1)
+                newest.set(id, Math.max(newest.get(id) ?? ts, ts))
+                emitted.push([`${id}=${model.get(id)}`, newest.get(id)!])
               }
-              const id = `${key}@${s}-${s + size}`
-              model.set(id, (model.get(id) ?? 0) + 1)
+              if (late) dropped++
             }
-            if (late) dropped++
-          }
-          const actual = driver.getKeyValueStore<W, number>('counts').all().map(show).sort()
-          expect(actual).toEqual([...model].map(([id, n]) => `${id}=${n}`).sort())
-          expect(driver.droppedRecords().total).toBe(dropped)
-        },
-      ),
-      { numRuns: 300 },
-    )
-  })
+            const actual = driver.getKeyValueStore<W, number>('counts').all().map(show).sort()
+            expect(actual).toEqual([...model].map(([id, n]) => `${id}=${n}`).sort())
+            expect(out.readRecordsToList().map((r) => [show(r), r.timestamp])).toEqual(emitted)
+            expect(driver.droppedRecords().total).toBe(dropped)
+          },
+        ),
+        propertyRuns(1000),
+      )
+    },
+    propertyTimeout(1000),
+  )
 })
 
 describe('session windows', () => {
+  test(
+    'with no late records, sessions are the runs of records within the gap (property)',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 20 }),
+          fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 1, max: 200 })), {
+            minLength: 1,
+            maxLength: 40,
+          }),
+          (gap, records) => {
+            const builder = new StreamsBuilder()
+            builder
+              .stream<string, string>('events')
+              .groupByKey()
+              // A grace longer than the whole run: no record is late, so the model is exact.
+              .windowedBy(SessionWindows.ofInactivityGapAndGrace(gap, 1000))
+              .count({ materialized: 'sessions' })
+              .toStream()
+              .to('out')
+            const driver = new TopologyTestDriver(builder.build())
+            const input = driver.createInputTopic<string, string>('events')
+            const out = driver.createOutputTopic<W, number | null>('out')
+            for (const [key, ts] of records) input.pipeInput(key, 'x', ts)
+            // The model: a key's timestamps, sorted, split wherever two neighbours are more than
+            // the gap apart; each run is one session [first, last] counting its records.
+            const expected: string[] = []
+            for (const key of new Set(records.map(([k]) => k))) {
+              const times = records.filter(([k]) => k === key).map(([, t]) => t)
+              times.sort((x, y) => x - y)
+              let first = 0
+              for (let i = 1; i <= times.length; i++) {
+                if (i < times.length && times[i]! - times[i - 1]! <= gap) continue
+                expected.push(`${key}@${times[first]}-${times[i - 1]}=${i - first}`)
+                first = i
+              }
+            }
+            const store = driver.getKeyValueStore<W, number>('sessions').all()
+            expect(store.map(show).sort()).toEqual(expected.sort())
+            // What came out agrees: every session ever emitted was retracted (its last result a
+            // tombstone) unless it is one of the final sessions, whose last result is its count.
+            const last = new Map<string, string>()
+            for (const r of out.readKeyValuesToList())
+              last.set(`${r.key.key}@${r.key.window.start}-${r.key.window.end}`, show(r))
+            expect([...last.values()].filter((e) => !e.endsWith('=null')).sort()).toEqual(expected)
+            expect(driver.droppedRecords().total).toBe(0)
+          },
+        ),
+        propertyRuns(1000),
+      )
+    },
+    propertyTimeout(1000),
+  )
+
   test('sessions merge within the gap; merged sessions are retracted before the new one is emitted', () => {
     const builder = new StreamsBuilder()
     builder
