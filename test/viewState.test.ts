@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import type { Client, DiffMessage, ViewMessage, WireEntry } from '../src/worker/index.ts'
 import { createViewStore, ViewState } from '../src/zustand/index.ts'
+import { propertyRuns, propertyTimeout } from './support/propertyRuns.ts'
 
 // The page side of views without a worker: ViewState against a reference model, and a store's
 // subscription facing diffs that do not line up.
@@ -10,76 +11,80 @@ const text = (key: unknown) => JSON.stringify(key)
 /** The stores' key order: strings first, by themselves; other keys by their JSON text. */
 const order = (key: unknown) => (typeof key === 'string' ? `s${key}` : `j${JSON.stringify(key)}`)
 
-test('ViewState applies puts and deletes as a map would, in the stores key order, sharing unchanged entries', () => {
-  const key = fc.oneof(
-    fc.string({ maxLength: 3 }),
-    fc.integer({ min: -5, max: 300 }),
-    fc.record({ id: fc.nat(3) }),
-  )
-  const diff = fc.record({
-    puts: fc.array(fc.tuple(key, fc.integer()), { maxLength: 80 }),
-    deletes: fc.array(key, { maxLength: 10 }),
-  })
-  fc.assert(
-    fc.property(
-      fc.array(fc.tuple(key, fc.integer())),
-      fc.array(diff, { maxLength: 6 }),
-      fc.boolean(),
-      (initial, diffs, sorted) => {
-        const model = new Map<string, { key: unknown; value: number }>()
-        for (const [k, v] of initial) model.set(order(k), { key: k, value: v })
-        let state = ViewState.fromSnapshot<unknown, number>({
-          type: 'snapshot',
-          // Sorted as the worker sends it; the state must also cope with any order.
-          entries: [...model.entries()]
-            .sort(([a], [b]) => (sorted ? (a < b ? -1 : a > b ? 1 : 0) : 0))
-            .map(([, { key, value }]): WireEntry => [text(key), value, 0]),
-          offsets: [0],
-        })
-        if (!sorted) state.all() // the key order is then kept incrementally, diff by diff
-        diffs.forEach((d, i) => {
-          // One diff has each key once, in puts or in deletes (the worker merges by key).
-          const puts = new Map(d.puts.map(([k, v]) => [order(k), [k, v] as const]))
-          const deletes = new Map(
-            d.deletes.filter((k) => !puts.has(order(k))).map((k) => [order(k), k]),
+test(
+  'ViewState applies puts and deletes as a map would, in the stores key order, sharing unchanged entries',
+  () => {
+    const key = fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.integer({ min: -5, max: 300 }),
+      fc.record({ id: fc.nat(3) }),
+    )
+    const diff = fc.record({
+      puts: fc.array(fc.tuple(key, fc.integer()), { maxLength: 80 }),
+      deletes: fc.array(key, { maxLength: 10 }),
+    })
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.integer())),
+        fc.array(diff, { maxLength: 6 }),
+        fc.boolean(),
+        (initial, diffs, sorted) => {
+          const model = new Map<string, { key: unknown; value: number }>()
+          for (const [k, v] of initial) model.set(order(k), { key: k, value: v })
+          let state = ViewState.fromSnapshot<unknown, number>({
+            type: 'snapshot',
+            // Sorted as the worker sends it; the state must also cope with any order.
+            entries: [...model.entries()]
+              .sort(([a], [b]) => (sorted ? (a < b ? -1 : a > b ? 1 : 0) : 0))
+              .map(([, { key, value }]): WireEntry => [text(key), value, 0]),
+            offsets: [0],
+          })
+          if (!sorted) state.all() // the key order is then kept incrementally, diff by diff
+          diffs.forEach((d, i) => {
+            // One diff has each key once, in puts or in deletes (the worker merges by key).
+            const puts = new Map(d.puts.map(([k, v]) => [order(k), [k, v] as const]))
+            const deletes = new Map(
+              d.deletes.filter((k) => !puts.has(order(k))).map((k) => [order(k), k]),
+            )
+            const message: DiffMessage = {
+              type: 'diff',
+              from: [i],
+              to: [i + 1],
+              puts: [...puts.values()].map(([k, v]): WireEntry => [text(k), v, i]),
+              deletes: [...deletes.values()].map(text),
+            }
+            const before = state
+            state = state.apply(message)
+            for (const [id, [k, v]] of puts) model.set(id, { key: k, value: v })
+            for (const id of deletes.keys()) model.delete(id)
+            // Entries the diff did not touch are the very same objects.
+            for (const e of before.all()) {
+              const id = order(e.key)
+              if (!puts.has(id) && !deletes.has(id)) expect(state.getEntry(e.key)).toBe(e)
+            }
+          })
+          const ids = [...model.keys()].sort()
+          expect(state.size).toBe(model.size)
+          expect(state.all().map((e) => [e.key, e.value])).toEqual(
+            ids.map((id) => [model.get(id)!.key, model.get(id)!.value]),
           )
-          const message: DiffMessage = {
-            type: 'diff',
-            from: [i],
-            to: [i + 1],
-            puts: [...puts.values()].map(([k, v]): WireEntry => [text(k), v, i]),
-            deletes: [...deletes.values()].map(text),
+          for (const { key, value } of model.values()) expect(state.get(key)).toBe(value)
+          const lo = ids[Math.floor(ids.length / 3)]
+          const hi = ids[Math.floor((2 * ids.length) / 3)]
+          if (lo !== undefined && hi !== undefined) {
+            const from = model.get(lo)!.key
+            const to = model.get(hi)!.key
+            expect(state.range({ from, to }).map((e) => e.key)).toEqual(
+              ids.filter((id) => id >= lo && id <= hi).map((id) => model.get(id)!.key),
+            )
           }
-          const before = state
-          state = state.apply(message)
-          for (const [id, [k, v]] of puts) model.set(id, { key: k, value: v })
-          for (const id of deletes.keys()) model.delete(id)
-          // Entries the diff did not touch are the very same objects.
-          for (const e of before.all()) {
-            const id = order(e.key)
-            if (!puts.has(id) && !deletes.has(id)) expect(state.getEntry(e.key)).toBe(e)
-          }
-        })
-        const ids = [...model.keys()].sort()
-        expect(state.size).toBe(model.size)
-        expect(state.all().map((e) => [e.key, e.value])).toEqual(
-          ids.map((id) => [model.get(id)!.key, model.get(id)!.value]),
-        )
-        for (const { key, value } of model.values()) expect(state.get(key)).toBe(value)
-        const lo = ids[Math.floor(ids.length / 3)]
-        const hi = ids[Math.floor((2 * ids.length) / 3)]
-        if (lo !== undefined && hi !== undefined) {
-          const from = model.get(lo)!.key
-          const to = model.get(hi)!.key
-          expect(state.range({ from, to }).map((e) => e.key)).toEqual(
-            ids.filter((id) => id >= lo && id <= hi).map((id) => model.get(id)!.key),
-          )
-        }
-      },
-    ),
-    { numRuns: 200 },
-  )
-})
+        },
+      ),
+      propertyRuns(1000),
+    )
+  },
+  propertyTimeout(1000),
+)
 
 test('windows of a key come back by start, other keys left out', () => {
   const w = (key: string, start: number, value: number): WireEntry => [
