@@ -39,13 +39,28 @@ test('a 410 after a push landed re-copies the replica without pushing the record
   }
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
   const sync = new Sync(log, { transport, topics: [PAYMENTS] })
+  const resets: string[] = []
+  sync.subscribe((e) => {
+    if (e.type === 'reset') resets.push(e.topic)
+  })
   await sync.start()
   await until(async () => (await dumpTopic(log, 'payments')).length === 1) // replica has x
   await log.producer().send({ topic: 'payments', messages: [{ key: 'mine', value: 1 }] })
-  await until(async () => gone && (await sync.status()).topics.payments!.pending === 0)
-  await new Promise((r) => setTimeout(r, 300))
+  // The 410 was answered and the replica copied again.
+  await until(
+    async () => resets.length === 1 && (await sync.status()).topics.payments!.pending === 0,
+  )
+  // A second push of 'mine' (outbox offset 0) would come from the pusher of the round after the
+  // re-copy, which pushes the outbox in order: a record sent now (outbox offset 1) reaches the
+  // server in the same batch as such a push or after it. So once 'later' is on the server, any
+  // second 'mine' would be there too.
+  await log.producer().send({ topic: 'payments', messages: [{ key: 'later', value: 2 }] })
+  await until(async () => (await dumpTopic(leader, 'payments')).some((r) => r.includes(':later=')))
   const onServer = await dumpTopic(leader, 'payments')
   await sync.stop()
-  // One send, so one record on the server.
-  expect(onServer.filter((r) => r.includes(':mine='))).toHaveLength(1)
+  // One send, so one record on the server, before the later one.
+  expect(onServer.map((r) => r.replace(/=.*/, ''))).toEqual(['0:x', '1:mine', '2:later'])
+  expect(resets).toEqual(['payments'])
+  await log.close()
+  await leader.close()
 })
