@@ -7,6 +7,7 @@ import {
   openLog,
   Sync,
 } from '../../src/index.ts'
+import { pendingTopic } from '../../src/views/PendingOverlay.ts'
 import { createViewStore } from '../../src/zustand/index.ts'
 import { balancesTopology, switchable, syncedWorker } from '../support/syncFixtures.ts'
 import { until } from '../support/until.ts'
@@ -27,6 +28,7 @@ test('an overlay written before a crash is cleared by the next instance when not
     await balances.ready
     return {
       client: worker.client,
+      log: worker.served.log,
       balances,
       close: async () => {
         balances.close()
@@ -50,13 +52,33 @@ test('an overlay written before a crash is cleared by the next instance when not
   const streams = new KafkaStreams(balancesTopology(), log, { applicationId: 'app', pollMs: 20 })
   await streams.start()
   await until(async () => streams.store('balances').get('ada') === 30)
+  // Where the overlays are, and how far the dead instances wrote them.
+  const overlays = pendingTopic(streams.changelogTopic('balances'))
+  const staleEnd = (await log.offsets(overlays))[0]!.high
+  const stale = await log.fetch({ topic: overlays, partition: 0, offset: staleEnd - 1 })
+  // The last overlay written still says ada's payment is pending.
+  expect(stale.records.find((r) => r.offset === staleEnd - 1)?.value).toEqual({
+    value: { puts: [['"ada"', 30, 0]], deletes: [] },
+    timestamp: 0,
+  })
   await streams.close()
   await sync.stop()
   await log.close()
   // 3. The next instance: nothing is pending, its first overlay is empty.
   const second = await open()
   closers.push(second.close)
-  await until(() => second.balances.getState().confirmed.get('ada') === 30)
-  await new Promise((r) => setTimeout(r, 500))
-  expect(second.balances.getState().isPending('ada')).toBe(false)
-})
+  // The point: the next instance has written its first overlay. Nothing is pending and nothing
+  // is appended after this, so no later recompute writes another: an instance that skipped this
+  // first write (it looked the same as "nothing pending") would leave the stale overlay in place
+  // for good, and this wait would time out.
+  await until(async () => (await second.log.offsets(overlays))[0]!.high > staleEnd)
+  const latest = await second.log.fetch({ topic: overlays, partition: 0, offset: staleEnd })
+  expect(latest.records.map((r) => r.value)).toEqual([
+    { value: { puts: [], deletes: [] }, timestamp: 0 },
+  ])
+  // And the view follows it: it ends with the confirmed balance and nothing pending.
+  await until(() => {
+    const state = second.balances.getState()
+    return state.confirmed.get('ada') === 30 && !state.isPending('ada') && state.get('ada') === 30
+  })
+}, 15_000) // room for the waits above to fail with their own message
