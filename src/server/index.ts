@@ -2,10 +2,10 @@
  * duality/server: the server log. A Durable Streams HTTP server (any Durable Streams client can
  * read and append), with topics on top, over an embedded SQLite file or memory.
  */
-export { createApp, type AppOptions } from './createApp.ts'
-export { serve, type RunningServer, type ServeOptions } from './serve.ts'
-export { StreamEngine, type StreamEngineOptions } from './StreamEngine.ts'
-export type { Awaitable, StreamBackend } from './StreamBackend.ts'
+export { createApp, type AppOptions } from './http/createApp.ts'
+export { serve, type RunningServer, type ServeOptions } from './node/serve.ts'
+export { EmbeddedEngine, type EmbeddedEngineOptions } from './engines/embedded/EmbeddedEngine.ts'
+export type { Awaitable, Engine } from './engine/Engine.ts'
 export type {
   ClosedBy,
   NewStreamRow,
@@ -13,13 +13,16 @@ export type {
   ServerStorage,
   StoredRecord,
   StreamRow,
-} from './ServerStorage.ts'
-export { TransactionAborted } from './ServerStorage.ts'
-export { memoryServerStorage } from './memoryServerStorage.ts'
-export { sqliteServerStorage, type SqliteServerStorageOptions } from './sqliteServerStorage.ts'
-export { formatOffset, parseOffset } from './offsets.ts'
-export type { ErrorBody, ServerErrorCode } from './httpError.ts'
-export type * from './outcomes.ts'
+} from './engines/embedded/ServerStorage.ts'
+export { TransactionAborted } from './engines/embedded/ServerStorage.ts'
+export { memoryServerStorage } from './engines/memory/memoryServerStorage.ts'
+export {
+  sqliteServerStorage,
+  type SqliteServerStorageOptions,
+} from './engines/sqlite/sqliteServerStorage.ts'
+export { formatOffset, parseOffset } from '../protocol/index.ts'
+export type { ErrorBody, ServerErrorCode } from './http/errorResponse.ts'
+export type * from './engine/outcomes.ts'
 export {
   actionOf,
   resourceOf,
@@ -28,12 +31,15 @@ export {
   type Authorize,
   type Principal,
   type SecurityOptions,
-} from './security.ts'
-export { jwtAuthenticator, type JwtAuthenticatorOptions } from './jwtAuthenticator.ts'
+} from './auth/security.ts'
+export { jwtAuthenticator, type JwtAuthenticatorOptions } from './auth/jwtAuthenticator.ts'
 export {
   TopicAdmin,
   partitionPath,
   type CreateTopicRequest,
   type TopicDescription,
-} from './TopicAdmin.ts'
-export { JetStreamEngine, type JetStreamEngineOptions } from './JetStreamEngine.ts'
+} from './topics/TopicAdmin.ts'
+export {
+  JetStreamEngine,
+  type JetStreamEngineOptions,
+} from './engines/jetstream/JetStreamEngine.ts'

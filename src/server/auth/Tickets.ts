@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { base64 } from '../http/base64.ts'
 import type { Principal } from './security.ts'
 
 /**
@@ -27,7 +27,7 @@ export class Tickets {
     }
     const held = this.byPrincipal.get(principal.id) ?? []
     if (held.length >= this.maxPerPrincipal) this.forget(held[0]!, principal.id)
-    const ticket = randomBytes(32).toString('base64url')
+    const ticket = base64(crypto.getRandomValues(new Uint8Array(32)), true)
     const expiresAt = now + this.ttlMs
     this.tickets.set(ticket, { principal, expiresAt })
     this.byPrincipal.set(principal.id, [...(this.byPrincipal.get(principal.id) ?? []), ticket])

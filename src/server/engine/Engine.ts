@@ -1,4 +1,4 @@
-import type { ReadFrom } from './offsets.ts'
+import type { ReadFrom } from '../../protocol/index.ts'
 import type {
   AppendOutcome,
   AppendRequest,
@@ -8,7 +8,7 @@ import type {
   ReadOutcome,
   StreamLookup,
 } from './outcomes.ts'
-import type { TopicStore } from './TopicStore.ts'
+import type { TopicStore } from '../topics/TopicStore.ts'
 import type { WaitResult } from './Waiters.ts'
 
 /** A value now (the embedded engine, which never waits on I/O) or later (a networked backend). */
@@ -16,11 +16,11 @@ export type Awaitable<T> = T | Promise<T>
 
 /**
  * What the HTTP handlers ask of a backend: the Durable Streams operations as outcomes. The
- * embedded StreamEngine (SQLite, memory) answers synchronously and keeps its per-turn group
+ * embedded EmbeddedEngine (SQLite, memory) answers synchronously and keeps its per-turn group
  * commit; JetStreamEngine answers asynchronously over NATS. Handlers `await` every call, which
  * costs the synchronous engine nothing but a microtask.
  */
-export interface StreamBackend {
+export interface Engine {
   readonly now: () => number
   /** The backend's side of topics (partition sets), which TopicAdmin drives. */
   readonly topics: TopicStore

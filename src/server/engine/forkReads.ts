@@ -1,5 +1,5 @@
-import { isJsonType } from './contentType.ts'
-import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import { isJsonType } from '../../protocol/index.ts'
+import type { ServerStorage, StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
 
 /**
  * The records a stream shows in [from, to): a fork shows its source's records below its fork

@@ -1,8 +1,8 @@
-import { RecordTooLargeError } from '../log/errors.ts'
-import { isJsonType } from './contentType.ts'
-import { parseJsonMessages } from './jsonMessages.ts'
-import type { StoredRecord, StreamRow } from './ServerStorage.ts'
-import { topicConfigOf, topicRecordOf } from './topicRecords.ts'
+import { RecordTooLargeError } from '../../log/errors.ts'
+import { isJsonType } from '../../protocol/index.ts'
+import { parseJsonMessages } from '../http/jsonMessages.ts'
+import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import { topicConfigOf, topicRecordOf } from '../topics/topicRecords.ts'
 
 /**
  * The records of an append body, for every backend: one per JSON message in JSON mode, else the

@@ -1,8 +1,7 @@
-import { errorResponse } from './httpError.ts'
-import { formatOffset } from './offsets.ts'
-import type { AppendOutcome, ProducerHeaders } from './outcomes.ts'
-import { H } from './protocolHeaders.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import { errorResponse } from './errorResponse.ts'
+import { formatOffset, H } from '../../protocol/index.ts'
+import type { AppendOutcome, ProducerHeaders } from '../engine/outcomes.ts'
+import type { Engine } from '../engine/Engine.ts'
 
 const strictInteger = /^\d+$/
 const maxProducerIdLength = 256
@@ -31,7 +30,7 @@ export function parseProducer(headers: Headers): ProducerHeaders | undefined | s
 
 /** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
 export async function handleAppend(
-  engine: StreamBackend,
+  engine: Engine,
   path: string,
   headers: Headers,
   body: Uint8Array,

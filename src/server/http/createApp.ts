@@ -3,22 +3,22 @@ import { bodyLimit } from 'hono/body-limit'
 import { handleAppend } from './appendHandler.ts'
 import { checkPath } from './checkPath.ts'
 import { handleCreate } from './createHandler.ts'
-import { errorResponse } from './httpError.ts'
-import { allowedRequestHeaders, exposedResponseHeaders } from './protocolHeaders.ts'
+import { errorResponse } from './errorResponse.ts'
+import { allowedRequestHeaders, exposedResponseHeaders } from '../../protocol/index.ts'
 import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
-import type { SecurityOptions } from './security.ts'
-import { TransactionAborted, type ServerStorage } from './ServerStorage.ts'
-import type { StreamBackend } from './StreamBackend.ts'
-import { StreamEngine } from './StreamEngine.ts'
-import { TopicAdmin, topicsPrefix } from './TopicAdmin.ts'
+import type { SecurityOptions } from '../auth/security.ts'
+import { TransactionAborted, type ServerStorage } from '../engines/embedded/ServerStorage.ts'
+import type { Engine } from '../engine/Engine.ts'
+import { EmbeddedEngine } from '../engines/embedded/EmbeddedEngine.ts'
+import { TopicAdmin, topicsPrefix } from '../topics/TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
 
 export interface AppOptions extends SecurityOptions {
   /** The embedded backend's storage (SQLite or memory); give this or `backend`. */
   storage?: ServerStorage
   /** Any other backend (JetStream). */
-  backend?: StreamBackend
+  backend?: Engine
   /** The clock (tests of TTL and retention inject one). Default Date.now. */
   now?: () => number
   /** How long a long-poll waits for data before 204, and an SSE connection between keep-alives. Default 30 s. */
@@ -42,7 +42,7 @@ export interface NodeBindings {
  */
 export function createApp(options: AppOptions): {
   app: Hono<{ Bindings: NodeBindings }>
-  engine: StreamBackend
+  engine: Engine
   topics: TopicAdmin
 } {
   if ((options.storage === undefined) === (options.backend === undefined)) {
@@ -50,7 +50,7 @@ export function createApp(options: AppOptions): {
   }
   const engine =
     options.backend ??
-    new StreamEngine({
+    new EmbeddedEngine({
       storage: options.storage!,
       ...(options.now && { now: options.now }),
       ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),

@@ -1,8 +1,7 @@
 import { checkPath } from './checkPath.ts'
-import { errorResponse } from './httpError.ts'
-import { formatOffset, parseOffset } from './offsets.ts'
-import { H } from './protocolHeaders.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import { errorResponse } from './errorResponse.ts'
+import { formatOffset, parseOffset, H } from '../../protocol/index.ts'
+import type { Engine } from '../engine/Engine.ts'
 
 const decimal = /^(0|[1-9]\d*)$/
 const usableType = /^[\w.+-]+\/[\w.+-]+/
@@ -12,7 +11,7 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 
 /** PUT: create a stream (or a fork), or confirm an identical one exists. */
 export async function handleCreate(
-  engine: StreamBackend,
+  engine: Engine,
   path: string,
   headers: Headers,
   body: Uint8Array,

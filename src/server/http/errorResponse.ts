@@ -1,4 +1,4 @@
-import type { DualityErrorCode } from '../log/errors.ts'
+import type { DualityErrorCode } from '../../log/errors.ts'
 
 /** The `code` of an error body: duality's codes where one fits, protocol-specific ones otherwise. */
 export type ServerErrorCode =

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono'
 import { checkPath } from './checkPath.ts'
-import { errorResponse } from './httpError.ts'
-import { H } from './protocolHeaders.ts'
-import { RateLimiter } from './RateLimiter.ts'
-import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from './security.ts'
-import { Tickets } from './Tickets.ts'
+import { errorResponse } from './errorResponse.ts'
+import { H } from '../../protocol/index.ts'
+import { RateLimiter } from '../auth/RateLimiter.ts'
+import { actionOf, ownsProducer, resourceOf, type SecurityOptions } from '../auth/security.ts'
+import { Tickets } from '../auth/Tickets.ts'
 
 interface GuardEnv {
   Bindings: { incoming?: { socket?: { remoteAddress?: string } } }

@@ -1,14 +1,18 @@
-import { isJsonType } from './contentType.ts'
-import { responseCursor } from './cursor.ts'
-import { errorResponse } from './httpError.ts'
+import {
+  isJsonType,
+  responseCursor,
+  formatOffset,
+  parseReadFrom,
+  type ReadFrom,
+  H,
+} from '../../protocol/index.ts'
+import { errorResponse } from './errorResponse.ts'
 import { formatJsonArray } from './jsonMessages.ts'
-import { formatOffset, parseReadFrom, type ReadFrom } from './offsets.ts'
-import type { ReadOutcome } from './outcomes.ts'
-import { H } from './protocolHeaders.ts'
-import type { StoredRecord, StreamRow } from './ServerStorage.ts'
+import type { ReadOutcome } from '../engine/outcomes.ts'
+import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
 import { sseResponse } from './sseResponse.ts'
-import { topicRecordJson } from './topicRecords.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import { topicRecordJson } from '../topics/topicRecords.ts'
+import type { Engine } from '../engine/Engine.ts'
 
 export interface ReadSettings {
   longPollTimeoutMs: number
@@ -68,7 +72,7 @@ export function recordsBody(
 
 /** GET: catch-up, long-poll or SSE. */
 export async function handleRead(
-  engine: StreamBackend,
+  engine: Engine,
   path: string,
   url: URL,
   headers: Headers,
@@ -141,7 +145,7 @@ export async function handleRead(
 }
 
 /** HEAD: metadata only, never cached, and not an access for the sliding TTL. */
-export async function handleHead(engine: StreamBackend, path: string): Promise<Response> {
+export async function handleHead(engine: Engine, path: string): Promise<Response> {
   const found = await engine.head(path)
   if (found.kind === 'notFound') return new Response(null, { status: 404 })
   if (found.kind === 'gone') return new Response(null, { status: 410 })

@@ -1,10 +1,8 @@
-import { isTextType } from './contentType.ts'
-import { responseCursor } from './cursor.ts'
-import { formatOffset } from './offsets.ts'
-import type { ReadOutcome } from './outcomes.ts'
-import { H } from './protocolHeaders.ts'
+import { base64 as toBase64 } from './base64.ts'
+import { isTextType, responseCursor, formatOffset, H } from '../../protocol/index.ts'
+import type { ReadOutcome } from '../engine/outcomes.ts'
 import { recordsBody, type ReadSettings } from './readHandler.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import type { Engine } from '../engine/Engine.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -25,7 +23,7 @@ function sseEvent(type: string, payload: string): string {
  * when a closed stream has been read to its end.
  */
 export function sseResponse(
-  engine: StreamBackend,
+  engine: Engine,
   path: string,
   first: Extract<ReadOutcome, { kind: 'ok' }>,
   cursor: string | undefined,
@@ -61,7 +59,7 @@ export function sseResponse(
           if (records.length > 0) {
             const bytes = recordsBody(stream, records)
             // JSON streams send the chunk as one JSON array; text as is; anything else base64.
-            const payload = base64 ? Buffer.from(bytes).toString('base64') : decoder.decode(bytes)
+            const payload = base64 ? toBase64(bytes) : decoder.decode(bytes)
             send(sseEvent('data', payload))
           }
           const control: Record<string, string | boolean> = {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
-import { DualityError } from '../log/errors.ts'
-import { errorResponse } from './httpError.ts'
-import type { CreateTopicRequest, TopicAdmin } from './TopicAdmin.ts'
+import { DualityError } from '../../log/errors.ts'
+import { errorResponse } from './errorResponse.ts'
+import type { CreateTopicRequest, TopicAdmin } from '../topics/TopicAdmin.ts'
 
 const statusOf: Partial<Record<string, number>> = {
   UNKNOWN_TOPIC_OR_PARTITION: 404,

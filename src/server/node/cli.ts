@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { JetStreamEngine } from './JetStreamEngine.ts'
-import { jwtAuthenticator } from './jwtAuthenticator.ts'
-import { memoryServerStorage } from './memoryServerStorage.ts'
+import { JetStreamEngine } from '../engines/jetstream/JetStreamEngine.ts'
+import { jwtAuthenticator } from '../auth/jwtAuthenticator.ts'
+import { memoryServerStorage } from '../engines/memory/memoryServerStorage.ts'
 import { serve } from './serve.ts'
-import { sqliteServerStorage } from './sqliteServerStorage.ts'
+import { sqliteServerStorage } from '../engines/sqlite/sqliteServerStorage.ts'
 
 const usage = `Usage: duality serve [options]
 

@@ -2,11 +2,11 @@ import { getRequestListener } from '@hono/node-server'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { checkPath } from './checkPath.ts'
-import type { ErrorBody, ServerErrorCode } from './httpError.ts'
-import { createApp, type AppOptions } from './createApp.ts'
-import type { StreamBackend } from './StreamBackend.ts'
-import type { TopicAdmin } from './TopicAdmin.ts'
+import { checkPath } from '../http/checkPath.ts'
+import type { ErrorBody, ServerErrorCode } from '../http/errorResponse.ts'
+import { createApp, type AppOptions } from '../http/createApp.ts'
+import type { Engine } from '../engine/Engine.ts'
+import type { TopicAdmin } from '../topics/TopicAdmin.ts'
 
 export interface ServeOptions extends AppOptions {
   /** 0 picks a free port. Default 4437 (the protocol's registered port). */
@@ -23,7 +23,7 @@ export interface RunningServer {
   /** `http://host:port`, without a trailing slash. */
   url: string
   port: number
-  engine: StreamBackend
+  engine: Engine
   /** The topic admin (create, describe, clean and delete topics), on every backend. */
   topics: TopicAdmin
   /**

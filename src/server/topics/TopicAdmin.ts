@@ -1,13 +1,22 @@
-import { InvalidArgumentError, InvalidPartitionsError, UnknownTopicError } from '../log/errors.ts'
-import { parseTopicConfig, type ConfigEntry, type TopicConfig } from '../log/TopicConfig.ts'
-import { formatOffset } from './offsets.ts'
-import type { CreateRequest } from './outcomes.ts'
-import type { StreamBackend } from './StreamBackend.ts'
+import {
+  InvalidArgumentError,
+  InvalidPartitionsError,
+  UnknownTopicError,
+} from '../../log/errors.ts'
+import { parseTopicConfig, type ConfigEntry, type TopicConfig } from '../../log/TopicConfig.ts'
+import { formatOffset } from '../../protocol/index.ts'
+import type { CreateRequest } from '../engine/outcomes.ts'
+import type { Engine } from '../engine/Engine.ts'
 import type { PartitionCleanReport } from './topicCleaner.ts'
-import { partitionOf, partitionPath, topicIdOf, type PartitionSettings } from './topicPaths.ts'
+import {
+  partitionOf,
+  partitionPath,
+  topicIdOf,
+  type PartitionSettings,
+} from './partitionSettings.ts'
 import { topicConfigOf } from './topicRecords.ts'
 
-export { partitionPath, topicsPrefix } from './topicPaths.ts'
+export { partitionPath, topicsPrefix } from './partitionSettings.ts'
 
 /** Kafka's legal topic names. */
 const legalName = /^[a-zA-Z0-9._-]{1,249}$/
@@ -43,7 +52,7 @@ export interface TopicDescription {
  * here; the backend's TopicStore keeps the partitions together.
  */
 export class TopicAdmin {
-  constructor(private readonly backend: StreamBackend) {}
+  constructor(private readonly backend: Engine) {}
 
   private checkName(topic: string): void {
     if (!legalName.test(topic) || topic === '.' || topic === '..') {

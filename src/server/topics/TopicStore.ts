@@ -1,6 +1,6 @@
-import type { CreateRequest } from './outcomes.ts'
-import type { StreamRow } from './ServerStorage.ts'
-import type { Awaitable } from './StreamBackend.ts'
+import type { CreateRequest } from '../engine/outcomes.ts'
+import type { StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { Awaitable } from '../engine/Engine.ts'
 import type { PartitionCleanReport } from './topicCleaner.ts'
 
 /**

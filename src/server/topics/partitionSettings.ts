@@ -1,4 +1,4 @@
-import type { StreamRow } from './ServerStorage.ts'
+import type { StreamRow } from '../engines/embedded/ServerStorage.ts'
 
 /** Where topics live: partition p of topic t is the Durable Streams stream `/topics/t/p`. */
 export const topicsPrefix = '/topics/'

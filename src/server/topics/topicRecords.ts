@@ -1,7 +1,7 @@
-import { RecordTooLargeError } from '../log/errors.ts'
-import { defaultTopicConfig, isCompacted, type TopicConfig } from '../log/TopicConfig.ts'
-import type { StoredRecord, StreamRow } from './ServerStorage.ts'
-import { topicNameOf } from './topicPaths.ts'
+import { RecordTooLargeError } from '../../log/errors.ts'
+import { defaultTopicConfig, isCompacted, type TopicConfig } from '../../log/TopicConfig.ts'
+import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import { topicNameOf } from './partitionSettings.ts'
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()

@@ -4,11 +4,11 @@ import {
   serve,
   type RunningServer,
   type ServerStorage,
-  type StreamBackend,
+  type Engine,
 } from '../../../src/server/index.ts'
 
 /** The backend a suite runs over: the embedded engine's storage, or another backend. */
-export type OpenedBackend = ({ storage: ServerStorage } | { backend: StreamBackend }) & {
+export type OpenedBackend = ({ storage: ServerStorage } | { backend: Engine }) & {
   cleanup?: () => void | Promise<void>
 }
 

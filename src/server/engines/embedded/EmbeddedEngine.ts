@@ -1,5 +1,5 @@
-import { atOrBeyondTail, expired, octetStream, sameType } from './streamRules.ts'
-import { parseOffset, type ReadFrom } from './offsets.ts'
+import { atOrBeyondTail, expired, octetStream, sameType } from '../../engine/streamRules.ts'
+import { parseOffset, type ReadFrom } from '../../../protocol/index.ts'
 import type {
   AppendOutcome,
   AppendRequest,
@@ -8,18 +8,18 @@ import type {
   DeleteOutcome,
   ReadOutcome,
   StreamLookup,
-} from './outcomes.ts'
-import { checkProducer } from './producerCheck.ts'
+} from '../../engine/outcomes.ts'
+import { checkProducer } from '../../engine/producerCheck.ts'
 import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
-import type { Awaitable, StreamBackend } from './StreamBackend.ts'
+import type { Awaitable, Engine } from '../../engine/Engine.ts'
 import { Durability } from './Durability.ts'
-import { Waiters, type WaitResult } from './Waiters.ts'
-import { forkPrefix, readVisible } from './forkReads.ts'
-import { GroupCommit } from './GroupCommit.ts'
-import { toRecords } from './toRecords.ts'
+import { Waiters, type WaitResult } from '../../engine/Waiters.ts'
+import { forkPrefix, readVisible } from '../../engine/forkReads.ts'
+import { TurnCommit } from './TurnCommit.ts'
+import { toRecords } from '../../engine/toRecords.ts'
 import { EmbeddedTopics } from './EmbeddedTopics.ts'
 
-export interface StreamEngineOptions {
+export interface EmbeddedEngineOptions {
   storage: ServerStorage
   /** The clock, injectable so tests of TTL and retention need not sleep. Default Date.now. */
   now?: () => number
@@ -33,21 +33,21 @@ export interface StreamEngineOptions {
  * one storage transaction, so it is atomic and, with JavaScript's single thread, serialised per
  * stream and producer as the protocol requires.
  */
-export class StreamEngine implements StreamBackend {
+export class EmbeddedEngine implements Engine {
   readonly storage: ServerStorage
   readonly now: () => number
   readonly maxReadBytes: number
   readonly topics: EmbeddedTopics = new EmbeddedTopics(this)
   private readonly waiters = new Waiters()
-  private readonly appends: GroupCommit<AppendRequest, AppendOutcome>
+  private readonly appends: TurnCommit<AppendRequest, AppendOutcome>
   private readonly durability: Durability
 
-  constructor(options: StreamEngineOptions) {
+  constructor(options: EmbeddedEngineOptions) {
     this.storage = options.storage
     this.now = options.now ?? Date.now
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024
     this.durability = new Durability(this.storage.flush)
-    this.appends = new GroupCommit(
+    this.appends = new TurnCommit(
       this.storage,
       (req) => this.appendNow(req),
       () => this.durability.committed(),

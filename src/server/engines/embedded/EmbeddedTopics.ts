@@ -1,11 +1,15 @@
-import { TopicExistsError } from '../log/errors.ts'
-import type { CreateRequest } from './outcomes.ts'
+import { TopicExistsError } from '../../../log/errors.ts'
+import type { CreateRequest } from '../../engine/outcomes.ts'
 import type { StreamRow } from './ServerStorage.ts'
-import type { Awaitable } from './StreamBackend.ts'
-import type { StreamEngine } from './StreamEngine.ts'
-import { nothingCleaned, planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
-import { partitionOf, topicNameOf, topicsPrefix } from './topicPaths.ts'
-import type { TopicStore } from './TopicStore.ts'
+import type { Awaitable } from '../../engine/Engine.ts'
+import type { EmbeddedEngine } from './EmbeddedEngine.ts'
+import {
+  nothingCleaned,
+  planCleaning,
+  type PartitionCleanReport,
+} from '../../topics/topicCleaner.ts'
+import { partitionOf, topicNameOf, topicsPrefix } from '../../topics/partitionSettings.ts'
+import type { TopicStore } from '../../topics/TopicStore.ts'
 
 /**
  * Topics on the embedded engine (SQLite, memory): each partition row carries its topic's
@@ -13,7 +17,7 @@ import type { TopicStore } from './TopicStore.ts'
  * transaction, so a topic is created, deleted or cleaned all at once.
  */
 export class EmbeddedTopics implements TopicStore {
-  constructor(private readonly engine: StreamEngine) {}
+  constructor(private readonly engine: EmbeddedEngine) {}
 
   createPartitions(topic: string, partitions: readonly CreateRequest[]): Awaitable<void> {
     // "Exists" only once that is durable, as for streams.

@@ -1,5 +1,10 @@
 import { TransactionAborted, type ServerStorage } from './ServerStorage.ts'
 
+// After the I/O of this turn (Node's setImmediate), so appends that arrived together share the
+// commit; where there is no setImmediate (workerd, browsers), the next macrotask.
+const nextTurn: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 /**
@@ -10,7 +15,7 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
  * main thread while the next groups commit). Reads never see a group half-done: it runs
  * synchronously, begin to commit.
  */
-export class GroupCommit<Req, Res> {
+export class TurnCommit<Req, Res> {
   private pending: { req: Req; resolve: (res: Res) => void; reject: (error: unknown) => void }[] =
     []
 
@@ -23,7 +28,7 @@ export class GroupCommit<Req, Res> {
 
   submit(req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
-      if (this.pending.push({ req, resolve, reject }) === 1) setImmediate(() => this.flush())
+      if (this.pending.push({ req, resolve, reject }) === 1) nextTurn(() => this.flush())
     })
   }
 

@@ -7,16 +7,23 @@ import { noticeSubject, rowOf, type Loaded, type StreamMeta } from './jetStreamM
 import { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { JetStreamTopics } from './JetStreamTopics.ts'
 import { KeyedQueue } from './KeyedQueue.ts'
-import type { ReadFrom } from './offsets.ts'
-import type { AppendOutcome, AppendRequest, CreateOutcome, CreateRequest } from './outcomes.ts'
-import type { DeleteOutcome, ReadOutcome, StreamLookup } from './outcomes.ts'
-import { checkProducer } from './producerCheck.ts'
+import type { ReadFrom } from '../../../protocol/index.ts'
+import type {
+  AppendOutcome,
+  AppendRequest,
+  CreateOutcome,
+  CreateRequest,
+  DeleteOutcome,
+  ReadOutcome,
+  StreamLookup,
+} from '../../engine/outcomes.ts'
+import { checkProducer } from '../../engine/producerCheck.ts'
 import { Conflict, retrying } from './retrying.ts'
-import type { StreamBackend } from './StreamBackend.ts'
-import { atOrBeyondTail, expired, sameType } from './streamRules.ts'
-import { toRecords } from './toRecords.ts'
-import type { PartitionSettings } from './topicPaths.ts'
-import { Waiters, type WaitResult } from './Waiters.ts'
+import type { Engine } from '../../engine/Engine.ts'
+import { atOrBeyondTail, expired, sameType } from '../../engine/streamRules.ts'
+import { toRecords } from '../../engine/toRecords.ts'
+import type { PartitionSettings } from '../../topics/partitionSettings.ts'
+import { Waiters, type WaitResult } from '../../engine/Waiters.ts'
 
 export interface JetStreamEngineOptions {
   /** NATS server URL(s), e.g. nats://127.0.0.1:4222. */
@@ -48,7 +55,7 @@ const maxCommitAttempts = 100
  * offset across all servers, then commits the new tail and producer state to the stream's KV
  * entry, checked by revision. Readers see committed offsets only.
  */
-export class JetStreamEngine implements StreamBackend {
+export class JetStreamEngine implements Engine {
   readonly now: () => number
   readonly maxReadBytes: number
   private readonly adoptAfterMs: number

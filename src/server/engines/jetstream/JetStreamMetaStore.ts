@@ -8,8 +8,8 @@ import {
   type Loaded,
   type LoadedTopic,
   type TopicEntry,
+  type StreamMeta,
 } from './jetStreamMeta.ts'
-import type { StreamMeta } from './jetStreamMeta.ts'
 import { Conflict } from './retrying.ts'
 
 /**

@@ -1,13 +1,17 @@
-import { TopicExistsError } from '../log/errors.ts'
+import { TopicExistsError } from '../../../log/errors.ts'
 import { storedOf, unlessDeleted, type JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { rowOf, type StreamMeta, type TopicEntry } from './jetStreamMeta.ts'
-import type { CreateOutcome, CreateRequest, DeleteOutcome } from './outcomes.ts'
+import type { CreateOutcome, CreateRequest, DeleteOutcome } from '../../engine/outcomes.ts'
 import { Conflict, retrying } from './retrying.ts'
-import type { StreamRow } from './ServerStorage.ts'
-import { nothingCleaned, planCleaning, type PartitionCleanReport } from './topicCleaner.ts'
-import { partitionPath, topicIdOf, type PartitionSettings } from './topicPaths.ts'
-import type { TopicStore } from './TopicStore.ts'
+import type { StreamRow } from '../embedded/ServerStorage.ts'
+import {
+  nothingCleaned,
+  planCleaning,
+  type PartitionCleanReport,
+} from '../../topics/topicCleaner.ts'
+import { partitionPath, topicIdOf, type PartitionSettings } from '../../topics/partitionSettings.ts'
+import type { TopicStore } from '../../topics/TopicStore.ts'
 
 /** What the topics need of the JetStream engine. */
 export interface JetStreamTopicsContext {

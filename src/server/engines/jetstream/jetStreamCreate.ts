@@ -1,12 +1,12 @@
 import { oversized, type JetStreamLog } from './JetStreamLog.ts'
 import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { newStreamId, rowOf, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
-import { parseOffset } from './offsets.ts'
-import type { CreateOutcome, CreateRequest } from './outcomes.ts'
+import { parseOffset } from '../../../protocol/index.ts'
+import type { CreateOutcome, CreateRequest } from '../../engine/outcomes.ts'
 import { retrying } from './retrying.ts'
-import type { StoredRecord } from './ServerStorage.ts'
-import { octetStream, sameType } from './streamRules.ts'
-import { toRecords } from './toRecords.ts'
+import type { StoredRecord } from '../embedded/ServerStorage.ts'
+import { octetStream, sameType } from '../../engine/streamRules.ts'
+import { toRecords } from '../../engine/toRecords.ts'
 
 /** What creating a stream needs of the JetStream engine. */
 export interface CreateContext {
@@ -20,7 +20,7 @@ export interface CreateContext {
 }
 
 /**
- * PUT on the JetStream backend: the same rules as StreamEngine's create (idempotent re-create,
+ * PUT on the JetStream backend: the same rules as EmbeddedEngine's create (idempotent re-create,
  * forks with inherited type and TTL, sub-offset cuts), with the path claimed by a KV create so
  * that two servers creating one path concurrently end with one stream.
  */

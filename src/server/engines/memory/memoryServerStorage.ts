@@ -4,7 +4,7 @@ import type {
   ServerStorage,
   StoredRecord,
   StreamRow,
-} from './ServerStorage.ts'
+} from '../embedded/ServerStorage.ts'
 
 const copy = (row: StreamRow): StreamRow => ({
   ...row,

@@ -1,4 +1,4 @@
-import type { StoredRecord } from './ServerStorage.ts'
+import type { StoredRecord } from '../embedded/ServerStorage.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

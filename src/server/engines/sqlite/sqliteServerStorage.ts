@@ -6,7 +6,7 @@ import {
   type ServerStorage,
   type StoredRecord,
   type StreamRow,
-} from './ServerStorage.ts'
+} from '../embedded/ServerStorage.ts'
 
 export interface SqliteServerStorageOptions {
   /** The database file; ':memory:' for a throwaway one. */
@@ -141,7 +141,7 @@ export function sqliteServerStorage(options: SqliteServerStorageOptions): Server
   }
 
   // One transaction function for every call (building one per call cost ~7% of an append): called
-  // inside another, better-sqlite3 runs it as a savepoint, which GroupCommit relies on.
+  // inside another, better-sqlite3 runs it as a savepoint, which TurnCommit relies on.
   const inTransaction = db.transaction((fn: () => unknown) => fn())
 
   return {
