@@ -1,6 +1,5 @@
 import 'fake-indexeddb/auto'
-import { idbStorage } from '../src/idb/index.ts'
-import type { IdbStorage } from '../src/idb/index.ts'
+import { idbStorage, type IdbStorage } from '../src/idb/index.ts'
 import { describe, expect, test } from 'vitest'
 import { logContract } from './contract/logContract.ts'
 

@@ -4,8 +4,7 @@ import {
   TopicExistsError,
   UnknownTopicError,
 } from './errors.ts'
-import type { Log, PartitionOffsets } from './Log.ts'
-import { newId } from './Log.ts'
+import { type Log, type PartitionOffsets, newId } from './Log.ts'
 import { topicRange, type TopicRow } from './LogStorage.ts'
 import { emptySegment } from './planAppend.ts'
 import { parseTopicConfig, type ConfigEntry, type TopicConfig } from './TopicConfig.ts'

@@ -9,9 +9,15 @@ import {
 } from './errors.ts'
 import { followerRequest, type FollowerRecord } from './followerRequest.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
-import type { BatchRow, LogStorage, PartitionRow, TopicRow, WriteOptions } from './LogStorage.ts'
+import {
+  type BatchRow,
+  type LogStorage,
+  type PartitionRow,
+  type TopicRow,
+  type WriteOptions,
+  topicRange,
+} from './LogStorage.ts'
 export type { AppendEvent, AppendRequest, AppendResult, TopicAppend } from './appendTransaction.ts'
-import { topicRange } from './LogStorage.ts'
 import {
   appendTransaction,
   type AppendEvent,

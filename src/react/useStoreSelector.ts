@@ -1,6 +1,5 @@
 import { useCallback, useRef, useSyncExternalStore } from 'react'
-import type { ViewStore } from '../zustand/index.ts'
-import type { ViewState } from '../zustand/index.ts'
+import type { ViewStore, ViewState } from '../zustand/index.ts'
 
 /**
  * A slice of a store's state; the component re-renders only when the slice changed by

@@ -1,28 +1,25 @@
 /**
- * duality/server: the server log. A Durable Streams HTTP server (any Durable Streams client can
- * read and append), with topics on top, over an embedded SQLite file or memory.
+ * duality/server: the server log as a web-standard app. A Durable Streams HTTP server (any
+ * Durable Streams client can read and append) with topics on top, over an engine: the embedded
+ * one on a ServerStorage (memory here; SQLite in duality/server/sqlite) or JetStream
+ * (duality/server/jetstream). No Node or native module: run it with duality/server/node's
+ * `serve`, or hand `app.fetch` to any runtime that speaks fetch. JWT bearer auth (jose) is
+ * duality/server/jwt's `jwtAuthenticator`.
  */
 export { createApp, type AppOptions } from './http/createApp.ts'
-export { serve, type RunningServer, type ServeOptions } from './node/serve.ts'
-export { EmbeddedEngine, type EmbeddedEngineOptions } from './engines/embedded/EmbeddedEngine.ts'
+export type { ServerErrorCode } from './http/errorResponse.ts'
 export type { Awaitable, Engine } from './engine/Engine.ts'
+export type * from './engine/outcomes.ts'
 export type {
   ClosedBy,
   NewStreamRow,
   ProducerState,
-  ServerStorage,
   StoredRecord,
   StreamRow,
-} from './engines/embedded/ServerStorage.ts'
-export { TransactionAborted } from './engines/embedded/ServerStorage.ts'
+} from './engine/streamRows.ts'
+export { EmbeddedEngine, type EmbeddedEngineOptions } from './engines/embedded/EmbeddedEngine.ts'
+export { TransactionAborted, type ServerStorage } from './engines/embedded/ServerStorage.ts'
 export { memoryServerStorage } from './engines/memory/memoryServerStorage.ts'
-export {
-  sqliteServerStorage,
-  type SqliteServerStorageOptions,
-} from './engines/sqlite/sqliteServerStorage.ts'
-export { formatOffset, parseOffset } from '../protocol/index.ts'
-export type { ErrorBody, ServerErrorCode } from './http/errorResponse.ts'
-export type * from './engine/outcomes.ts'
 export {
   actionOf,
   resourceOf,
@@ -32,14 +29,4 @@ export {
   type Principal,
   type SecurityOptions,
 } from './auth/security.ts'
-export { jwtAuthenticator, type JwtAuthenticatorOptions } from './auth/jwtAuthenticator.ts'
-export {
-  TopicAdmin,
-  partitionPath,
-  type CreateTopicRequest,
-  type TopicDescription,
-} from './topics/TopicAdmin.ts'
-export {
-  JetStreamEngine,
-  type JetStreamEngineOptions,
-} from './engines/jetstream/JetStreamEngine.ts'
+export { TopicAdmin, type TopicDescription } from './topics/TopicAdmin.ts'

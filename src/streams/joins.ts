@@ -1,6 +1,5 @@
 import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
-import type { KeyValueStore } from './KeyValueStore.ts'
-import { keyId } from './KeyValueStore.ts'
+import { type KeyValueStore, keyId } from './KeyValueStore.ts'
 import type { JoinWindows } from './JoinWindows.ts'
 import { createNode, type Change, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { Topology } from './Topology.ts'

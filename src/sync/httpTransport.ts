@@ -11,8 +11,20 @@ import {
   UnauthorizedError,
   UnknownTopicError,
 } from '../log/errors.ts'
-import type { RecordHeaders } from '../log/record.ts'
 import type { ConfigEntry } from '../log/TopicConfig.ts'
+import {
+  adminTopicPath,
+  formatReadFrom,
+  H,
+  JSON_CONTENT_TYPE,
+  parseOffset,
+  partitionPath,
+  Q,
+  readErrorBody,
+  type LiveMode,
+  type ReadTopicRecord,
+  type TopicDescription,
+} from '../protocol/index.ts'
 import type { RemoteChunk, RemoteTopic, SyncTransport } from './SyncTransport.ts'
 
 export interface HttpTransportOptions {
@@ -25,23 +37,6 @@ export interface HttpTransportOptions {
   token?: (options: { refresh: boolean }) => string | Promise<string>
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch
-}
-
-/** A partition offset on the wire: string order is numeric order (the server's encoding). */
-export const wireOffset = (offset: number): string =>
-  `${'0'.repeat(16)}_${String(offset).padStart(16, '0')}`
-
-const parseWireOffset = (token: string | null): number | null => {
-  const m = token === null ? null : /^\d{1,16}_(\d{1,16})$/.exec(token)
-  return m ? Number(m[1]) : null
-}
-
-interface WireRecord {
-  offset: number
-  timestamp: number
-  key: string | null
-  value: unknown
-  headers?: RecordHeaders
 }
 
 /**
@@ -80,19 +75,12 @@ export function httpTransport(options: HttpTransportOptions): SyncTransport {
     }
   }
 
-  const partitionPath = (topic: string, partition: number) =>
-    `/topics/${encodeURIComponent(topic)}/${partition}`
-
   return {
     async describeTopic(topic, signal) {
-      const response = await request(`/admin/topics/${encodeURIComponent(topic)}`, {}, signal)
+      const response = await request(adminTopicPath(topic), {}, signal)
       if (!response.ok) throw await failure(response, `describe topic "${topic}"`)
-      const body = (await response.json()) as {
-        topic: string
-        id?: string
-        numPartitions: number
-        config: Record<string, unknown>
-      }
+      // Topics made before ids existed have none.
+      const body = (await response.json()) as Omit<TopicDescription, 'id'> & { id?: string }
       const configEntries: ConfigEntry[] = Object.entries(body.config).map(([name, value]) => ({
         name,
         value: String(value),
@@ -106,15 +94,19 @@ export function httpTransport(options: HttpTransportOptions): SyncTransport {
     },
 
     async read(topic, partition, from, { live, signal }) {
-      const offset = from === 'start' ? '-1' : wireOffset(from)
-      const query = `?offset=${offset}${live ? '&live=long-poll' : ''}`
-      const response = await request(`${partitionPath(topic, partition)}${query}`, {}, signal)
+      const query = new URLSearchParams({
+        [Q.offset]: formatReadFrom(
+          from === 'start' ? { kind: 'start' } : { kind: 'offset', offset: from },
+        ),
+        ...(live ? { [Q.live]: 'long-poll' satisfies LiveMode } : {}),
+      })
+      const response = await request(`${partitionPath(topic, partition)}?${query}`, {}, signal)
       if (response.status !== 200 && response.status !== 204) {
         throw await failure(response, `read ${topic}-${partition}`)
       }
-      const next = parseWireOffset(response.headers.get('stream-next-offset'))
-      const upToDate = response.headers.get('stream-up-to-date') === 'true'
-      const records = response.status === 204 ? [] : ((await response.json()) as WireRecord[])
+      const next = parseOffset(response.headers.get(H.nextOffset))
+      const upToDate = response.headers.get(H.upToDate) === 'true'
+      const records = response.status === 204 ? [] : ((await response.json()) as ReadTopicRecord[])
       const chunk: RemoteChunk = {
         records: records.map((r) => ({
           offset: r.offset,
@@ -145,10 +137,10 @@ export function httpTransport(options: HttpTransportOptions): SyncTransport {
           method: 'POST',
           body,
           headers: {
-            'content-type': 'application/json',
-            'producer-id': producer.id,
-            'producer-epoch': String(producer.epoch),
-            'producer-seq': String(producer.seq),
+            'content-type': JSON_CONTENT_TYPE,
+            [H.producerId]: producer.id,
+            [H.producerEpoch]: String(producer.epoch),
+            [H.producerSeq]: String(producer.seq),
           },
         },
         signal,
@@ -167,18 +159,18 @@ async function failure(response: Response, what: string): Promise<DualityError> 
   let code = ''
   let message = `${what}: HTTP ${response.status}`
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } }
-    code = body.error?.code ?? ''
-    if (body.error?.message) message = `${what}: ${body.error.message}`
+    const body = readErrorBody(await response.json())
+    code = body?.code ?? ''
+    if (body?.message) message = `${what}: ${body.message}`
   } catch {
     // Not JSON: the status says enough.
   }
   const status = response.status
   const has = (name: string) => response.headers.has(name)
   // The protocol's own signals first (any conformant server sends them), duality's codes second.
-  if (status === 403 && (has('producer-epoch') || code === 'PRODUCER_FENCED'))
+  if (status === 403 && (has(H.producerEpoch) || code === 'PRODUCER_FENCED'))
     return new ProducerFencedError(message)
-  if (status === 409 && (has('producer-expected-seq') || code === 'PRODUCER_SEQUENCE_GAP'))
+  if (status === 409 && (has(H.producerExpectedSeq) || code === 'PRODUCER_SEQUENCE_GAP'))
     return new OutOfOrderSequenceError(message)
   if (status === 401 || status === 403) return new UnauthorizedError(message)
   if (status === 404) return new UnknownTopicError(message)

@@ -16,4 +16,4 @@ export type {
 export { memoryTransport, type MemoryTransportOptions } from './memoryTransport.ts'
 export { outboxTopic } from './syncState.ts'
 export { backoffDelay } from './backoff.ts'
-export { httpTransport, wireOffset, type HttpTransportOptions } from './httpTransport.ts'
+export { httpTransport, type HttpTransportOptions } from './httpTransport.ts'

@@ -10,12 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import {
-  JetStreamEngine,
-  memoryServerStorage,
-  serve,
-  sqliteServerStorage,
-} from '../../src/server/index.ts'
+import { JetStreamEngine } from '../../src/server/engines/jetstream/index.ts'
+import { memoryServerStorage } from '../../src/server/index.ts'
+import { serve } from '../../src/server/node/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
 import { startNatsServer } from '../server/support/natsServer.ts'
 
 const BATCH = 100
@@ -68,7 +66,7 @@ targets.push({
     const nats = await startNatsServer()
     const s = await serve({
       port: 0,
-      backend: await JetStreamEngine.connect({ servers: nats.url }),
+      engine: await JetStreamEngine.connect({ servers: nats.url }),
       cleanerIntervalMs: 0,
     })
     return {

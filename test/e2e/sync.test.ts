@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { httpTransport } from '../../src/index.ts'
-import { serve, sqliteServerStorage, type RunningServer } from '../../src/server/index.ts'
+import { serve, type RunningServer } from '../../src/server/node/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
 import { startChromium, type ChromiumHarness } from '../support/chromium.ts'
 
 // A real tab syncing with the real server over HTTP: offline sends survive a reload and are

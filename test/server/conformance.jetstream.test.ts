@@ -1,11 +1,11 @@
-import { JetStreamEngine } from '../../src/server/index.ts'
+import { JetStreamEngine } from '../../src/server/engines/jetstream/index.ts'
 import { startNatsServer } from './support/natsServer.ts'
 import { runConformance } from './support/runConformance.ts'
 
 runConformance(async () => {
   const nats = await startNatsServer()
   return {
-    backend: await JetStreamEngine.connect({ servers: nats.url }),
+    engine: await JetStreamEngine.connect({ servers: nats.url }),
     cleanup: () => nats.stop(),
   }
 })

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sqliteServerStorage } from '../../src/server/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
 import { runConformance } from './support/runConformance.ts'
 
 runConformance(() => {

@@ -2,13 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test, vi } from 'vitest'
-import {
-  createApp,
-  formatOffset,
-  memoryServerStorage,
-  sqliteServerStorage,
-  type ServerStorage,
-} from '../../src/server/index.ts'
+import { createApp, memoryServerStorage, type ServerStorage } from '../../src/server/index.ts'
+import { formatOffset } from '../../src/protocol/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
 
 // A storage whose commits become durable only when its flush finishes (SQLite's WAL fsync runs
 // off the main thread): the engine must neither acknowledge nor show a write before that.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
-import { formatOffset, type RunningServer } from '../../src/server/index.ts'
+import { formatOffset } from '../../src/protocol/index.ts'
+import type { RunningServer } from '../../src/server/node/index.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
 import { startJetStreamServers } from './support/testServer.ts'
 

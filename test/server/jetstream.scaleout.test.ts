@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
-import type { RunningServer } from '../../src/server/index.ts'
+import type { RunningServer } from '../../src/server/node/index.ts'
 import type { JetStreamLog } from '../../src/server/engines/jetstream/JetStreamLog.ts'
 import type { JetStreamMetaStore } from '../../src/server/engines/jetstream/JetStreamMetaStore.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { jwtAuthenticator } from '../../src/server/index.ts'
+import { jwtAuthenticator } from '../../src/server/auth/index.ts'
 import {
   newSigningKey,
   signToken,

@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { jwtAuthenticator, type Authorize } from '../../src/server/index.ts'
+import { jwtAuthenticator } from '../../src/server/auth/index.ts'
+import type { Authorize } from '../../src/server/index.ts'
 import { startTestServer, type TestServer } from './support/testServer.ts'
 
 const secret = 'test-secret-of-at-least-32-bytes!!'

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll } from 'vitest'
-import { memoryServerStorage, sqliteServerStorage } from '../../src/server/index.ts'
+import { memoryServerStorage } from '../../src/server/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
 import { serverStorageContract } from '../contract/serverStorageContract.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'duality-storage-'))

@@ -2,13 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test, vi } from 'vitest'
-import {
-  formatOffset,
-  serve,
-  sqliteServerStorage,
-  TransactionAborted,
-  type AppendOutcome,
-} from '../../src/server/index.ts'
+import { formatOffset } from '../../src/protocol/index.ts'
+import { serve } from '../../src/server/node/index.ts'
+import { sqliteServerStorage } from '../../src/server/engines/sqlite/index.ts'
+import { TransactionAborted, type AppendOutcome } from '../../src/server/index.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'duality-full-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

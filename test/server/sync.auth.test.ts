@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose'
 import { afterEach, expect, test } from 'vitest'
 import { httpTransport, memoryStorage, openLog, Sync } from '../../src/index.ts'
-import { jwtAuthenticator } from '../../src/server/index.ts'
+import { jwtAuthenticator } from '../../src/server/auth/index.ts'
 import { until } from '../support/until.ts'
 import { startTestServer } from './support/testServer.ts'
 

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
-import { formatOffset, type ServeOptions } from '../../src/server/index.ts'
+import { formatOffset } from '../../src/protocol/index.ts'
+import type { ServeOptions } from '../../src/server/node/index.ts'
 import { startNatsServer, type NatsServer } from './support/natsServer.ts'
 import { startJetStreamTestServer, startTestServer, type TestServer } from './support/testServer.ts'
 

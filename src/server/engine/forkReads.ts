@@ -1,5 +1,6 @@
 import { isJsonType } from '../../protocol/index.ts'
-import type { ServerStorage, StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from './streamRows.ts'
+import type { ServerStorage } from '../engines/embedded/ServerStorage.ts'
 
 /**
  * The records a stream shows in [from, to): a fork shows its source's records below its fork

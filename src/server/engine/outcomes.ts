@@ -1,4 +1,4 @@
-import type { ClosedBy, StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { ClosedBy, StoredRecord, StreamRow } from './streamRows.ts'
 
 /**
  * What the engine decided for each operation, as tagged unions: the HTTP layer maps each kind to a

@@ -1,4 +1,4 @@
-import type { ProducerState } from '../engines/embedded/ServerStorage.ts'
+import type { ProducerState } from './streamRows.ts'
 
 /** What the protocol's idempotent-producer rules (PROTOCOL.md §5.2.1) say about one append. */
 export type ProducerVerdict =

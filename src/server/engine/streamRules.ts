@@ -1,5 +1,5 @@
 import { normalizeContentType } from '../../protocol/index.ts'
-import type { StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StreamRow } from './streamRows.ts'
 import type { ReadOutcome } from './outcomes.ts'
 
 /** Rules every backend applies the same way, whatever it stores streams in. */

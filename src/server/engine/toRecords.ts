@@ -1,7 +1,7 @@
 import { RecordTooLargeError } from '../../log/errors.ts'
 import { isJsonType } from '../../protocol/index.ts'
 import { parseJsonMessages } from '../http/jsonMessages.ts'
-import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from './streamRows.ts'
 import { topicConfigOf, topicRecordOf } from '../topics/topicRecords.ts'
 
 /**

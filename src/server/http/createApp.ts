@@ -4,21 +4,25 @@ import { handleAppend } from './appendHandler.ts'
 import { checkPath } from './checkPath.ts'
 import { handleCreate } from './createHandler.ts'
 import { errorResponse } from './errorResponse.ts'
-import { allowedRequestHeaders, exposedResponseHeaders } from '../../protocol/index.ts'
+import {
+  allowedRequestHeaders,
+  exposedResponseHeaders,
+  topicsPrefix,
+} from '../../protocol/index.ts'
 import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
 import type { SecurityOptions } from '../auth/security.ts'
 import { TransactionAborted, type ServerStorage } from '../engines/embedded/ServerStorage.ts'
 import type { Engine } from '../engine/Engine.ts'
 import { EmbeddedEngine } from '../engines/embedded/EmbeddedEngine.ts'
-import { TopicAdmin, topicsPrefix } from '../topics/TopicAdmin.ts'
+import { TopicAdmin } from '../topics/TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
 
 export interface AppOptions extends SecurityOptions {
-  /** The embedded backend's storage (SQLite or memory); give this or `backend`. */
+  /** The embedded engine's storage (SQLite or memory); give this or `engine`. */
   storage?: ServerStorage
-  /** Any other backend (JetStream). */
-  backend?: Engine
+  /** Any other engine (JetStream). */
+  engine?: Engine
   /** The clock (tests of TTL and retention inject one). Default Date.now. */
   now?: () => number
   /** How long a long-poll waits for data before 204, and an SSE connection between keep-alives. Default 30 s. */
@@ -45,11 +49,11 @@ export function createApp(options: AppOptions): {
   engine: Engine
   topics: TopicAdmin
 } {
-  if ((options.storage === undefined) === (options.backend === undefined)) {
-    throw new TypeError('createApp needs either storage or backend')
+  if ((options.storage === undefined) === (options.engine === undefined)) {
+    throw new TypeError('createApp needs either storage or engine')
   }
   const engine =
-    options.backend ??
+    options.engine ??
     new EmbeddedEngine({
       storage: options.storage!,
       ...(options.now && { now: options.now }),

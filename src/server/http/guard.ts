@@ -75,7 +75,7 @@ export function guard(options: SecurityOptions, now: () => number): MiddlewareHa
         return errorResponse(403, 'FORBIDDEN', `${principal.id} may not read ${from}`)
       }
     }
-    const producerId = c.req.header('producer-id')
+    const producerId = c.req.header(H.producerId)
     if (producerId !== undefined && producerId !== '' && !ownsProducer(principal, producerId)) {
       return errorResponse(
         403,

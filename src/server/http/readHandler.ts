@@ -5,11 +5,12 @@ import {
   parseReadFrom,
   type ReadFrom,
   H,
+  Q,
 } from '../../protocol/index.ts'
 import { errorResponse } from './errorResponse.ts'
 import { formatJsonArray } from './jsonMessages.ts'
 import type { ReadOutcome } from '../engine/outcomes.ts'
-import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from '../engine/streamRows.ts'
 import { sseResponse } from './sseResponse.ts'
 import { topicRecordJson } from '../topics/topicRecords.ts'
 import type { Engine } from '../engine/Engine.ts'
@@ -25,13 +26,13 @@ export interface ReadSettings {
 export function parseReadQuery(
   url: URL,
 ): { from: ReadFrom; live: string | null; given: boolean } | string {
-  const offsets = url.searchParams.getAll('offset')
+  const offsets = url.searchParams.getAll(Q.offset)
   if (offsets.length > 1) return 'Send one offset parameter'
   const token = offsets[0]
   if (token === '') return 'The offset parameter is empty'
   const from = parseReadFrom(token)
   if (!from) return `"${token}" is not an offset: use -1, now, or a Stream-Next-Offset value`
-  const live = url.searchParams.get('live')
+  const live = url.searchParams.get(Q.live)
   if ((live === 'long-poll' || live === 'sse') && token === undefined) {
     return `live=${live} needs an offset parameter`
   }
@@ -82,7 +83,7 @@ export async function handleRead(
   const query = parseReadQuery(url)
   if (typeof query === 'string') return errorResponse(400, 'INVALID_OFFSET', query)
   const { from, live } = query
-  const cursor = url.searchParams.get('cursor') ?? undefined
+  const cursor = url.searchParams.get(Q.cursor) ?? undefined
   let outcome = await engine.read(path, from)
   if (outcome.kind !== 'ok') return failedRead(outcome)
   if (live === 'sse') return sseResponse(engine, path, outcome, cursor, settings, signal)

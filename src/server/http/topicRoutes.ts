@@ -1,7 +1,8 @@
 import type { Hono } from 'hono'
 import { DualityError } from '../../log/errors.ts'
 import { errorResponse } from './errorResponse.ts'
-import type { CreateTopicRequest, TopicAdmin } from '../topics/TopicAdmin.ts'
+import { adminTopicsPath, type CreateTopicRequest, type TopicList } from '../../protocol/index.ts'
+import type { TopicAdmin } from '../topics/TopicAdmin.ts'
 
 const statusOf: Partial<Record<string, number>> = {
   UNKNOWN_TOPIC_OR_PARTITION: 404,
@@ -63,8 +64,10 @@ function createRequest(body: Record<string, unknown>): CreateTopicRequest | Resp
  * `GET /admin/topics`, `PUT|GET|DELETE /admin/topics/:topic`, `POST /admin/topics/:topic/clean`.
  */
 export function mountTopicRoutes<E extends object>(app: Hono<E>, admin: TopicAdmin): void {
-  app.get('/admin/topics', async () => Response.json({ topics: await admin.listTopics() }))
-  app.put('/admin/topics/:topic', async (c) => {
+  app.get(adminTopicsPath, async () =>
+    Response.json({ topics: await admin.listTopics() } satisfies TopicList),
+  )
+  app.put(`${adminTopicsPath}/:topic`, async (c) => {
     const body = await jsonBody(c.req.raw)
     if (body instanceof Response) return body
     const request = createRequest(body)
@@ -77,14 +80,14 @@ export function mountTopicRoutes<E extends object>(app: Hono<E>, admin: TopicAdm
       return failure(error)
     }
   })
-  app.get('/admin/topics/:topic', async (c) => {
+  app.get(`${adminTopicsPath}/:topic`, async (c) => {
     try {
       return Response.json(await admin.describeTopic(c.req.param('topic')))
     } catch (error) {
       return failure(error)
     }
   })
-  app.delete('/admin/topics/:topic', async (c) => {
+  app.delete(`${adminTopicsPath}/:topic`, async (c) => {
     try {
       await admin.deleteTopic(c.req.param('topic'))
       return new Response(null, { status: 204 })
@@ -92,7 +95,7 @@ export function mountTopicRoutes<E extends object>(app: Hono<E>, admin: TopicAdm
       return failure(error)
     }
   })
-  app.post('/admin/topics/:topic/clean', async (c) => {
+  app.post(`${adminTopicsPath}/:topic/clean`, async (c) => {
     try {
       return Response.json({ partitions: await admin.cleanTopic(c.req.param('topic')) })
     } catch (error) {

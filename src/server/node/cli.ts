@@ -1,11 +1,30 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { JetStreamEngine } from '../engines/jetstream/JetStreamEngine.ts'
-import { jwtAuthenticator } from '../auth/jwtAuthenticator.ts'
-import { memoryServerStorage } from '../engines/memory/memoryServerStorage.ts'
-import { serve } from './serve.ts'
-import { sqliteServerStorage } from '../engines/sqlite/sqliteServerStorage.ts'
+import type { ServerStorage } from '../engines/embedded/ServerStorage.ts'
+import type { Engine } from '../engine/Engine.ts'
+import { importPeer } from './importPeer.ts'
+
+// Each mode loads only what it runs (--help nothing, --memory hono alone, SQLite better-sqlite3
+// too, --nats the NATS client), so an install without the other peers still starts.
+const http = ['hono', '@hono/node-server']
+const loadServe = () => importPeer(() => import('./serve.ts'), http, 'duality serve')
+const loadSqlite = () =>
+  importPeer(
+    () => import('../engines/sqlite/sqliteServerStorage.ts'),
+    ['better-sqlite3'],
+    'duality serve --data (SQLite)',
+  )
+const loadMemory = () =>
+  importPeer(() => import('../engines/memory/memoryServerStorage.ts'), [], 'duality serve --memory')
+const loadJetStream = () =>
+  importPeer(
+    () => import('../engines/jetstream/JetStreamEngine.ts'),
+    ['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'],
+    'duality serve --nats',
+  )
+const loadJwt = () =>
+  importPeer(() => import('../auth/jwtAuthenticator.ts'), ['jose'], 'duality serve --auth-*')
 
 const usage = `Usage: duality serve [options]
 
@@ -67,31 +86,34 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.nats !== undefined && values.memory)
     throw new Error('Use --nats or --memory, not both')
-  let storage
-  let backend
-  if (values.nats !== undefined) {
-    backend = await JetStreamEngine.connect({ servers: values.nats.split(','), replicas })
-  } else if (values.memory) storage = memoryServerStorage()
-  else {
-    const dir = resolve(values.data)
-    mkdirSync(dir, { recursive: true })
-    storage = sqliteServerStorage({ filename: join(dir, 'duality.db'), synchronous })
-  }
   const secret = values['auth-secret']
   const jwksUrl = values['auth-jwks']
   if (secret !== undefined && jwksUrl !== undefined) {
     throw new Error('Use --auth-secret or --auth-jwks, not both')
   }
+  const { serve } = await loadServe()
   const authenticate =
     secret !== undefined
-      ? jwtAuthenticator({ secret })
+      ? (await loadJwt()).jwtAuthenticator({ secret })
       : jwksUrl !== undefined
-        ? jwtAuthenticator({ jwksUrl })
+        ? (await loadJwt()).jwtAuthenticator({ jwksUrl })
         : undefined
+  let storage: ServerStorage | undefined
+  let engine: Engine | undefined
+  if (values.nats !== undefined) {
+    const { JetStreamEngine } = await loadJetStream()
+    engine = await JetStreamEngine.connect({ servers: values.nats.split(','), replicas })
+  } else if (values.memory) storage = (await loadMemory()).memoryServerStorage()
+  else {
+    const { sqliteServerStorage } = await loadSqlite()
+    const dir = resolve(values.data)
+    mkdirSync(dir, { recursive: true })
+    storage = sqliteServerStorage({ filename: join(dir, 'duality.db'), synchronous })
+  }
   const server = await serve({
     port,
     hostname: values.host,
-    ...(backend ? { backend } : storage && { storage }),
+    ...(engine ? { engine } : storage && { storage }),
     maxBodyBytes,
     ...(authenticate && { authenticate }),
     ...(values.origin && { allowedOrigins: values.origin }),
@@ -105,6 +127,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
+    // Started through a wrapper that does not pass its signals on (npx's shell): when the
+    // wrapper dies, this process is re-parented, and stops as if it had been sent SIGTERM.
+    const parent = process.ppid
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) stop()
+    }, 500)
+    watch.unref()
+    process.once('SIGTERM', () => clearInterval(watch))
+    process.once('SIGINT', () => clearInterval(watch))
   })
   // Graceful: no new connections, live reads end, in-flight requests finish (an append is
   // committed before its response), then the database closes.

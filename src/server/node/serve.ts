@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { checkPath } from '../http/checkPath.ts'
-import type { ErrorBody, ServerErrorCode } from '../http/errorResponse.ts'
+import { errorBody as body } from '../../protocol/index.ts'
+import type { ServerErrorCode } from '../http/errorResponse.ts'
 import { createApp, type AppOptions } from '../http/createApp.ts'
 import type { Engine } from '../engine/Engine.ts'
 import type { TopicAdmin } from '../topics/TopicAdmin.ts'
@@ -111,7 +112,7 @@ export function serve(options: ServeOptions): Promise<RunningServer> {
 }
 
 const errorBody = (code: ServerErrorCode, message: string): string =>
-  JSON.stringify({ error: { code, message } } satisfies ErrorBody)
+  JSON.stringify(body(code, message))
 
 /** A refusal made before the app runs, with the app's JSON error body. */
 function answer(res: ServerResponse, status: number, code: ServerErrorCode, message: string): void {

@@ -3,48 +3,22 @@ import {
   InvalidPartitionsError,
   UnknownTopicError,
 } from '../../log/errors.ts'
-import { parseTopicConfig, type ConfigEntry, type TopicConfig } from '../../log/TopicConfig.ts'
-import { formatOffset } from '../../protocol/index.ts'
+import { parseTopicConfig, type TopicConfig } from '../../log/TopicConfig.ts'
+import {
+  formatOffset,
+  legalTopicName,
+  partitionPath,
+  type CreateTopicRequest,
+  type TopicDescription as WireTopicDescription,
+} from '../../protocol/index.ts'
 import type { CreateRequest } from '../engine/outcomes.ts'
 import type { Engine } from '../engine/Engine.ts'
 import type { PartitionCleanReport } from './topicCleaner.ts'
-import {
-  partitionOf,
-  partitionPath,
-  topicIdOf,
-  type PartitionSettings,
-} from './partitionSettings.ts'
+import { partitionOf, topicIdOf, type PartitionSettings } from './partitionSettings.ts'
 import { topicConfigOf } from './topicRecords.ts'
 
-export { partitionPath, topicsPrefix } from './partitionSettings.ts'
-
-/** Kafka's legal topic names. */
-const legalName = /^[a-zA-Z0-9._-]{1,249}$/
-
-export interface CreateTopicRequest {
-  numPartitions?: number
-  configEntries?: ConfigEntry[]
-}
-
-export interface TopicDescription {
-  topic: string
-  /**
-   * Changes when the topic is deleted and created again: a follower (sync) that copied another
-   * incarnation of the topic must start over rather than merge two histories.
-   */
-  id: string
-  numPartitions: number
-  config: TopicConfig
-  partitions: {
-    partition: number
-    path: string
-    startOffset: number
-    nextOffset: number
-    /** The same positions as wire offsets, for Durable Streams clients. */
-    start: string
-    next: string
-  }[]
-}
+/** A topic as the admin API describes it (src/protocol), with the config typed as parsed. */
+export type TopicDescription = WireTopicDescription<TopicConfig>
 
 /**
  * Topics on top of streams, on any backend: a topic is N JSON streams, one per partition,
@@ -52,10 +26,10 @@ export interface TopicDescription {
  * here; the backend's TopicStore keeps the partitions together.
  */
 export class TopicAdmin {
-  constructor(private readonly backend: Engine) {}
+  constructor(private readonly engine: Engine) {}
 
   private checkName(topic: string): void {
-    if (!legalName.test(topic) || topic === '.' || topic === '..') {
+    if (!legalTopicName(topic)) {
       throw new InvalidArgumentError(
         `"${topic}" is not a legal topic name: 1-249 of a-z A-Z 0-9 . _ - (and not . or ..)`,
       )
@@ -83,7 +57,7 @@ export class TopicAdmin {
         topic: JSON.stringify({ ...settings, config }),
       }
     })
-    await this.backend.topics.createPartitions(topic, partitions)
+    await this.engine.topics.createPartitions(topic, partitions)
     // The topic as created, not read back: a deletion racing the answer must not turn a
     // creation that succeeded into a 404.
     return description(
@@ -101,7 +75,7 @@ export class TopicAdmin {
 
   async describeTopic(topic: string): Promise<TopicDescription> {
     this.checkName(topic)
-    const rows = await this.backend.topics.partitions(topic)
+    const rows = await this.engine.topics.partitions(topic)
     const first = rows[0]
     if (!first) throw new UnknownTopicError(`Topic "${topic}" does not exist`)
     return description(
@@ -114,12 +88,12 @@ export class TopicAdmin {
   }
 
   async listTopics(): Promise<string[]> {
-    return (await this.backend.topics.topicNames()).sort()
+    return (await this.engine.topics.topicNames()).sort()
   }
 
   async deleteTopic(topic: string): Promise<void> {
     await this.describeTopic(topic)
-    await this.backend.topics.deleteTopic(topic)
+    await this.engine.topics.deleteTopic(topic)
   }
 
   /** Runs retention and compaction on every partition of the topic now. */
@@ -127,7 +101,7 @@ export class TopicAdmin {
     const { partitions } = await this.describeTopic(topic)
     const reports: PartitionCleanReport[] = []
     for (const p of partitions) {
-      reports.push(await this.backend.topics.cleanPartition(p.path, this.backend.now()))
+      reports.push(await this.engine.topics.cleanPartition(p.path, this.engine.now()))
     }
     return reports
   }
@@ -146,7 +120,7 @@ export class TopicAdmin {
 
   /** One pass of the background cleaner, run every `intervalMs` by each server: one of them cleans. */
   async backgroundPass(intervalMs: number): Promise<void> {
-    if (await this.backend.topics.leadCleaning(intervalMs)) await this.cleanAll()
+    if (await this.engine.topics.leadCleaning(intervalMs)) await this.cleanAll()
   }
 }
 

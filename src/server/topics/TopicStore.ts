@@ -1,5 +1,5 @@
 import type { CreateRequest } from '../engine/outcomes.ts'
-import type { StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StreamRow } from '../engine/streamRows.ts'
 import type { Awaitable } from '../engine/Engine.ts'
 import type { PartitionCleanReport } from './topicCleaner.ts'
 

@@ -1,9 +1,4 @@
-import type { StreamRow } from '../engines/embedded/ServerStorage.ts'
-
-/** Where topics live: partition p of topic t is the Durable Streams stream `/topics/t/p`. */
-export const topicsPrefix = '/topics/'
-export const partitionPath = (topic: string, partition: number): string =>
-  `${topicsPrefix}${topic}/${partition}`
+import type { StreamRow } from '../engine/streamRows.ts'
 
 /** What a partition stream's row says of its topic (the JSON TopicAdmin writes at creation). */
 export interface PartitionSettings {

@@ -1,5 +1,5 @@
 import { hasRetention, isCompacted } from '../../log/TopicConfig.ts'
-import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from '../engine/streamRows.ts'
 import { topicConfigOf } from './topicRecords.ts'
 
 export interface PartitionCleanReport {

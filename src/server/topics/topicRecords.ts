@@ -1,6 +1,6 @@
 import { RecordTooLargeError } from '../../log/errors.ts'
 import { defaultTopicConfig, isCompacted, type TopicConfig } from '../../log/TopicConfig.ts'
-import type { StoredRecord, StreamRow } from '../engines/embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from '../engine/streamRows.ts'
 import { topicNameOf } from './partitionSettings.ts'
 
 const decoder = new TextDecoder()

@@ -7,8 +7,9 @@
 import { openLog } from '../../../src/index.ts'
 import { idbStorage } from '../../../src/idb/index.ts'
 import type { Row, SuiteOptions } from '../protocol.ts'
-import type { BenchEvent, Item } from '../workload.ts'
 import {
+  type BenchEvent,
+  type Item,
   check,
   concurrently,
   expectedSum,

@@ -6,8 +6,7 @@
  */
 import type { ProducerRecord } from '../../../src/index.ts'
 import type { SuiteOptions } from '../protocol.ts'
-import type { Item, Timing } from '../workload.ts'
-import { concurrently, makeItems, timedLoop } from '../workload.ts'
+import { type Item, type Timing, concurrently, makeItems, timedLoop } from '../workload.ts'
 
 /** What the workloads need of a producer, in the page or in the worker. */
 export interface Sender {

@@ -11,8 +11,8 @@ import {
   KafkaStreams,
   StreamsBuilder,
   TimeWindows,
+  type Log,
 } from '../../../src/index.ts'
-import type { Log } from '../../../src/index.ts'
 import type { Row } from '../protocol.ts'
 import { check, makeItem, row } from '../workload.ts'
 

@@ -1,14 +1,10 @@
 import { runConformanceTests } from '@durable-streams/server-conformance-tests'
 import { afterAll, beforeAll, describe, vi } from 'vitest'
-import {
-  serve,
-  type RunningServer,
-  type ServerStorage,
-  type Engine,
-} from '../../../src/server/index.ts'
+import { serve, type RunningServer } from '../../../src/server/node/index.ts'
+import type { ServerStorage, Engine } from '../../../src/server/index.ts'
 
 /** The backend a suite runs over: the embedded engine's storage, or another backend. */
-export type OpenedBackend = ({ storage: ServerStorage } | { backend: Engine }) & {
+export type OpenedBackend = ({ storage: ServerStorage } | { engine: Engine }) & {
   cleanup?: () => void | Promise<void>
 }
 

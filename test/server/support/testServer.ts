@@ -4,12 +4,10 @@ import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import {
   JetStreamEngine,
-  serve,
   type JetStreamEngineOptions,
-  sqliteServerStorage,
-  type RunningServer,
-  type ServeOptions,
-} from '../../../src/server/index.ts'
+} from '../../../src/server/engines/jetstream/index.ts'
+import { serve, type RunningServer, type ServeOptions } from '../../../src/server/node/index.ts'
+import { sqliteServerStorage } from '../../../src/server/engines/sqlite/index.ts'
 
 export interface TestServer extends RunningServer {
   /** The server's clock: tests move it instead of sleeping. */
@@ -57,7 +55,7 @@ export async function startJetStreamTestServer(
   })
   const server = await serve({
     port: 0,
-    backend,
+    engine: backend,
     cleanerIntervalMs: 0,
     longPollTimeoutMs: 1_000,
     ...options,
@@ -76,7 +74,7 @@ export function startJetStreamServers(
     Array.from({ length: count }, async () =>
       serve({
         port: 0,
-        backend: await JetStreamEngine.connect({ ...engine, servers: natsUrl }),
+        engine: await JetStreamEngine.connect({ ...engine, servers: natsUrl }),
         ...options,
       }),
     ),

@@ -1,4 +1,4 @@
-import type { StreamRow } from './ServerStorage.ts'
+import type { StreamRow } from '../../engine/streamRows.ts'
 
 interface Before {
   /** The flush generation of the first write not yet durable. */

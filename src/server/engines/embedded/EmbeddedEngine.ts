@@ -10,7 +10,8 @@ import type {
   StreamLookup,
 } from '../../engine/outcomes.ts'
 import { checkProducer } from '../../engine/producerCheck.ts'
-import type { ServerStorage, StoredRecord, StreamRow } from './ServerStorage.ts'
+import type { StoredRecord, StreamRow } from '../../engine/streamRows.ts'
+import type { ServerStorage } from './ServerStorage.ts'
 import type { Awaitable, Engine } from '../../engine/Engine.ts'
 import { Durability } from './Durability.ts'
 import { Waiters, type WaitResult } from '../../engine/Waiters.ts'

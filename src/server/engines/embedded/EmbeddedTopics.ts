@@ -1,6 +1,6 @@
 import { TopicExistsError } from '../../../log/errors.ts'
 import type { CreateRequest } from '../../engine/outcomes.ts'
-import type { StreamRow } from './ServerStorage.ts'
+import type { StreamRow } from '../../engine/streamRows.ts'
 import type { Awaitable } from '../../engine/Engine.ts'
 import type { EmbeddedEngine } from './EmbeddedEngine.ts'
 import {
@@ -8,7 +8,8 @@ import {
   planCleaning,
   type PartitionCleanReport,
 } from '../../topics/topicCleaner.ts'
-import { partitionOf, topicNameOf, topicsPrefix } from '../../topics/partitionSettings.ts'
+import { topicsPrefix } from '../../../protocol/index.ts'
+import { partitionOf, topicNameOf } from '../../topics/partitionSettings.ts'
 import type { TopicStore } from '../../topics/TopicStore.ts'
 
 /**

@@ -6,7 +6,7 @@ import { maxForkCutBytes } from '../../engine/forkReads.ts'
 import { jsStreamName, recordSubject, type Loaded, type StreamMeta } from './jetStreamMeta.ts'
 import type { ProducerHeaders } from '../../engine/outcomes.ts'
 import { Conflict } from './retrying.ts'
-import type { StoredRecord } from '../embedded/ServerStorage.ts'
+import type { StoredRecord } from '../../engine/streamRows.ts'
 
 const startHeader = 'Duality-Batch-Start'
 const timeHeader = 'Duality-Timestamp'

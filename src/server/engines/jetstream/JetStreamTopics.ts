@@ -4,13 +4,14 @@ import type { JetStreamMetaStore } from './JetStreamMetaStore.ts'
 import { rowOf, type StreamMeta, type TopicEntry } from './jetStreamMeta.ts'
 import type { CreateOutcome, CreateRequest, DeleteOutcome } from '../../engine/outcomes.ts'
 import { Conflict, retrying } from './retrying.ts'
-import type { StreamRow } from '../embedded/ServerStorage.ts'
+import type { StreamRow } from '../../engine/streamRows.ts'
 import {
   nothingCleaned,
   planCleaning,
   type PartitionCleanReport,
 } from '../../topics/topicCleaner.ts'
-import { partitionPath, topicIdOf, type PartitionSettings } from '../../topics/partitionSettings.ts'
+import { partitionPath } from '../../../protocol/index.ts'
+import { topicIdOf, type PartitionSettings } from '../../topics/partitionSettings.ts'
 import type { TopicStore } from '../../topics/TopicStore.ts'
 
 /** What the topics need of the JetStream engine. */

@@ -4,7 +4,7 @@ import { newStreamId, rowOf, type Loaded, type StreamMeta } from './jetStreamMet
 import { parseOffset } from '../../../protocol/index.ts'
 import type { CreateOutcome, CreateRequest } from '../../engine/outcomes.ts'
 import { retrying } from './retrying.ts'
-import type { StoredRecord } from '../embedded/ServerStorage.ts'
+import type { StoredRecord } from '../../engine/streamRows.ts'
 import { octetStream, sameType } from '../../engine/streamRules.ts'
 import { toRecords } from '../../engine/toRecords.ts'
 

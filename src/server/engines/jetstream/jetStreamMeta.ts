@@ -1,4 +1,4 @@
-import type { ProducerState, StreamRow } from '../embedded/ServerStorage.ts'
+import type { ProducerState, StreamRow } from '../../engine/streamRows.ts'
 
 /**
  * A stream's metadata as kept in the JetStream backend's KV bucket: the row the handlers see, plus

@@ -1,10 +1,10 @@
 import type {
   NewStreamRow,
   ProducerState,
-  ServerStorage,
   StoredRecord,
   StreamRow,
-} from '../embedded/ServerStorage.ts'
+} from '../../engine/streamRows.ts'
+import type { ServerStorage } from '../embedded/ServerStorage.ts'
 
 const copy = (row: StreamRow): StreamRow => ({
   ...row,

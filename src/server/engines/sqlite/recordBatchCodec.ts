@@ -1,4 +1,4 @@
-import type { StoredRecord } from '../embedded/ServerStorage.ts'
+import type { StoredRecord } from '../../engine/streamRows.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

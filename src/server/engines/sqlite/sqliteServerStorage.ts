@@ -1,12 +1,8 @@
 import Database from 'better-sqlite3'
 import { closeSync, fdatasync, openSync } from 'node:fs'
 import { decodeBatch, encodeBatch } from './recordBatchCodec.ts'
-import {
-  TransactionAborted,
-  type ServerStorage,
-  type StoredRecord,
-  type StreamRow,
-} from '../embedded/ServerStorage.ts'
+import type { StoredRecord, StreamRow } from '../../engine/streamRows.ts'
+import { TransactionAborted, type ServerStorage } from '../embedded/ServerStorage.ts'
 
 export interface SqliteServerStorageOptions {
   /** The database file; ':memory:' for a throwaway one. */
