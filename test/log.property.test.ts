@@ -9,7 +9,7 @@
 import 'fake-indexeddb/auto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { idbStorage } from '../src/idb/index.ts'
+import { idbStorage } from '../src/storage/idb/index.ts'
 import {
   memoryStorage,
   openLog,
@@ -65,7 +65,8 @@ interface Message {
 }
 
 type Command =
-  | { kind: 'send'; messages: Message[] }
+  /** Sends issued in one go: they share one group commit, so one append per partition. */
+  | { kind: 'send'; sends: Message[][] }
   | {
       kind: 'read'
       partition: number
@@ -130,30 +131,32 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   skew: fc.constantFrom(0, 0, 2000),
 })
 
-const commandArb = ({ policy, keys, tombstones, pad, skew }: Setup): fc.Arbitrary<Command> =>
-  fc.oneof(
+const commandArb = ({ policy, keys, tombstones, pad, skew }: Setup): fc.Arbitrary<Command> => {
+  const message: fc.Arbitrary<Message> = fc.record({
+    partition: fc.integer({ min: 0, max: 2 }),
+    // Keyless records only where they are allowed: compacted topics reject them.
+    key:
+      policy === 'delete'
+        ? fc.option(fc.integer({ min: 0, max: keys - 1 }), { freq: 4 })
+        : fc.integer({ min: 0, max: keys - 1 }),
+    tombstone: fc.integer({ min: 0, max: 9 }).map((n) => n < tombstones),
+    pad: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: pad })),
+    // Own timestamps: older than the clock (so retention and the compaction lag look at
+    // record time, not append time), or a little ahead of it.
+    back:
+      skew === 0
+        ? fc.constant(null)
+        : fc.option(fc.integer({ min: -200, max: skew }), { nil: null }),
+  })
+  const send = (maxLength: number) => fc.array(message, { minLength: 1, maxLength, size: 'max' })
+  return fc.oneof(
     {
       weight: 4,
       arbitrary: fc.record({
         kind: fc.constant('send' as const),
-        messages: fc.array(
-          fc.record({
-            partition: fc.integer({ min: 0, max: 2 }),
-            // Keyless records only where they are allowed: compacted topics reject them.
-            key:
-              policy === 'delete'
-                ? fc.option(fc.integer({ min: 0, max: keys - 1 }), { freq: 4 })
-                : fc.integer({ min: 0, max: keys - 1 }),
-            tombstone: fc.integer({ min: 0, max: 9 }).map((n) => n < tombstones),
-            pad: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: pad })),
-            // Own timestamps: older than the clock (so retention and the compaction lag look at
-            // record time, not append time), or a little ahead of it.
-            back:
-              skew === 0
-                ? fc.constant(null)
-                : fc.option(fc.integer({ min: -200, max: skew }), { nil: null }),
-          }),
-          { minLength: 1, maxLength: 20, size: 'max' },
+        sends: fc.oneof(
+          { weight: 3, arbitrary: fc.tuple(send(20)) },
+          { weight: 1, arbitrary: fc.array(send(10), { minLength: 2, maxLength: 3 }) },
         ),
       }),
     },
@@ -180,6 +183,7 @@ const commandArb = ({ policy, keys, tombstones, pad, skew }: Setup): fc.Arbitrar
     },
     { weight: 3, arbitrary: fc.constant({ kind: 'clean' as const }) },
   )
+}
 
 const scenarioArb = (maxCommands: number) =>
   setupArb.chain((setup) =>
@@ -288,40 +292,58 @@ async function runScenario(storage: LogStorage, setup: Setup, commands: Command[
       if (command.kind === 'tick') {
         now += command.ms
       } else if (command.kind === 'send') {
-        const messages = command.messages.map((m) => ({
-          partition: m.partition % setup.numPartitions,
-          key: m.key === null ? null : KEYS[m.key]!,
-          value: m.tombstone
-            ? null
-            : m.pad === 0
-              ? { seq: seq++ }
-              : { seq: seq++, pad: 'x'.repeat(m.pad) },
-          ...(m.back === null ? {} : { timestamp: now - m.back }),
-        }))
-        const result = await producer.send({ topic: TOPIC, messages })
-        const bases = new Map<number, number>()
+        const sends = command.sends.map((messages) =>
+          messages.map((m) => ({
+            partition: m.partition % setup.numPartitions,
+            key: m.key === null ? null : KEYS[m.key]!,
+            value: m.tombstone
+              ? null
+              : m.pad === 0
+                ? { seq: seq++ }
+                : { seq: seq++, pad: 'x'.repeat(m.pad) },
+            ...(m.back === null ? {} : { timestamp: now - m.back }),
+          })),
+        )
+        // Issued in the same task, the sends share one transaction: each partition gets one
+        // append of their records, in the order the sends were made.
+        const results = await Promise.all(
+          sends.map((messages) => producer.send({ topic: TOPIC, messages })),
+        )
         const sent = new Map<number, ModelRecord[]>()
-        for (const m of messages) {
-          if (!bases.has(m.partition)) bases.set(m.partition, parts[m.partition]!.next)
-          const record: ModelRecord = {
-            offset: -1, // set by append
-            timestamp: m.timestamp ?? now,
-            key: m.key,
-            value: m.value === null ? null : JSON.stringify(m.value),
+        const bases = sends.map((messages) => {
+          const bases = new Map<number, number>()
+          for (const m of messages) {
+            const records = sent.get(m.partition) ?? []
+            sent.set(m.partition, records)
+            if (!bases.has(m.partition))
+              bases.set(m.partition, parts[m.partition]!.next + records.length)
+            const record: ModelRecord = {
+              offset: -1, // set by append
+              timestamp: m.timestamp ?? now,
+              key: m.key,
+              value: m.value === null ? null : JSON.stringify(m.value),
+            }
+            records.push(record)
+            history[m.partition]!.push(record)
           }
-          sent.set(m.partition, [...(sent.get(m.partition) ?? []), record])
-          history[m.partition]!.push(record)
-        }
+          return bases
+        })
         for (const [p, records] of sent) append(parts[p]!, setup, records, now, rolls)
-        // One entry per partition written, with the offset of this send's first record there.
-        expect(
-          result
-            .map((r) => ({ partition: r.partition, baseOffset: r.baseOffset, topic: r.topicName }))
-            .sort((x, y) => x.partition - y.partition),
-        ).toEqual(
-          [...bases]
-            .sort((x, y) => x[0] - y[0])
-            .map(([partition, baseOffset]) => ({ partition, baseOffset, topic: TOPIC })),
+        // Each send has one entry per partition it wrote, with the offset of its first record there.
+        results.forEach((result, i) =>
+          expect(
+            result
+              .map((r) => ({
+                partition: r.partition,
+                baseOffset: r.baseOffset,
+                topic: r.topicName,
+              }))
+              .sort((x, y) => x.partition - y.partition),
+          ).toEqual(
+            [...bases[i]!]
+              .sort((x, y) => x[0] - y[0])
+              .map(([partition, baseOffset]) => ({ partition, baseOffset, topic: TOPIC })),
+          ),
         )
       } else if (command.kind === 'read') {
         const p = command.partition % setup.numPartitions
