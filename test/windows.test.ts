@@ -171,7 +171,7 @@ describe('session windows', () => {
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 20 }),
-          fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 1, max: 200 })), {
+          fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 0, max: 200 })), {
             minLength: 1,
             maxLength: 40,
           }),
