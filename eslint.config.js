@@ -1,6 +1,7 @@
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
+import { layersPlugin } from './eslint/layerRule.js'
 
 export default tseslint.config(
   { ignores: ['dist', 'dist-demo', 'node_modules', 'test-results'] },
@@ -21,23 +22,9 @@ export default tseslint.config(
     },
   },
   {
-    // The core must stay free of browser, Node and UI libraries (DESIGN.md §2).
-    files: ['src/log/**/*.ts', 'src/streams/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            'idb',
-            'comlink',
-            'zustand',
-            'react',
-            'node:*',
-            'better-sqlite3',
-            '../storage/*',
-          ],
-        },
-      ],
-    },
+    // The layers and the imports each may make: one table, eslint/layers.js (docs/architecture.md).
+    files: ['src/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/imports': 'error' },
   },
 )

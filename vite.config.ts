@@ -9,7 +9,7 @@ export default defineConfig({
     lib: {
       entry: {
         index: 'src/index.ts',
-        idb: 'src/idb/index.ts',
+        idb: 'src/storage/idb/index.ts',
         worker: 'src/worker/index.ts',
         testing: 'src/testing/index.ts',
         zustand: 'src/zustand/index.ts',

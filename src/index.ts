@@ -63,7 +63,7 @@ export type {
   GroupOffsetRow,
 } from './log/LogStorage.ts'
 export { keyPaths, storeNames } from './log/LogStorage.ts'
-export { memoryStorage, MemoryDatabase } from './storage/memoryStorage.ts'
-export type { MemoryStorage, MemoryStorageOptions } from './storage/memoryStorage.ts'
+export { memoryStorage, MemoryDatabase } from './storage/memory/memoryStorage.ts'
+export type { MemoryStorage, MemoryStorageOptions } from './storage/memory/memoryStorage.ts'
 export * from './streams/index.ts'
 export * from './sync/index.ts'

@@ -1,4 +1,4 @@
-import type { KeyRange } from '../views/viewWire.ts'
+import type { KeyRange } from '../worker/views/viewWire.ts'
 import type { ViewEntry, ViewState, WindowEntry } from '../zustand/index.ts'
 import { shallowArray, useStoreSelector } from './useStoreSelector.ts'
 import { useViewStore } from './useViewStore.ts'

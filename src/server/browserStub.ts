@@ -4,3 +4,4 @@
 throw new Error(
   'This duality/server entry runs on Node, not in a browser bundle: import duality/server (the web-standard app) in the browser or a worker, and duality/server/node, /sqlite or /jetstream only in Node.',
 )
+export {}

@@ -17,5 +17,5 @@ export {
 export { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
 export { tabBridge } from './tabBridge.ts'
 export { installErrorTransfer } from './errorTransfer.ts'
-export { changelogView, type ViewSpec } from '../views/createViewsApi.ts'
-export type * from '../views/viewWire.ts'
+export { changelogView, type ViewSpec } from './views/createViewsApi.ts'
+export type * from './views/viewWire.ts'

@@ -8,8 +8,8 @@ import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.
 import { Sync } from '../sync/Sync.ts'
 import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
 import type { SyncTransport } from '../sync/SyncTransport.ts'
-import { changelogView, type ViewSpec } from '../views/createViewsApi.ts'
-import { PendingOverlay } from '../views/PendingOverlay.ts'
+import { changelogView, type ViewSpec } from './views/createViewsApi.ts'
+import { PendingOverlay } from './views/PendingOverlay.ts'
 import { lockMembership } from './lockMembership.ts'
 
 export interface StreamsOptions extends Omit<KafkaStreamsConfig, 'applicationId' | 'membership'> {

@@ -9,7 +9,7 @@ import { topicRange } from '../log/LogStorage.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import type { Sync, SyncStatus } from '../sync/Sync.ts'
 import type { SyncRelay } from '../sync/syncRelay.ts'
-import { createViewsApi, type ViewSpec } from '../views/createViewsApi.ts'
+import { createViewsApi, type ViewSpec } from './views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
 /** An outcome that crosses the worker boundary: errors as their JSON form. */

@@ -1,6 +1,17 @@
 import { ChunkedMap } from './ChunkedMap.ts'
-import { idBounds, keyOrderId, lowerBound, textOrderId, windowsPrefix } from '../views/viewKeys.ts'
-import type { DiffMessage, KeyRange, PendingValue, SnapshotMessage } from '../views/viewWire.ts'
+import {
+  idBounds,
+  keyOrderId,
+  lowerBound,
+  textOrderId,
+  windowsPrefix,
+} from '../worker/views/viewKeys.ts'
+import type {
+  DiffMessage,
+  KeyRange,
+  PendingValue,
+  SnapshotMessage,
+} from '../worker/views/viewWire.ts'
 
 /** One entry of a view. Unchanged entries keep their object from state to state. */
 export interface ViewEntry<K, V> {

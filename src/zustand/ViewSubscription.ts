@@ -1,5 +1,5 @@
 import { proxy } from 'comlink'
-import type { PendingValue, SubscribeOptions, ViewMessage } from '../views/viewWire.ts'
+import type { PendingValue, SubscribeOptions, ViewMessage } from '../worker/views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { remoteViews } from './remoteViews.ts'
 import { ViewState } from './ViewState.ts'

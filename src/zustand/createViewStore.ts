@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { KeyRange } from '../views/viewWire.ts'
+import type { KeyRange } from '../worker/views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { ViewSubscription } from './ViewSubscription.ts'
 import type { ViewState } from './ViewState.ts'

@@ -3,5 +3,5 @@ export { createViewStore, type ViewStore, type ViewStoreOptions } from './create
 export { ViewState, type ViewEntry, type ViewStatus, type WindowEntry } from './ViewState.ts'
 export { queryView, type ViewPageResult } from './queryView.ts'
 export { createAppend, type AppendOptions } from './createAppend.ts'
-export type { KeyRange, ViewQuery } from '../views/viewWire.ts'
+export type { KeyRange, ViewQuery } from '../worker/views/viewWire.ts'
 export { createSyncStore, type SyncStore } from './createSyncStore.ts'

@@ -1,4 +1,4 @@
-import type { ViewQuery } from '../views/viewWire.ts'
+import type { ViewQuery } from '../worker/views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { remoteViews } from './remoteViews.ts'
 import type { ViewEntry } from './ViewState.ts'

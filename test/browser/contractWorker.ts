@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { equals, iterableEquality, subsetEquality } from '@vitest/expect'
 import { expose } from 'comlink'
-import { idbStorage, type IdbStorage } from '../../src/idb/index.ts'
+import { idbStorage, type IdbStorage } from '../../src/storage/idb/index.ts'
 import { logContract, type Assertion, type ContractApi } from '../contract/logContract.ts'
 
 // The storage contract, run inside a real Web Worker on IndexedDB: where duality's log lives in

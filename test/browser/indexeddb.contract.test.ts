@@ -1,4 +1,4 @@
-import { idbStorage, type IdbStorage } from '../../src/idb/index.ts'
+import { idbStorage, type IdbStorage } from '../../src/storage/idb/index.ts'
 import { describe, expect, test } from 'vitest'
 import { logContract } from '../contract/logContract.ts'
 

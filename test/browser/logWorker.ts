@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { expose } from 'comlink'
 import { openLog, type Log, type ProducerMessage } from '../../src/index.ts'
-import { idbStorage } from '../../src/idb/index.ts'
+import { idbStorage } from '../../src/storage/idb/index.ts'
 
 // A worker that owns a log in IndexedDB, as an app's worker would; the tests drive it over comlink.
 let log: Log | undefined

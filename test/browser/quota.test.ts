@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest'
 import { openLog, QuotaExceededError } from '../../src/index.ts'
-import { idbStorage } from '../../src/idb/index.ts'
+import { idbStorage } from '../../src/storage/idb/index.ts'
 
 const realPut = IDBObjectStore.prototype.put
 afterEach(() => {

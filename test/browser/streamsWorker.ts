@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { expose } from 'comlink'
 import { KafkaStreams, openLog, StreamsBuilder, type Log } from '../../src/index.ts'
-import { idbStorage } from '../../src/idb/index.ts'
+import { idbStorage } from '../../src/storage/idb/index.ts'
 import { lockMembership } from '../../src/worker/index.ts'
 
 // A worker running a word count over its IndexedDB log, to be killed at random moments.

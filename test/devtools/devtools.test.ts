@@ -2,10 +2,10 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { createElement } from 'react'
 import { afterEach, beforeAll, expect, test } from 'vitest'
-import { DevtoolsPanel } from '../src/devtools/index.ts'
-import { memoryStorage } from '../src/index.ts'
-import { DualityProvider } from '../src/react/index.ts'
-import { connect, serve } from '../src/worker/index.ts'
+import { DevtoolsPanel } from '../../src/devtools/index.ts'
+import { memoryStorage } from '../../src/index.ts'
+import { DualityProvider } from '../../src/react/index.ts'
+import { connect, serve } from '../../src/worker/index.ts'
 
 // The devtools panel in jsdom over a worker served in-process (memory storage, a MessageChannel).
 

@@ -3,7 +3,7 @@
 // keys and values. Every scenario runs on memory storage and on fake-indexeddb.
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { idbStorage } from '../src/idb/index.ts'
+import { idbStorage } from '../../src/storage/idb/index.ts'
 import {
   defaultTopicConfig,
   InvalidConfigError,
@@ -13,7 +13,7 @@ import {
   type CleanerOptions,
   type Log,
   type LogStorage,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 
 const T0 = 1_700_000_000_000
 let databases = 0

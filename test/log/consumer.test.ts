@@ -1,5 +1,11 @@
 import { expect, test } from 'vitest'
-import { memoryStorage, openLog, type Consumer, type Log, type LogStorage } from '../src/index.ts'
+import {
+  memoryStorage,
+  openLog,
+  type Consumer,
+  type Log,
+  type LogStorage,
+} from '../../src/index.ts'
 
 async function setup(): Promise<Log> {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })

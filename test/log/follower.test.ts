@@ -5,7 +5,7 @@ import {
   openLog,
   type FollowerRecord,
   type Log,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 
 async function follower(): Promise<Log> {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { keyPartition, memoryStorage, murmur2, openLog, toPositive } from '../src/index.ts'
+import { keyPartition, memoryStorage, murmur2, openLog, toPositive } from '../../src/index.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 

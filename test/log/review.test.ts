@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { memoryStorage, openLog, type GroupMembership, type Log } from '../src/index.ts'
+import { memoryStorage, openLog, type GroupMembership, type Log } from '../../src/index.ts'
 
 // Regressions for bugs a code review found (each failed before its fix).
 

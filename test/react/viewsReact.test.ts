@@ -2,7 +2,7 @@
 import { cleanup, render, screen } from '@testing-library/react'
 import { createElement, StrictMode, type ReactNode } from 'react'
 import { afterEach, beforeAll, expect, test } from 'vitest'
-import { KafkaStreams, memoryStorage, StreamsBuilder, TimeWindows } from '../src/index.ts'
+import { KafkaStreams, memoryStorage, StreamsBuilder, TimeWindows } from '../../src/index.ts'
 import {
   DualityProvider,
   useAppend,
@@ -10,10 +10,15 @@ import {
   useViewKey,
   useViewRange,
   useWindows,
-} from '../src/react/index.ts'
-import { changelogView, connect, serve, type Client } from '../src/worker/index.ts'
-import { createAppend, createViewStore, queryView, type ViewState } from '../src/zustand/index.ts'
-import { until } from './support/until.ts'
+} from '../../src/react/index.ts'
+import { changelogView, connect, serve, type Client } from '../../src/worker/index.ts'
+import {
+  createAppend,
+  createViewStore,
+  queryView,
+  type ViewState,
+} from '../../src/zustand/index.ts'
+import { until } from '../support/until.ts'
 
 // The page side in jsdom, the worker side in-process: serve() on memory storage behind one end
 // of a MessageChannel, connect() on the other, comlink in between as with a real worker.

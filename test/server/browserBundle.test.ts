@@ -48,7 +48,7 @@ test('the check catches one: duality/server/node does import Node', async () => 
 }, 60_000)
 
 test('in a browser or worker bundle, the Node-only entries resolve to a module that says why', async () => {
-  const exports = pkg.exports as Record<string, Record<string, string>>
+  const exports = pkg.exports as unknown as Record<string, Record<string, string>>
   for (const entry of ['./server/node', './server/sqlite', './server/jetstream']) {
     expect(exports[entry]!.browser, entry).toBe('./dist/server-browser.js')
     expect(exports[entry]!.worker, entry).toBe('./dist/server-browser.js')

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto'
-import { idbStorage, type IdbStorage } from '../src/idb/index.ts'
+import { idbStorage, type IdbStorage } from '../../src/storage/idb/index.ts'
 import { describe, expect, test } from 'vitest'
-import { logContract } from './contract/logContract.ts'
+import { logContract } from '../contract/logContract.ts'
 
 let n = 0
 logContract(

@@ -1,6 +1,6 @@
-import { memoryStorage, type MemoryStorage } from '../src/index.ts'
+import { memoryStorage, type MemoryStorage } from '../../src/index.ts'
 import { describe, expect, test } from 'vitest'
-import { logContract } from './contract/logContract.ts'
+import { logContract } from '../contract/logContract.ts'
 
 logContract(
   'memory',

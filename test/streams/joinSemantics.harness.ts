@@ -6,13 +6,13 @@
 // row names itself; the rows share one driver per join kind and run in order (do not filter
 // single rows with -t: later rows depend on earlier ones).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { StreamsBuilder } from '../src/index.ts'
+import { StreamsBuilder } from '../../src/index.ts'
 import {
   TopologyTestDriver,
   type TestInputTopic,
   type TestOutputTopic,
   type TestRecord,
-} from '../src/testing/index.ts'
+} from '../../src/testing/index.ts'
 
 export type Side = 'L' | 'R'
 

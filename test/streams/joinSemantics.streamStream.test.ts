@@ -1,6 +1,6 @@
 // Kafka's KStream-KStream join semantics, table by table (see joinSemantics.harness.ts).
 import { describe } from 'vitest'
-import { JoinWindows, type KStream } from '../src/index.ts'
+import { JoinWindows, type KStream } from '../../src/index.ts'
 import {
   dashJoiner,
   docsJoiner,

@@ -1,7 +1,7 @@
 // Kafka's KTable-KTable join semantics (equi-joins and foreign-key joins), table by table (see
 // joinSemantics.harness.ts).
 import { describe, expect } from 'vitest'
-import type { KeyValueStore } from '../src/index.ts'
+import type { KeyValueStore } from '../../src/index.ts'
 import {
   dashJoiner,
   docsJoiner,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { JoinWindows, KeyValue, StreamsBuilder, type KStream } from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
+import { JoinWindows, KeyValue, StreamsBuilder, type KStream } from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 const pair = (l: unknown, r: unknown) => `${String(l ?? '-')}${String(r ?? '-')}`
 const kv = (list: { key: unknown; value: unknown }[]) =>

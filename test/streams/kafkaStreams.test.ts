@@ -15,7 +15,7 @@ import {
   KeyValue,
   type Log,
   type LogStorage,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 
 /** Word count into a table, plus a per-user running total through a table join. */
 function topology() {

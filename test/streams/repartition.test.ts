@@ -9,8 +9,8 @@ import {
   TopologyError,
   UnknownTopicError,
   type Log,
-} from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
+} from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 async function logWith(topics: Record<string, number>): Promise<Log> {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })

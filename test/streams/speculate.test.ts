@@ -7,7 +7,7 @@ import {
   TimeWindows,
   type Log,
   type Windowed,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 
 function topology() {
   const builder = new StreamsBuilder()

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { KeyValue, StreamsBuilder } from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
+import { KeyValue, StreamsBuilder } from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 // Kafka Streams semantics with caching off: every update is emitted, as TopologyTestDriver shows.
 

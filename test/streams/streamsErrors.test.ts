@@ -7,8 +7,8 @@ import {
   StreamsBuilder,
   type KafkaStreamsState,
   type Log,
-} from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
+} from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 /** Parses numbers; "boom" makes the mapper throw, as a bug in user code would. */
 function topology() {

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { backoffDelay } from '../src/index.ts'
+import { backoffDelay } from '../../src/index.ts'
 
 test('backoff doubles its ceiling from 250 ms up to 30 s, and jitters below it', () => {
   const top = (attempt: number) => backoffDelay(attempt, { random: () => 0.999999 })

@@ -1,8 +1,8 @@
 import { afterEach, expect, test } from 'vitest'
-import { memoryStorage, memoryTransport, openLog, type TopicSpec } from '../src/index.ts'
-import { createSyncStore, createViewStore } from '../src/zustand/index.ts'
-import { switchable, syncedWorker } from './support/syncFixtures.ts'
-import { until } from './support/until.ts'
+import { memoryStorage, memoryTransport, openLog, type TopicSpec } from '../../src/index.ts'
+import { createSyncStore, createViewStore } from '../../src/zustand/index.ts'
+import { switchable, syncedWorker } from '../support/syncFixtures.ts'
+import { until } from '../support/until.ts'
 
 // The whole chain in one process: a server log, a worker (serve on memory storage behind a
 // MessageChannel) that syncs `payments` and runs a topology, and a page-side zustand store.

@@ -7,7 +7,7 @@ import {
   openLog,
   Sync,
 } from '../../src/index.ts'
-import { pendingTopic } from '../../src/views/PendingOverlay.ts'
+import { pendingTopic } from '../../src/worker/views/PendingOverlay.ts'
 import { createViewStore } from '../../src/zustand/index.ts'
 import { balancesTopology, switchable, syncedWorker } from '../support/syncFixtures.ts'
 import { until } from '../support/until.ts'

@@ -10,7 +10,7 @@ import {
   type Log,
   type SyncEvent,
   type SyncTransport,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 
 const PAYMENTS = { topic: 'payments', numPartitions: 2 }
 

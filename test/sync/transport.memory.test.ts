@@ -1,5 +1,5 @@
-import { memoryStorage, memoryTransport, openLog } from '../src/index.ts'
-import { transportContract } from './contract/transportContract.ts'
+import { memoryStorage, memoryTransport, openLog } from '../../src/index.ts'
+import { transportContract } from '../contract/transportContract.ts'
 
 transportContract(async () => {
   const server = await openLog({ storage: memoryStorage(), cleaner: false })

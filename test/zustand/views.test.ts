@@ -6,15 +6,15 @@ import {
   StreamsBuilder,
   TimeWindows,
   type Log,
-} from '../src/index.ts'
+} from '../../src/index.ts'
 import {
   changelogView,
   createWorkerApi,
   type DiffMessage,
   type ViewMessage,
   type WireEntry,
-} from '../src/worker/index.ts'
-import { until } from './support/until.ts'
+} from '../../src/worker/index.ts'
+import { until } from '../support/until.ts'
 
 // The worker side of views on memory storage: mirrors of changelog topics, their snapshots,
 // diffs and pages, without a browser.

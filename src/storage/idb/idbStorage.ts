@@ -1,6 +1,6 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb'
-import { ClosedError, StorageError } from '../log/errors.ts'
-import { storageError } from './storageError.ts'
+import { ClosedError, StorageError } from '../../log/errors.ts'
+import { storageError } from '../storageError.ts'
 import {
   keyPaths,
   storeNames,
@@ -10,7 +10,7 @@ import {
   type Rows,
   type StoreName,
   type WriteTx,
-} from '../log/LogStorage.ts'
+} from '../../log/LogStorage.ts'
 
 export interface IdbStorageOptions {
   /** The IndexedDB database name; one log per name. */

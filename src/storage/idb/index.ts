@@ -1,1 +1,1 @@
-export { idbStorage, type IdbStorage, type IdbStorageOptions } from '../storage/idbStorage.ts'
+export { idbStorage, type IdbStorage, type IdbStorageOptions } from './idbStorage.ts'

@@ -1,5 +1,5 @@
-import { compareKeys } from '../log/compareKeys.ts'
-import { ClosedError } from '../log/errors.ts'
+import { compareKeys } from '../../log/compareKeys.ts'
+import { ClosedError } from '../../log/errors.ts'
 import {
   keyPaths,
   storeNames,
@@ -10,8 +10,8 @@ import {
   type Rows,
   type StoreName,
   type WriteTx,
-} from '../log/LogStorage.ts'
-import { storageError } from './storageError.ts'
+} from '../../log/LogStorage.ts'
+import { storageError } from '../storageError.ts'
 
 interface Entry {
   key: Key

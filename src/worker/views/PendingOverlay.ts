@@ -1,6 +1,6 @@
-import type { Log } from '../log/Log.ts'
-import type { KafkaStreams } from '../streams/KafkaStreams.ts'
-import { outboxTopic, readSyncState } from '../sync/syncState.ts'
+import type { Log } from '../../log/Log.ts'
+import type { KafkaStreams } from '../../streams/KafkaStreams.ts'
+import { outboxTopic, readSyncState } from '../../sync/syncState.ts'
 import type { PendingValue } from './viewWire.ts'
 
 /** Where a view's pending overlay is kept: next to its changelog, one record. */

@@ -1,5 +1,5 @@
-import { OffsetOutOfRangeError, UnknownTopicError } from '../log/errors.ts'
-import type { Log } from '../log/Log.ts'
+import { OffsetOutOfRangeError, UnknownTopicError } from '../../log/errors.ts'
+import type { Log } from '../../log/Log.ts'
 import { textOrderId } from './viewKeys.ts'
 import type { WireEntry } from './viewWire.ts'
 

@@ -1,6 +1,6 @@
 import { releaseProxy } from 'comlink'
-import { DualityError, InvalidArgumentError } from '../log/errors.ts'
-import type { Log } from '../log/Log.ts'
+import { DualityError, InvalidArgumentError } from '../../log/errors.ts'
+import type { Log } from '../../log/Log.ts'
 import { FrameBatcher, type FrameScheduler } from './FrameBatcher.ts'
 import { idBounds, inBounds, textOrderId } from './viewKeys.ts'
 import { ViewMirror } from './ViewMirror.ts'

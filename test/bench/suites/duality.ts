@@ -5,7 +5,7 @@
  * one by one (the worst case: one transaction per send).
  */
 import { openLog } from '../../../src/index.ts'
-import { idbStorage } from '../../../src/idb/index.ts'
+import { idbStorage } from '../../../src/storage/idb/index.ts'
 import type { Row, SuiteOptions } from '../protocol.ts'
 import {
   type BenchEvent,

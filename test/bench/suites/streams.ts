@@ -3,7 +3,7 @@
  * streamsWorkload.ts. The same workloads run in Node on memory storage (streamsNode.ts).
  */
 import { openLog } from '../../../src/index.ts'
-import { idbStorage } from '../../../src/idb/index.ts'
+import { idbStorage } from '../../../src/storage/idb/index.ts'
 import type { Row, SuiteOptions } from '../protocol.ts'
 import { withFreshDatabase } from '../workload.ts'
 import { runStreams } from './streamsWorkload.ts'

@@ -5,7 +5,7 @@
  * page's runs.
  */
 import { openLog } from '../../../src/index.ts'
-import { idbStorage } from '../../../src/idb/index.ts'
+import { idbStorage } from '../../../src/storage/idb/index.ts'
 import type { Row, SuiteOptions } from '../protocol.ts'
 import { row, withFreshDatabase } from '../workload.ts'
 import { measureSends, warmUp, workloadTitle, type Sender, type SendWorkload } from './sends.ts'

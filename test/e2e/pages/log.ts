@@ -1,5 +1,5 @@
 import * as duality from '../../../src/index.ts'
-import * as idb from '../../../src/idb/index.ts'
+import * as idb from '../../../src/storage/idb/index.ts'
 
 // The page exposes the library to page.evaluate, as an app's own code would import it.
 declare global {
