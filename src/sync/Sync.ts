@@ -50,7 +50,7 @@ export type SyncEvent =
   | { type: 'reset'; topic: string }
 
 /**
- * Sync of topics with a server log (DESIGN.md §3): each synced topic is a follower replica of the
+ * Sync of topics with a server log: each synced topic is a follower replica of the
  * server's, same offsets and records; local sends go to its outbox (`__outbox.<topic>`) and are
  * pushed by a persisted idempotent producer; records that come back confirm the outbox. Works
  * offline from the first start: sends are kept until the server is reachable.

@@ -1,7 +1,7 @@
 // How every test and benchmark starts Chromium, in one place (plain JS so the Node benchmark
 // runner can import it too). Debian's chromium, never a downloaded browser: installs here have no
 // internet beyond npm and Debian. The flags stop Chromium from calling home, which this network
-// refuses (DESIGN.md §6).
+// refuses.
 
 /** @type {string} */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'

@@ -15,7 +15,7 @@ import {
 export interface IdbStorageOptions {
   /** The IndexedDB database name; one log per name. */
   name: string
-  /** Default durability of writes (default 'relaxed', as DESIGN.md §3 measured). */
+  /** Default durability of writes (default 'relaxed': strict waits for the disk, measured in docs/benchmarks.md). */
   durability?: 'relaxed' | 'strict'
 }
 

@@ -4,7 +4,7 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 /**
- * The SQLite backend stores an append's records as one row (DESIGN.md §3: per-row cost dominates,
+ * The SQLite backend stores an append's records as one row (per-row cost dominates,
  * so store batches). Layout per record: offset f64, timestamp f64, flags u8 (1 = batch start,
  * 2 = has key), key length u32 + UTF-8 key when present, data length u32 + data.
  */
