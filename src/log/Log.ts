@@ -6,6 +6,7 @@ import {
   InvalidRecordError,
   OffsetOutOfRangeError,
   UnknownTopicError,
+  InvalidConfigError,
 } from './errors.ts'
 import { followerRequest, type FollowerRecord } from './followerRequest.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
@@ -116,15 +117,25 @@ export class Log {
   private closed = false
 
   constructor(options: LogOptions) {
+    // NaN or Infinity would slip through every comparison below: a linger timer of NaN fires
+    // at once in some runtimes and never in none, a NaN row limit packs nothing. Refused up front.
+    const { lingerMs = 0, maxRowBytes = 256 * 1024 } = options
+    if (!Number.isSafeInteger(lingerMs) || lingerMs < 0 || lingerMs > 2_147_483_647) {
+      throw new InvalidConfigError(
+        `lingerMs must be an integer from 0 to 2147483647 ms, not ${String(lingerMs)}`,
+      )
+    }
+    if (!Number.isSafeInteger(maxRowBytes) || maxRowBytes < 1) {
+      throw new InvalidConfigError(
+        `maxRowBytes must be a positive integer, not ${String(maxRowBytes)}`,
+      )
+    }
     this.storage = options.storage
     this.clock = options.clock ?? Date.now
-    this.maxRowBytes = options.maxRowBytes ?? 256 * 1024
+    this.maxRowBytes = maxRowBytes
     this.durability = options.durability
     for (const [topic, s] of Object.entries(options.serdes ?? {})) this.serdes.set(topic, s)
-    this.appends = new GroupCommit(
-      (requests) => this.commitAppends(requests),
-      options.lingerMs ?? 0,
-    )
+    this.appends = new GroupCommit((requests) => this.commitAppends(requests), lingerMs)
     this.cleaner = new Cleaner(
       this,
       options.cleaner === false ? { intervalMs: 0 } : options.cleaner,

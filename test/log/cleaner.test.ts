@@ -657,6 +657,28 @@ describe.each(storages)('cleaner on %s storage', (_kind, makeStorage) => {
         log = undefined
       }
     })
+
+    test('lingerMs and maxRowBytes refuse what is not a usable number', async () => {
+      const storage = await makeStorage()
+      const refused: [Record<string, number>, string][] = [
+        [{ lingerMs: NaN }, 'lingerMs must be an integer from 0 to 2147483647 ms, not NaN'],
+        [{ lingerMs: -1 }, 'lingerMs must be an integer from 0 to 2147483647 ms, not -1'],
+        [
+          { lingerMs: Infinity },
+          'lingerMs must be an integer from 0 to 2147483647 ms, not Infinity',
+        ],
+        [{ maxRowBytes: NaN }, 'maxRowBytes must be a positive integer, not NaN'],
+        [{ maxRowBytes: 0 }, 'maxRowBytes must be a positive integer, not 0'],
+        [{ maxRowBytes: 1.5 }, 'maxRowBytes must be a positive integer, not 1.5'],
+      ]
+      for (const [options, message] of refused) {
+        const opening = openLog({ storage, ...options, clock: () => now })
+        await expect(opening).rejects.toBeInstanceOf(InvalidConfigError)
+        await expect(opening).rejects.toMatchObject({ code: 'INVALID_CONFIG', message })
+      }
+      log = await openLog({ storage, lingerMs: 5, maxRowBytes: 1, clock: () => now })
+      expect(log.maxRowBytes).toBe(1)
+    })
   })
 
   describe('running alongside the log', () => {
