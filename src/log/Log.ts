@@ -185,23 +185,6 @@ export class Log {
     return row
   }
 
-  private readonly redirects = new Map<string, string>()
-
-  /**
-   * From now on, sends to `from` are appended to `to` instead (null: stop): how sync routes local
-   * sends to a synced topic into its outbox, while the topic itself mirrors the server. Records are
-   * still validated and partitioned by `from`'s config; `to` must have as many partitions.
-   */
-  redirectSends(from: string, to: string | null): void {
-    if (to === null) this.redirects.delete(from)
-    else this.redirects.set(from, to)
-  }
-
-  /** Where a send to `topic` goes (see redirectSends). */
-  sendTarget(topic: string): string {
-    return this.redirects.get(topic) ?? topic
-  }
-
   forgetTopic(name: string): void {
     this.topics.delete(name)
   }

@@ -14,6 +14,13 @@ type Encoding = 'values' | 'encoded' | 'checked'
 export interface ProducerConfig {
   /** Chooses partitions for messages without an explicit one (default: Kafka's). */
   partitioner?: Partitioner
+  /**
+   * The topic a send to `topic` is appended to (default: `topic` itself). Records are still
+   * validated and partitioned by the named topic's config, and the target must have as many
+   * partitions. Sync's producer routes a synced topic's sends into its outbox this way, while
+   * the topic itself mirrors the server.
+   */
+  route?: (topic: string) => string
 }
 
 export interface ProducerMessage<V = unknown, K = unknown> {
@@ -49,12 +56,14 @@ export interface RecordMetadata {
 export class Producer {
   private readonly sendIndex = new Map<string, number>()
   private readonly partitioner: Partitioner
+  private readonly route: (topic: string) => string
 
   constructor(
     private readonly log: Log,
     config: ProducerConfig = {},
   ) {
     this.partitioner = config.partitioner ?? defaultPartitioner
+    this.route = config.route ?? ((topic) => topic)
   }
 
   /** Nothing to connect to in-process; kept so KafkaJS code runs unchanged. */
@@ -126,11 +135,11 @@ export class Producer {
 
   /**
    * The topic a send names (its config and partitions rule the records) and the one its records
-   * go to: the same, unless sends to it are redirected (a synced topic's outbox).
+   * go to: the same, unless the producer routes it elsewhere (a synced topic's outbox).
    */
   private async targets(topic: string): Promise<[meta: TopicRow, target: TopicRow]> {
     const meta = await this.log.topic(topic)
-    const to = this.log.sendTarget(topic)
+    const to = this.route(topic)
     if (to === topic) return [meta, meta]
     const target = await this.log.topic(to)
     if (target.numPartitions !== meta.numPartitions) {

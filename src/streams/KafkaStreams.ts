@@ -1,7 +1,7 @@
 import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
 import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
-import type { Producer, ProducerRecord } from '../log/Producer.ts'
+import type { Producer, ProducerConfig, ProducerRecord } from '../log/Producer.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
 import { createInternalTopics } from './planInternalTopics.ts'
@@ -43,6 +43,11 @@ export interface KafkaStreamsConfig {
    * Kafka.
    */
   processingExceptionHandler?: (error: ProcessingError, record: StreamRecord) => 'CONTINUE' | 'FAIL'
+  /**
+   * The config of the producer that writes `to()` outputs (Kafka's `producer.`-prefixed configs):
+   * the worker runtime routes outputs to a synced topic into its outbox, as the page's sends.
+   */
+  producer?: ProducerConfig
 }
 
 /**
@@ -91,7 +96,7 @@ export class KafkaStreams {
   ) {
     if (!config?.applicationId)
       throw new InvalidArgumentError('KafkaStreams needs { applicationId }')
-    this.producer = log.producer()
+    this.producer = log.producer(config.producer)
   }
 
   get currentState(): KafkaStreamsState {

@@ -7,6 +7,7 @@ import {
   UnknownError,
 } from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
+import type { Producer, ProducerConfig } from '../log/Producer.ts'
 import { backoffDelay, sleep } from './backoff.ts'
 import { Puller } from './Puller.ts'
 import { Pusher } from './Pusher.ts'
@@ -76,6 +77,7 @@ export class Sync {
     private readonly log: Log,
     private readonly options: SyncOptions,
   ) {
+    this.synced = new Set(options.topics.map((spec) => spec.topic))
     this.state = new Map(
       options.topics.map((spec) => [
         spec.topic,
@@ -85,8 +87,25 @@ export class Sync {
   }
 
   /**
-   * Creates the local topics and outboxes and routes sends to the outboxes: what every tab does
-   * (sends happen in every tab); `start` then syncs, in one of them.
+   * Where a send to `topic` goes: a synced topic's sends go to its outbox, every other topic's
+   * to the topic. The topic itself is the server's mirror, written only by the puller.
+   */
+  readonly route = (topic: string): string => (this.synced.has(topic) ? outboxTopic(topic) : topic)
+
+  private readonly synced: Set<string>
+
+  /**
+   * A producer whose sends to synced topics wait in their outboxes, shown as pending, until the
+   * server has them: what the app sends with (the worker's page API uses one). The log's own
+   * `log.producer()` writes to the log as it is, for a synced topic the server's mirror.
+   */
+  producer(config: ProducerConfig = {}): Producer {
+    return this.log.producer({ ...config, route: this.route })
+  }
+
+  /**
+   * Creates the local topics and outboxes: what every tab does (sends happen in every tab);
+   * `start` then syncs, in one of them.
    */
   async prepare(): Promise<void> {
     if (this.prepared) return this.prepared
@@ -111,7 +130,6 @@ export class Sync {
         },
       ]),
     })
-    for (const spec of specs) this.log.redirectSends(spec.topic, outboxTopic(spec.topic))
   }
 
   /** Prepares (see `prepare`), then pulls and pushes every synced topic until `stop`. */

@@ -41,7 +41,7 @@ export function namedStores(topology: Topology): string[] {
  * What `serve({ streams, sync })` runs besides the log, in every tab's worker:
  * - the topology as one KafkaStreams group across tabs (Web Locks): one tab processes, the others
  *   stand by, and every tab's views mirror the changelogs;
- * - sync: every tab routes sends to the outboxes; one tab (a Web Lock) pulls and pushes, and tells
+ * - sync: every tab's sends (the page's and the topology's outputs) go to the outboxes; one tab (a Web Lock) pulls and pushes, and tells
  *   the others its connection state over a BroadcastChannel;
  * - the pending overlay of the views, computed where the topology runs.
  */
@@ -86,6 +86,8 @@ export function serveApp(
     streams = new KafkaStreams(topology, log, {
       ...config,
       ...(locks ? { membership: lockMembership(name, { pollMs: 250 }) } : {}),
+      // Outputs to a synced topic wait in its outbox, as the page's sends do.
+      ...(sync ? { producer: { ...config.producer, route: sync.route } } : {}),
     })
     const stores = namedStores(topology)
     for (const store of stores) views.push(changelogView(config.applicationId, store))

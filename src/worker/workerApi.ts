@@ -61,7 +61,8 @@ export function createWorkerApi(
   /** The page callbacks each consumer holds, released when it stops. */
   const callbacks = new Map<string, unknown[]>()
   const admin = log.admin()
-  const producer = log.producer()
+  // Sends from the page to a synced topic wait in its outbox (sync's routing).
+  const producer = options.sync ? options.sync.producer() : log.producer()
   const consumerOf = (id: string): Consumer => {
     const consumer = consumers.get(id)
     if (!consumer) throw new InvalidArgumentError(`No consumer ${id} in this worker (stopped?)`)

@@ -58,7 +58,7 @@ test('an expired token is replaced after a 401, and sync goes on with the user a
     await sync.stop()
     await log.close()
   })
-  await log.producer().send({ topic: 'notes', messages: [{ key: 'n1', value: 'hello' }] })
+  await sync.producer().send({ topic: 'notes', messages: [{ key: 'n1', value: 'hello' }] })
   await until(async () => {
     const s = (await sync.status()).topics.notes!
     return s.pending === 0 && s.upToDate

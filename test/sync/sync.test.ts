@@ -89,10 +89,10 @@ test('two clients send while offline, go online, and converge on the server orde
   const a = await client(net.transport)
   const b = await client(net.transport)
   for (let i = 0; i < 30; i++) {
-    await a.log
+    await a.sync
       .producer()
       .send({ topic: 'payments', messages: [{ key: `a${i % 4}`, value: { n: i } }] })
-    await b.log
+    await b.sync
       .producer()
       .send({ topic: 'payments', messages: [{ key: `b${i % 3}`, value: { n: i } }] })
   }
@@ -119,7 +119,7 @@ test('a push whose response is lost after the server committed lands exactly onc
   const net = flaky(memoryTransport(leader, { pollMs: 50 }))
   net.state.lostResponses = 3
   const a = await client(net.transport)
-  await a.log.producer().send({
+  await a.sync.producer().send({
     topic: 'payments',
     messages: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: i, partition: 0 })),
   })
@@ -147,7 +147,7 @@ test('1,000 records sent offline survive a reload and are pushed once', async ()
   net.state.online = false
   const first = await client(net.transport)
   for (let i = 0; i < 1000; i += 100) {
-    await first.log.producer().send({
+    await first.sync.producer().send({
       topic: 'payments',
       messages: Array.from({ length: 100 }, (_, j) => ({ key: `k${i + j}`, value: i + j })),
     })
@@ -174,7 +174,7 @@ test('a record the server refuses leaves the outbox with a rejected event; the r
   const a = await client(memoryTransport(leader, { pollMs: 50 }))
   const events: SyncEvent[] = []
   a.sync.subscribe((e) => events.push(e))
-  await a.log.producer().send({
+  await a.sync.producer().send({
     topic: 'payments',
     messages: [
       { key: 'ok1', value: 1, partition: 0 },
@@ -200,7 +200,7 @@ test('a server that was reset is detected: the replica is copied again, unconfir
     append: (t, p, r, pr, s) => current.append(t, p, r, pr, s),
   }
   const a = await client(transport)
-  await a.log.producer().send({ topic: 'payments', messages: [{ key: 'before', value: 1 }] })
+  await a.sync.producer().send({ topic: 'payments', messages: [{ key: 'before', value: 1 }] })
   await until(settled(a.sync))
   await a.sync.stop()
   // The server loses everything and its topic is created again (a new id).
@@ -213,7 +213,7 @@ test('a server that was reset is detected: the replica is copied again, unconfir
   const resets: string[] = []
   b.subscribe((e) => e.type === 'reset' && resets.push(e.topic))
   await b.start()
-  await a.log.producer().send({ topic: 'payments', messages: [{ key: 'after', value: 2 }] })
+  await b.producer().send({ topic: 'payments', messages: [{ key: 'after', value: 2 }] })
   await until(settled(b))
   expect(resets).toEqual(['payments'])
   const onServer = await dump(leader, 'payments')

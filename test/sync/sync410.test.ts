@@ -45,7 +45,7 @@ test('a 410 after a push landed re-copies the replica without pushing the record
   })
   await sync.start()
   await until(async () => (await dumpTopic(log, 'payments')).length === 1) // replica has x
-  await log.producer().send({ topic: 'payments', messages: [{ key: 'mine', value: 1 }] })
+  await sync.producer().send({ topic: 'payments', messages: [{ key: 'mine', value: 1 }] })
   // The 410 was answered and the replica copied again.
   await until(
     async () => resets.length === 1 && (await sync.status()).topics.payments!.pending === 0,
@@ -54,7 +54,7 @@ test('a 410 after a push landed re-copies the replica without pushing the record
   // re-copy, which pushes the outbox in order: a record sent now (outbox offset 1) reaches the
   // server in the same batch as such a push or after it. So once 'later' is on the server, any
   // second 'mine' would be there too.
-  await log.producer().send({ topic: 'payments', messages: [{ key: 'later', value: 2 }] })
+  await sync.producer().send({ topic: 'payments', messages: [{ key: 'later', value: 2 }] })
   await until(async () => (await dumpTopic(leader, 'payments')).some((r) => r.includes(':later=')))
   const onServer = await dumpTopic(leader, 'payments')
   await sync.stop()
