@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import type { Client, DiffMessage, ViewMessage, WireEntry } from '../src/worker/index.ts'
-import { createViewStore, ViewState } from '../src/zustand/index.ts'
-import { propertyRuns, propertyTimeout } from './support/propertyRuns.ts'
+import type { Client, DiffMessage, ViewMessage, WireEntry } from '../../src/worker/index.ts'
+import { createViewStore, ViewState } from '../../src/zustand/index.ts'
+import { propertyRuns, propertyTimeout } from '../support/propertyRuns.ts'
 
 // The page side of views without a worker: ViewState against a reference model, and a store's
 // subscription facing diffs that do not line up.

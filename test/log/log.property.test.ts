@@ -1,4 +1,4 @@
-// Property tests of the log against a small reference model (DESIGN.md §6): random sends, chunked
+// Property tests of the log against a small reference model: random sends, chunked
 // reads, clock advances and cleaner runs on random topic configs, on memory storage and on
 // fake-indexeddb (in Node). The model keeps, per partition, the records that should be present and
 // the segment boundaries. Segments roll on all three of Kafka's triggers, generated here: by
@@ -9,7 +9,7 @@
 import 'fake-indexeddb/auto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { idbStorage } from '../src/storage/idb/index.ts'
+import { idbStorage } from '../../src/storage/idb/index.ts'
 import {
   memoryStorage,
   openLog,
@@ -17,8 +17,8 @@ import {
   type Log,
   type LogRecord,
   type LogStorage,
-} from '../src/index.ts'
-import { propertyRuns, propertyTimeout, replaying } from './support/propertyRuns.ts'
+} from '../../src/index.ts'
+import { propertyRuns, propertyTimeout, replaying } from '../support/propertyRuns.ts'
 
 const TOPIC = 'prop'
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']

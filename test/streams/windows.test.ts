@@ -7,9 +7,9 @@ import {
   Suppressed,
   TimeWindows,
   type Windowed,
-} from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
-import { propertyRuns, propertyTimeout } from './support/propertyRuns.ts'
+} from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
+import { propertyRuns, propertyTimeout } from '../support/propertyRuns.ts'
 
 type W = Windowed<string>
 const show = (r: { key: W; value: unknown; timestamp?: number }) =>

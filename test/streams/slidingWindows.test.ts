@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { EmitStrategy, SlidingWindows, StreamsBuilder, type Windowed } from '../src/index.ts'
-import { TopologyTestDriver } from '../src/testing/index.ts'
-import { propertyRuns, propertyTimeout } from './support/propertyRuns.ts'
+import { EmitStrategy, SlidingWindows, StreamsBuilder, type Windowed } from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
+import { propertyRuns, propertyTimeout } from '../support/propertyRuns.ts'
 
 type Emit = 'update' | 'close'
 
