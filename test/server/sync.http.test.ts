@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import {
   httpTransport,
   KafkaStreams,
@@ -11,7 +11,8 @@ import {
   type SyncTransport,
 } from '../../src/index.ts'
 import { until } from '../support/until.ts'
-import { startTestServer, type TestServer } from './support/testServer.ts'
+import { startNatsServer, type NatsServer } from './support/natsServer.ts'
+import { startJetStreamTestServer, startTestServer, type TestServer } from './support/testServer.ts'
 
 // Sync against duality's server over real HTTP: clients are Node logs on memory storage, the
 // network is a fetch that can be switched off or lose responses after the server committed.
@@ -23,10 +24,20 @@ afterEach(async () => {
 })
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 })
+let nats: NatsServer | undefined
+beforeAll(async () => {
+  nats = await startNatsServer()
+})
+afterAll(() => nats?.stop())
 
-/** duality's server (SQLite on a temp file) with the payments topic. */
-async function server(): Promise<TestServer> {
-  const s = await startTestServer()
+// The same scenarios against each server backend: the embedded SQLite one and JetStream.
+const backends: { name: string; start: () => Promise<TestServer> }[] = [
+  { name: 'sqlite', start: () => startTestServer() },
+  { name: 'jetstream', start: () => startJetStreamTestServer(nats!.url) },
+]
+
+async function serverOn(start: () => Promise<TestServer>): Promise<TestServer> {
+  const s = await start()
   closers.push(() => s.stop())
   const res = await fetch(`${s.url}/admin/topics/payments`, {
     method: 'PUT',
@@ -93,11 +104,9 @@ const settled = (sync: Sync) => async () => {
   return topics.payments!.pending === 0 && topics.payments!.upToDate
 }
 
-// One backend: what these scenarios need of an engine (one dense order for concurrent appends,
-// a producer's retry answered as a duplicate, compaction keeping offsets, reads over its gaps)
-// every engine passes in the engine contract (test/contract/engineContract.ts, over memory,
-// SQLite and JetStream), and the HTTP layer over any engine is one code.
-describe('sync over HTTP', () => {
+describe.each(backends)('sync over HTTP with $name', ({ start }) => {
+  const server = () => serverOn(start)
+
   test('two clients offline, then online: both converge on the server order over HTTP', async () => {
     const s = await server()
     const a = network(s.url)
@@ -107,8 +116,8 @@ describe('sync over HTTP', () => {
     const ca = await client(a.transport)
     const cb = await client(b.transport)
     for (let i = 0; i < 25; i++) {
-      await ca.sync.producer().send({ topic: 'payments', messages: [{ key: `a${i}`, value: i }] })
-      await cb.sync.producer().send({ topic: 'payments', messages: [{ key: `b${i}`, value: -i }] })
+      await ca.log.producer().send({ topic: 'payments', messages: [{ key: `a${i}`, value: i }] })
+      await cb.log.producer().send({ topic: 'payments', messages: [{ key: `b${i}`, value: -i }] })
     }
     a.net.online = true
     b.net.online = true
@@ -152,7 +161,7 @@ describe('sync over HTTP', () => {
     const { net, transport } = network(s.url)
     net.loseResponses = 3
     const c = await client(transport)
-    await c.sync.producer().send({
+    await c.log.producer().send({
       topic: 'payments',
       messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: i, partition: 1 })),
     })
@@ -170,7 +179,7 @@ describe('sync over HTTP', () => {
     net.online = false
     const first = await client(transport)
     for (let i = 0; i < 1000; i += 250) {
-      await first.sync.producer().send({
+      await first.log.producer().send({
         topic: 'payments',
         messages: Array.from({ length: 250 }, (_, j) => ({ key: `k${i + j}`, value: i + j })),
       })

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
 import {
   JetStreamEngine,
   type JetStreamEngineOptions,
@@ -36,6 +37,30 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * The same over JetStream: a server with its own metadata bucket on a shared nats-server, so
+ * tests on one nats-server see none of each other's streams or topics.
+ */
+export async function startJetStreamTestServer(
+  natsUrl: string,
+  options: Partial<ServeOptions> = {},
+): Promise<TestServer> {
+  const clock = { now: Date.now() }
+  const backend = await JetStreamEngine.connect({
+    servers: natsUrl,
+    bucket: `test_${randomUUID().slice(0, 8)}`,
+    now: () => clock.now,
+  })
+  const server = await serve({
+    port: 0,
+    engine: backend,
+    cleanerIntervalMs: 0,
+    longPollTimeoutMs: 1_000,
+    ...options,
+  })
+  return { ...server, clock, dir: '', stop: () => server.close() }
 }
 
 /** `count` duality servers, each with its own NATS connection, over one JetStream. */
