@@ -27,6 +27,8 @@ export type DualityErrorCode =
   | 'NETWORK_EXCEPTION'
 
 export class DualityError extends Error {
+  // Spelled out: a minifier renames classes, and `name` is what logs and catch blocks read.
+  override name = 'DualityError'
   readonly code: DualityErrorCode
   /** True when retrying the same call may succeed (Kafka's "retriable"). */
   readonly retriable: boolean
@@ -37,7 +39,6 @@ export class DualityError extends Error {
     options?: { cause?: unknown; retriable?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
     this.code = code
     this.retriable = options?.retriable ?? false
   }
@@ -48,24 +49,28 @@ export class DualityError extends Error {
 }
 
 export class UnknownTopicError extends DualityError {
+  override name = 'UnknownTopicError'
   constructor(message: string) {
     super('UNKNOWN_TOPIC_OR_PARTITION', message)
   }
 }
 
 export class TopicExistsError extends DualityError {
+  override name = 'TopicExistsError'
   constructor(message: string) {
     super('TOPIC_ALREADY_EXISTS', message)
   }
 }
 
 export class InvalidPartitionsError extends DualityError {
+  override name = 'InvalidPartitionsError'
   constructor(message: string) {
     super('INVALID_PARTITIONS', message)
   }
 }
 
 export class InvalidConfigError extends DualityError {
+  override name = 'InvalidConfigError'
   constructor(message: string) {
     super('INVALID_CONFIG', message)
   }
@@ -73,12 +78,14 @@ export class InvalidConfigError extends DualityError {
 
 /** A record the topic cannot take: keyless on a compacted topic, a value the serde refuses. */
 export class InvalidRecordError extends DualityError {
+  override name = 'InvalidRecordError'
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_RECORD', message, options)
   }
 }
 
 export class RecordTooLargeError extends DualityError {
+  override name = 'RecordTooLargeError'
   constructor(message: string) {
     super('MESSAGE_TOO_LARGE', message)
   }
@@ -86,6 +93,7 @@ export class RecordTooLargeError extends DualityError {
 
 /** A read below the log start offset (removed by retention) or past the end of the log. */
 export class OffsetOutOfRangeError extends DualityError {
+  override name = 'OffsetOutOfRangeError'
   constructor(message: string) {
     super('OFFSET_OUT_OF_RANGE', message)
   }
@@ -93,12 +101,14 @@ export class OffsetOutOfRangeError extends DualityError {
 
 /** An offset that is not a non-negative safe integer. */
 export class InvalidOffsetError extends DualityError {
+  override name = 'InvalidOffsetError'
   constructor(message: string) {
     super('INVALID_OFFSET', message)
   }
 }
 
 export class InvalidArgumentError extends DualityError {
+  override name = 'InvalidArgumentError'
   constructor(message: string) {
     super('INVALID_ARGUMENT', message)
   }
@@ -106,6 +116,7 @@ export class InvalidArgumentError extends DualityError {
 
 /** The browser refused to store more (IndexedDB `QuotaExceededError`). Nothing was written. */
 export class QuotaExceededError extends DualityError {
+  override name = 'QuotaExceededError'
   constructor(message: string, options?: { cause?: unknown }) {
     super('QUOTA_EXCEEDED', message, options)
   }
@@ -113,6 +124,7 @@ export class QuotaExceededError extends DualityError {
 
 /** Any other storage failure. Nothing was written; the operation may be retried. */
 export class StorageError extends DualityError {
+  override name = 'StorageError'
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE_ERROR', message, { ...options, retriable: true })
   }
@@ -120,6 +132,7 @@ export class StorageError extends DualityError {
 
 /** A commit for a partition this consumer no longer owns (its group moved it to another member). */
 export class NotAssignedError extends DualityError {
+  override name = 'NotAssignedError'
   constructor(message: string) {
     super('ILLEGAL_GENERATION', message)
   }
@@ -127,12 +140,14 @@ export class NotAssignedError extends DualityError {
 
 /** An unexpected failure (a bug, in duality or in user code it called), not retriable. */
 export class UnknownError extends DualityError {
+  override name = 'UnknownError'
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNKNOWN_SERVER_ERROR', message, options)
   }
 }
 
 export class ClosedError extends DualityError {
+  override name = 'ClosedError'
   constructor(message: string) {
     super('CLOSED', message)
   }
@@ -140,6 +155,7 @@ export class ClosedError extends DualityError {
 
 /** A topology Kafka Streams would refuse to start (Kafka's TopologyException). */
 export class TopologyError extends DualityError {
+  override name = 'TopologyError'
   constructor(message: string) {
     super('INVALID_TOPOLOGY', message)
   }
@@ -150,6 +166,7 @@ export class TopologyError extends DualityError {
  * names the processor and, once the runtime knows it, the record's topic, partition and offset.
  */
 export class ProcessingError extends DualityError {
+  override name = 'ProcessingError'
   /** Where the record came from (set by the runtime; absent in a test driver's direct pipe). */
   source: { topic: string; partition: number; offset: number } | undefined
 
@@ -177,6 +194,7 @@ export class ProcessingError extends DualityError {
 
 /** The server refused the credentials (or there were none). */
 export class UnauthorizedError extends DualityError {
+  override name = 'UnauthorizedError'
   constructor(message: string) {
     super('UNAUTHORIZED', message)
   }
@@ -184,6 +202,7 @@ export class UnauthorizedError extends DualityError {
 
 /** The server asks to slow down (HTTP 429); retry later. */
 export class RateLimitedError extends DualityError {
+  override name = 'RateLimitedError'
   constructor(message: string) {
     super('RATE_LIMITED', message, { retriable: true })
   }
@@ -191,6 +210,7 @@ export class RateLimitedError extends DualityError {
 
 /** A newer epoch of this producer id took over (Kafka's PRODUCER_FENCED). */
 export class ProducerFencedError extends DualityError {
+  override name = 'ProducerFencedError'
   constructor(message: string) {
     super('PRODUCER_FENCED', message)
   }
@@ -198,6 +218,7 @@ export class ProducerFencedError extends DualityError {
 
 /** The server expected another sequence number: a batch went missing in between. */
 export class OutOfOrderSequenceError extends DualityError {
+  override name = 'OutOfOrderSequenceError'
   constructor(message: string) {
     super('OUT_OF_ORDER_SEQUENCE_NUMBER', message)
   }
@@ -205,6 +226,7 @@ export class OutOfOrderSequenceError extends DualityError {
 
 /** The server could not be reached, or the connection broke; retrying may succeed. */
 export class NetworkError extends DualityError {
+  override name = 'NetworkError'
   constructor(message: string, options?: { cause?: unknown }) {
     super('NETWORK_EXCEPTION', message, { ...options, retriable: true })
   }
