@@ -123,8 +123,10 @@ export class Producer {
         .filter((t) => t.parts.size > 0)
     })()
     const results = await this.log.append(request)
+    // KafkaJS reports the topic that was sent to: a routed send's target (an outbox) is ours.
+    const named = new Map(topicMessages.map((r) => [this.route(r.topic), r.topic]))
     return results.map((r) => ({
-      topicName: r.topic,
+      topicName: named.get(r.topic) ?? r.topic,
       partition: r.partition,
       errorCode: 0,
       baseOffset: r.baseOffset,

@@ -11,10 +11,10 @@ const outDir = mkdtempSync(join(tmpdir(), 'duality-errors-'))
 afterAll(() => rmSync(outDir, { recursive: true, force: true }))
 
 // Every error class the package exports, by its source name.
-const classes = Object.entries(source).filter(
-  (entry): entry is [string, new (message: string) => source.DualityError] =>
-    typeof entry[1] === 'function' &&
-    (entry[1] === source.DualityError || entry[1].prototype instanceof source.DualityError),
+const classes = Object.entries(source as Record<string, unknown>).filter(
+  ([, value]) =>
+    typeof value === 'function' &&
+    (value === source.DualityError || value.prototype instanceof source.DualityError),
 )
 
 test('every error keeps its class name in a minified build, as logs and catch blocks read it', async () => {

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'vite'
 import { expect, test } from 'vitest'
@@ -59,3 +62,27 @@ test('in a browser or worker bundle, the Node-only entries resolve to a module t
     /runs on Node, not in a browser bundle: import duality\/server/,
   )
 })
+
+test("a browser bundle that imports a Node-only entry's names builds, and fails at load saying why", async () => {
+  // As an app's bundler sees `import { serve } from 'duality/server/node'` under the browser
+  // condition: the stub must provide the names (or the build fails on a missing export that says
+  // nothing) and must not be shaken out (package.json lists it in sideEffects).
+  const dir = mkdtempSync(join(tmpdir(), 'duality-stub-'))
+  try {
+    const entry = join(dir, 'app.ts')
+    writeFileSync(
+      entry,
+      `import { serve, sqliteServerStorage, JetStreamEngine } from ${JSON.stringify(join(root, 'src/server/browserStub.ts'))}\nconsole.log(serve, sqliteServerStorage, JetStreamEngine)\n`,
+    )
+    const result = await build({
+      root,
+      configFile: false,
+      logLevel: 'silent',
+      build: { write: false, lib: { entry, formats: ['es'], fileName: 'app' } },
+    })
+    const output = (Array.isArray(result) ? result[0]! : result) as { output: { code?: string }[] }
+    expect(output.output[0]!.code).toContain('runs on Node, not in a browser bundle')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}, 60_000)

@@ -234,3 +234,18 @@ test('a partition count that differs from the server stops that topic with a typ
   expect(error!.message).toMatch(/2 partitions here but 3 on the server/)
   await a.sync.stop()
 })
+
+test("a send through sync's producer reports the topic it named, not its outbox (KafkaJS's RecordMetadata)", async () => {
+  const leader = await server()
+  const net = flaky(memoryTransport(leader, { pollMs: 50 }))
+  net.state.online = false
+  const a = await client(net.transport)
+  const [meta] = await a.sync
+    .producer()
+    .send({ topic: 'payments', messages: [{ key: 'k', value: 1, partition: 0 }] })
+  expect(meta).toMatchObject({ topicName: 'payments', partition: 0, baseOffset: 0 })
+  // The record waits in the outbox, not in the server's mirror.
+  expect((await a.sync.status()).topics.payments!.pending).toBe(1)
+  expect(await dump(a.log, 'payments')).toEqual([])
+  await a.sync.stop()
+})

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ServerStorage } from '../engines/embedded/ServerStorage.ts'
 import type { Engine } from '../engine/Engine.ts'
-import { importPeer } from './importPeer.ts'
+import { importPeer } from '../missingPeer.ts'
 
 // Each mode loads only what it runs (--help nothing, --memory hono alone, SQLite better-sqlite3
 // too, --nats the NATS client), so an install without the other peers still starts.
@@ -16,7 +16,11 @@ const loadSqlite = () =>
     'duality serve --data (SQLite)',
   )
 const loadMemory = () =>
-  importPeer(() => import('../engines/memory/memoryServerStorage.ts'), [], 'duality serve --memory')
+  importPeer(
+    () => import('../engines/memory/memoryServerStorage.ts'),
+    http,
+    'duality serve --memory',
+  )
 const loadJetStream = () =>
   importPeer(
     () => import('../engines/jetstream/JetStreamEngine.ts'),
@@ -127,11 +131,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
-    // Started through a wrapper that does not pass its signals on (npx's shell): when the
-    // wrapper dies, this process is re-parented, and stops as if it had been sent SIGTERM.
+    // Started through a wrapper that does not pass its signals on (npx runs `sh -c duality`):
+    // when the wrapper dies this process is re-parented, and when npx dies its shell is: either
+    // way the server stops as if it had been sent SIGTERM.
     const parent = process.ppid
+    const wrapper = wrapperParent(parent)
     const watch = setInterval(() => {
-      if (process.ppid !== parent) stop()
+      if (process.ppid !== parent || (wrapper !== undefined && !alive(wrapper))) stop()
     }, 500)
     watch.unref()
     process.once('SIGTERM', () => clearInterval(watch))
@@ -142,6 +148,31 @@ export async function main(argv: string[]): Promise<number> {
   await server.close()
   process.stdout.write('duality server stopped\n')
   return 0
+}
+
+/**
+ * The process that started our parent, when our parent is a shell that only runs us (npx's
+ * `sh -c`): Linux names it in /proc. Undefined elsewhere, or when the parent is anything else.
+ */
+function wrapperParent(parent: number): number | undefined {
+  try {
+    if (readFileSync(`/proc/${parent}/comm`, 'utf8').trim() !== 'sh') return undefined
+    // /proc/<pid>/stat: "pid (comm) state ppid ...", comm may hold spaces: split after ')'.
+    const stat = readFileSync(`/proc/${parent}/stat`, 'utf8')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    return Number.isSafeInteger(ppid) && ppid > 1 ? ppid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM'
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,4 +1,3 @@
-import { getRequestListener } from '@hono/node-server'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -8,6 +7,7 @@ import type { ServerErrorCode } from '../http/errorResponse.ts'
 import { createApp, type AppOptions } from '../http/createApp.ts'
 import type { Engine } from '../engine/Engine.ts'
 import type { TopicAdmin } from '../topics/TopicAdmin.ts'
+import { importPeer } from '../missingPeer.ts'
 
 export interface ServeOptions extends AppOptions {
   /** 0 picks a free port. Default 4437 (the protocol's registered port). */
@@ -35,7 +35,13 @@ export interface RunningServer {
 }
 
 /** Runs the server on Node (node:http with hono's request listener). */
-export function serve(options: ServeOptions): Promise<RunningServer> {
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  // Loaded here, so that a missing optional peer is named (MissingPeerError), not a file of ours.
+  const { getRequestListener } = await importPeer(
+    () => import('@hono/node-server'),
+    ['@hono/node-server'],
+    'serve() of duality/server/node',
+  )
   const { app, engine, topics } = createApp(options)
   const cleanerMs = options.cleanerIntervalMs ?? 30_000
   let cleaning: Promise<void> | undefined

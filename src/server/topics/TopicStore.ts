@@ -8,7 +8,7 @@ import type { PartitionCleanReport } from './topicCleaner.ts'
  * rules (names, partition counts, configs, descriptions, cleaning plans) live in TopicAdmin and
  * topicCleaner, once; a backend only stores. Implemented by the embedded engine (one SQLite
  * transaction per operation) and JetStream (a topic entry in the metadata bucket); both pass the
- * same HTTP-level contract (test/server/topics.test.ts).
+ * same contract (test/contract/engineContract.ts).
  */
 export interface TopicStore {
   /**

@@ -1,5 +1,6 @@
 // Types only here: the NATS client is loaded when a server connects, so that duality/server works
 // without the optional @nats-io packages installed.
+import { importPeer } from '../../missingPeer.ts'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createJetStream } from './jetStreamCreate.ts'
 import { JetStreamLog, oversized, unlessDeleted, type LoggedRecord } from './JetStreamLog.ts'
@@ -91,11 +92,16 @@ export class JetStreamEngine implements Engine {
   }
 
   static async connect(options: JetStreamEngineOptions): Promise<JetStreamEngine> {
-    const [{ connect, headers }, { jetstream, jetstreamManager }, { Kvm }] = await Promise.all([
-      import('@nats-io/transport-node'),
-      import('@nats-io/jetstream'),
-      import('@nats-io/kv'),
-    ])
+    const [{ connect, headers }, { jetstream, jetstreamManager }, { Kvm }] = await importPeer(
+      () =>
+        Promise.all([
+          import('@nats-io/transport-node'),
+          import('@nats-io/jetstream'),
+          import('@nats-io/kv'),
+        ]),
+      ['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'],
+      'JetStreamEngine (duality/server/jetstream, --nats)',
+    )
     const nc = await connect({ servers: options.servers })
     const replicas = options.replicas ?? 1
     const kv = await new Kvm(nc).create(options.bucket ?? 'duality_streams', {

@@ -1,4 +1,6 @@
-import Database from 'better-sqlite3'
+import type BetterSqlite3 from 'better-sqlite3'
+import { createRequire } from 'node:module'
+import { MissingPeerError } from '../../missingPeer.ts'
 import { closeSync, fdatasync, openSync } from 'node:fs'
 import { decodeBatch, encodeBatch } from './recordBatchCodec.ts'
 import type { StoredRecord, StreamRow } from '../../engine/streamRows.ts'
@@ -76,7 +78,7 @@ const metaOf = ({ id: _id, path: _path, ...meta }: Omit<StreamRow, 'id'> & { id?
  * acknowledges a commit, and shows it to readers, only after a flush that began after it.
  */
 export function sqliteServerStorage(options: SqliteServerStorageOptions): ServerStorage {
-  const db = new Database(options.filename)
+  const db = new (loadBetterSqlite3())(options.filename)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   if (options.maxBytes !== undefined) {
@@ -263,5 +265,20 @@ function walFlusher(walPath: string): { flush: () => Promise<void>; close: () =>
       if (fd !== undefined) closeSync(fd)
       fd = undefined
     },
+  }
+}
+
+/**
+ * better-sqlite3 is an optional peer (a native module): loaded when a SQLite storage is made, so
+ * that importing duality/server/sqlite without it says which package to install.
+ */
+function loadBetterSqlite3(): typeof BetterSqlite3 {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') {
+      throw new MissingPeerError(['better-sqlite3'], 'sqliteServerStorage (duality/server/sqlite)')
+    }
+    throw error
   }
 }
