@@ -116,8 +116,8 @@ describe.each(backends)('sync over HTTP with $name', ({ start }) => {
     const ca = await client(a.transport)
     const cb = await client(b.transport)
     for (let i = 0; i < 25; i++) {
-      await ca.log.producer().send({ topic: 'payments', messages: [{ key: `a${i}`, value: i }] })
-      await cb.log.producer().send({ topic: 'payments', messages: [{ key: `b${i}`, value: -i }] })
+      await ca.sync.producer().send({ topic: 'payments', messages: [{ key: `a${i}`, value: i }] })
+      await cb.sync.producer().send({ topic: 'payments', messages: [{ key: `b${i}`, value: -i }] })
     }
     a.net.online = true
     b.net.online = true
@@ -161,7 +161,7 @@ describe.each(backends)('sync over HTTP with $name', ({ start }) => {
     const { net, transport } = network(s.url)
     net.loseResponses = 3
     const c = await client(transport)
-    await c.log.producer().send({
+    await c.sync.producer().send({
       topic: 'payments',
       messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: i, partition: 1 })),
     })
@@ -179,7 +179,7 @@ describe.each(backends)('sync over HTTP with $name', ({ start }) => {
     net.online = false
     const first = await client(transport)
     for (let i = 0; i < 1000; i += 250) {
-      await first.log.producer().send({
+      await first.sync.producer().send({
         topic: 'payments',
         messages: Array.from({ length: 250 }, (_, j) => ({ key: `k${i + j}`, value: i + j })),
       })
