@@ -730,6 +730,19 @@ export function engineContract(name: string, factory: EngineFactory): void {
           expect((await admin.describeTopic('t')).numPartitions).toBe(1)
         }))
 
+      // TopicStore.createPartitions: a plain stream at a partition's path is someone's data, not
+      // a leftover of another incarnation of the topic; the creation is refused and leaves it.
+      test('a topic is not created over a plain stream at its partition path', () =>
+        withEngine(async ({ engine, admin }) => {
+          await create(engine, '/topics/x/0', { body: new TextEncoder().encode('[1]') })
+          await expectCode(admin.createTopic('x', {}), 'TOPIC_ALREADY_EXISTS')
+          expect(await admin.listTopics()).toEqual([])
+          expect(await engine.head('/topics/x/0')).toMatchObject({
+            kind: 'ok',
+            stream: { topic: null },
+          })
+        }))
+
       test('deleting a topic deletes its partitions; created again it is a new, empty topic', () =>
         withEngine(async ({ engine, admin }) => {
           const first = await admin.createTopic('gone', { numPartitions: 2 })

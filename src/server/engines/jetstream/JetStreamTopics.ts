@@ -91,9 +91,10 @@ export class JetStreamTopics implements TopicStore {
   }
 
   /**
-   * Creates one partition; a leftover stream at its path (another incarnation's) is replaced,
+   * Creates one partition; a leftover partition at its path (another incarnation's) is replaced,
    * but only while this creation still holds the claim: a creator that was too slow and lost it
-   * to another server must not delete that server's partitions.
+   * to another server must not delete that server's partitions. A plain stream at the path
+   * refuses the creation (TopicStore's contract, as on the embedded engine).
    */
   private async createPartition(entry: TopicEntry, request: CreateRequest): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -103,6 +104,8 @@ export class JetStreamTopics implements TopicStore {
       const found = await this.ctx.store.load(request.path)
       if (!found) continue
       if (found.meta.topic !== null && topicIdOf(rowOf(found.meta)) === entry.id) return
+      // A plain stream is someone's data, not a leftover of the topic: refused, as on SQLite.
+      if (found.meta.topic === null) break
       if ((await this.ctx.store.loadTopic(entry.topic))?.entry.id !== entry.id) {
         throw claimLost(entry.topic)
       }
