@@ -21,6 +21,13 @@ const idOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 export class PartitionGroup {
   private readonly positions = new Map<string, { topic: string; partition: number; at: number }>()
   private readonly buffers = new Map<string, { records: Message[]; nextOffset: number }>()
+  /**
+   * Each partition's high watermark as last heard (a fetch, or an append event through `hint`): a
+   * partition read up to it is not read again until a hint moves it or `refresh()` is called. A
+   * live record then costs one read, of its own partition, not one per input partition.
+   */
+  private readonly known = new Map<string, number>()
+  private stale = true
 
   constructor(private readonly log: Log) {}
 
@@ -28,17 +35,34 @@ export class PartitionGroup {
     this.positions.set(idOf(topic, partition), { topic, partition, at: offset })
   }
 
+  /** An append reached `highWatermark` in this partition (Log.onAppend). */
+  hint(topic: string, partition: number, highWatermark: number): void {
+    const id = idOf(topic, partition)
+    if (!this.positions.has(id)) return
+    this.known.set(id, Math.max(highWatermark, this.known.get(id) ?? 0))
+  }
+
+  /** The next `next()` reads every partition: appends may have gone unheard (no tab bridge). */
+  refresh(): void {
+    this.stale = true
+  }
+
   /** The next batch, of at most `maxRecords`, or null when every partition is caught up. */
   async next(maxRecords: number): Promise<InputBatch | null> {
     const order = [...this.positions.entries()]
+    const all = this.stale
+    this.stale = false
     // Every empty buffer is refilled at once: the reads overlap instead of queueing one by one
     // (a record that just arrived in one of three partitions waited for three reads before).
     await Promise.all(
       order.map(async ([id, position]) => {
         if (this.buffers.get(id)?.records.length) return
+        const known = this.known.get(id)
+        if (!all && known !== undefined && position.at >= known) return
         const { topic, partition } = position
         try {
           const chunk = await this.log.fetch({ topic, partition, offset: position.at, maxRecords })
+          this.known.set(id, Math.max(chunk.highWatermark, this.known.get(id) ?? 0))
           this.buffers.set(id, { records: chunk.records, nextOffset: chunk.nextOffset })
           // Nothing but a gap (compaction): move past it.
           if (chunk.records.length === 0) position.at = chunk.nextOffset
