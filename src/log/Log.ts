@@ -206,10 +206,12 @@ export class Log {
   /**
    * Appends records to several topics and commits a group's offsets in ONE transaction, outside
    * the group commit: all of it lands or none (what exactly-once stream processing is built on).
+   * `tag` rides on the transaction's append events (AppendEvent.tag), here and in other tabs.
    */
   async transact(
     request: AppendRequest,
     commit?: { groupId: string; offsets: { topic: string; partition: number; offset: number }[] },
+    options: { tag?: string } = {},
   ): Promise<AppendResult> {
     this.checkOpen()
     const now = this.clock()
@@ -229,7 +231,9 @@ export class Log {
       ...(offsets ? { offsets } : {}),
     })
     for (const head of heads) this.heads.set(`${head.topic}\u0000${head.partition}`, head)
-    if (events.length > 0) this.notifyAppended(events, true)
+    const { tag } = options
+    if (events.length > 0)
+      this.notifyAppended(tag === undefined ? events : events.map((e) => ({ ...e, tag })), true)
     const outcome = outcomes[0]!
     if (!outcome.ok) throw outcome.error
     return outcome.value

@@ -36,6 +36,11 @@ export interface AppendEvent {
   topic: string
   partition: number
   highWatermark: number
+  /**
+   * The tag its transaction was given (Log.transact's `tag`): a reader told of a transaction's
+   * records before they committed recognises the commit by it, without reading them back.
+   */
+  tag?: string
 }
 
 interface PartitionWork {

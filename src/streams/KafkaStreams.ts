@@ -2,6 +2,7 @@ import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
 import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerConfig, ProducerRecord } from '../log/Producer.ts'
+import type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
 import { createInternalTopics } from './planInternalTopics.ts'
@@ -84,6 +85,12 @@ export class KafkaStreams {
   private readonly producer: Producer
   private readonly errorListeners = new Set<(error: unknown) => void>()
   private readonly stateListeners = new Set<(state: KafkaStreamsState) => void>()
+  private readonly previewListeners = new Set<(preview: ChangelogPreview) => void>()
+  /** Each changelog's end offset, as this instance (its only writer) has left it. */
+  private readonly changelogEnds = new Map<string, number>()
+  /** Tags this instance's batches (ChangelogPreview.tag): unique per instance, then a count. */
+  private readonly instanceId = Math.random().toString(36).slice(2, 10)
+  private batches = 0
   private readonly listeners = new Map<
     string,
     Set<(changes: StoreChange<unknown, unknown>[]) => void>
@@ -150,6 +157,17 @@ export class KafkaStreams {
   onStateChange(listener: (state: KafkaStreamsState) => void): () => void {
     this.stateListeners.add(listener)
     return () => this.stateListeners.delete(listener)
+  }
+
+  /**
+   * Called for every batch with its store changes as they will reach the changelogs, as soon as its
+   * input (durable in the log) has been processed and before its commit (see ChangelogPreview):
+   * views move then instead of after the commit. The worker runtime gives them to this tab's views
+   * and over BroadcastChannel to the other tabs'. Returns an unsubscribe.
+   */
+  onChangelogPreview(listener: (preview: ChangelogPreview) => void): () => void {
+    this.previewListeners.add(listener)
+    return () => this.previewListeners.delete(listener)
   }
 
   /** Interactive queries on a materialized store. */
@@ -233,7 +251,13 @@ export class KafkaStreams {
       this.setState('RUNNING')
       const inputs = new Set(this.topology.inputTopics().map((t) => this.logTopic(t)))
       const off = this.log.onAppend((events) => {
-        if (events.some((e) => inputs.has(e.topic))) this.wake?.()
+        let input = false
+        for (const e of events) {
+          if (!inputs.has(e.topic)) continue
+          group.hint(e.topic, e.partition, e.highWatermark)
+          input = true
+        }
+        if (input) this.wake?.()
       })
       this.loop = this.run(group).finally(off)
     } catch (error) {
@@ -265,8 +289,10 @@ export class KafkaStreams {
     const store = this.topology.stores.get(name)!
     store.clear()
     const topic = this.changelogTopic(name)
-    for (let offset = (await this.log.offsets(topic))[0]!.low; ;) {
-      const chunk = await this.log.fetch<{ value: unknown; timestamp: number }, string>({
+    const partitions = await this.log.offsets(topic)
+    let offset = partitions[0]!.low
+    for (;;) {
+      const chunk = await this.log.fetch<ChangelogValue, string>({
         topic,
         partition: 0,
         offset,
@@ -278,9 +304,12 @@ export class KafkaStreams {
           r.value?.timestamp ?? 0,
         )
       }
-      if (chunk.nextOffset >= chunk.highWatermark) break
       offset = chunk.nextOffset
+      if (offset >= chunk.highWatermark) break
     }
+    // Where this instance's first batch appends (its previews' `from`). A changelog of several
+    // partitions (made by hand) gets no previews: where each record goes is the producer's choice.
+    if (partitions.length === 1) this.changelogEnds.set(topic, offset)
     store.flushChanges()
   }
 
@@ -296,7 +325,11 @@ export class KafkaStreams {
         }
         if (this.state !== 'RUNNING' || !this.owned) return
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.config.pollMs ?? 1000)
+          const timer = setTimeout(() => {
+            // A poll, not an append event: read every partition (appends may go unheard).
+            group.refresh()
+            done()
+          }, this.config.pollMs ?? 1000)
           function done() {
             clearTimeout(timer)
             resolve()
@@ -373,6 +406,7 @@ export class KafkaStreams {
     }
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
     const changed: [string, StoreChange<unknown, unknown>[]][] = []
+    const previews: ChangelogAppend[] = []
     for (const [name, store] of this.topology.stores) {
       const changes = store.flushChanges()
       if (changes.length === 0) continue
@@ -382,23 +416,52 @@ export class KafkaStreams {
           changes.map(({ key, entry }) => ({ key, value: entry?.value ?? null })),
         ])
       }
-      sends.push({
-        topic: this.changelogTopic(name),
-        messages: changes.map(({ key, entry }) => ({
-          key: JSON.stringify(key),
-          value: entry === null ? null : { value: entry.value, timestamp: entry.timestamp },
-        })),
-      })
+      const changelog = this.changelogTopic(name)
+      const messages = changes.map(({ key, entry }) => ({
+        key: JSON.stringify(key),
+        value: entry === null ? null : { value: entry.value, timestamp: entry.timestamp },
+      }))
+      sends.push({ topic: changelog, messages })
+      const from = this.changelogEnds.get(changelog)
+      if (from !== undefined) {
+        previews.push({ topic: changelog, partition: 0, from, records: messages })
+        this.changelogEnds.set(changelog, from + messages.length)
+      }
     }
-    const request = await this.producer.prepareBatch(sends)
-    // Outputs, store changes and the input position: all of it, or none of it.
-    await this.log.transact(request, {
-      groupId: this.config.applicationId,
-      offsets: [{ topic, partition, offset: nextOffset }],
-    })
-    // Committed: now the views may see it.
+    const tag = `${this.instanceId}:${++this.batches}`
+    // The input is durable and processed: views may show the result now (ChangelogPreview).
+    if (previews.length > 0) this.announce({ type: 'processed', tag, changelogs: previews })
+    try {
+      const request = await this.producer.prepareBatch(sends)
+      // Outputs, store changes and the input position: all of it, or none of it.
+      await this.log.transact(
+        request,
+        { groupId: this.config.applicationId, offsets: [{ topic, partition, offset: nextOffset }] },
+        { tag },
+      )
+    } catch (error) {
+      // Nothing was written: whoever showed the preview takes it back. The ends are unknown now
+      // (the instance stops; a new one restores them).
+      for (const p of previews) this.changelogEnds.delete(p.topic)
+      if (previews.length > 0) this.announce({ type: 'aborted', tag })
+      throw error
+    }
+    // Committed: interactive-query listeners see it (views saw the preview already).
     for (const [name, changes] of changed) {
       for (const listener of this.listeners.get(name) ?? []) listener(changes)
+    }
+  }
+
+  private announce(preview: ChangelogPreview): void {
+    for (const listener of this.previewListeners) {
+      try {
+        listener(preview)
+      } catch (error) {
+        // A listener's bug must not fail the batch (its input is processed, its commit is next).
+        queueMicrotask(() => {
+          throw error
+        })
+      }
     }
   }
 }

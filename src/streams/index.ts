@@ -26,4 +26,5 @@ export {
   type KafkaStreamsConfig,
   type KafkaStreamsState,
 } from './KafkaStreams.ts'
+export type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
 export type { ReadOnlyKeyValueStore, ReadOnlyWindowStore, StoreChange } from './queryableStore.ts'

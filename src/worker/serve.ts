@@ -8,6 +8,7 @@ import { idbStorage } from '../storage/idb/idbStorage.ts'
 import type { ViewSpec } from './views/createViewsApi.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
 import type { KafkaStreams } from '../streams/KafkaStreams.ts'
+import type { ChangelogPreview } from '../streams/ChangelogPreview.ts'
 import type { Sync } from '../sync/Sync.ts'
 import { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
 import { serveApp, type StreamsOptions, type SyncConfig } from './serveApp.ts'
@@ -45,6 +46,12 @@ export interface Served {
   streams: KafkaStreams | undefined
   /** This tab's sync (when `sync` was given); only one tab's pulls and pushes at a time. */
   sync: Sync | undefined
+  /**
+   * Makes every tab's views follow a KafkaStreams instance you run on `log` yourself before its
+   * commits, as they follow the one `serve({ streams })` runs (KafkaStreams.onChangelogPreview):
+   * without it they move only once its changelog has committed. Returns a detach.
+   */
+  attach(streams: KafkaStreams): () => void
   close(): Promise<void>
 }
 
@@ -98,7 +105,23 @@ export function serve(options: ServeOptions): Promise<Served> {
   }
   // Reported through every call and through serve()'s promise; never unhandled.
   ready.catch(() => undefined)
+  // Changelog previews: this tab's topology's (shown here and told to the other tabs) and theirs.
+  const previewListeners = new Set<(preview: ChangelogPreview) => void>()
+  const showPreview = (preview: ChangelogPreview) => {
+    for (const listener of previewListeners) listener(preview)
+  }
+  const offBridgePreviews = bridge.onPreview(showPreview)
+  const attach = (instance: KafkaStreams) =>
+    instance.onChangelogPreview((preview) => {
+      showPreview(preview)
+      bridge.announce(preview)
+    })
+  const detachOwn = app.streams ? attach(app.streams) : undefined
   const api = createWorkerApi(log, {
+    previews: (listener) => {
+      previewListeners.add(listener)
+      return () => previewListeners.delete(listener)
+    },
     ...(membership ? { membership } : {}),
     topicsChanged: bridge.topicsChanged,
     views: [...app.views, ...(views ?? [])],
@@ -109,7 +132,10 @@ export function serve(options: ServeOptions): Promise<Served> {
     log,
     streams: app.streams,
     sync: app.sync,
+    attach,
     async close() {
+      detachOwn?.()
+      offBridgePreviews()
       bridge.close()
       api.views.close()
       await app.close()

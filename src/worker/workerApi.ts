@@ -9,7 +9,7 @@ import { topicRange } from '../log/LogStorage.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import type { Sync, SyncStatus } from '../sync/Sync.ts'
 import type { SyncRelay } from '../sync/syncRelay.ts'
-import { createViewsApi, type ViewSpec } from './views/createViewsApi.ts'
+import { createViewsApi, type ViewSpec, type ViewsApiOptions } from './views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
 /** An outcome that crosses the worker boundary: errors as their JSON form. */
@@ -52,6 +52,8 @@ export function createWorkerApi(
     topicsChanged?: () => void
     /** Materialized views the page can mirror (duality/zustand). */
     views?: ViewSpec[]
+    /** Changelog previews for the views (ViewsApiOptions.previews). */
+    previews?: ViewsApiOptions['previews']
     /** The tab's sync, whose status the page can show. */
     sync?: Sync
   } = {},
@@ -99,7 +101,9 @@ export function createWorkerApi(
     /** What this worker is doing for the tabs it shares the log with. */
     status: () => ({ cleaner: log.cleaner.active }),
     /** Views as zustand stores in the page (see src/views/createViewsApi.ts). */
-    views: createViewsApi(log, options.views),
+    views: createViewsApi(log, options.views, {
+      ...(options.previews ? { previews: options.previews } : {}),
+    }),
 
     /** Sync status: connection, pending local sends and lag per synced topic (null: no sync). */
     sync: {

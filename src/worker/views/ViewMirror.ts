@@ -1,5 +1,6 @@
 import { OffsetOutOfRangeError, UnknownTopicError } from '../../log/errors.ts'
 import type { Log } from '../../log/Log.ts'
+import type { ChangelogPreview, ChangelogValue } from '../../streams/ChangelogPreview.ts'
 import { textOrderId } from './viewKeys.ts'
 import type { WireEntry } from './viewWire.ts'
 
@@ -12,9 +13,14 @@ export interface MirrorChange {
   reset: boolean
 }
 
-interface ChangelogValue {
-  value: unknown
-  timestamp: number
+/** A preview this mirror applied whose commit it has not seen yet. */
+interface Unconfirmed {
+  tag: string
+  partition: number
+  from: number
+  to: number
+  /** The entries its records replaced (null: absent), to take it back. */
+  before: Map<string, WireEntry | null>
 }
 
 /**
@@ -25,6 +31,14 @@ interface ChangelogValue {
  * It folds the changelog from its start, then follows it through `log.onAppend`, which also fires
  * for other tabs' commits (tabBridge). Each catch-up is one change tagged with the offsets it
  * covers. A changelog that does not exist yet is an empty view until its first append.
+ *
+ * The instance running the topology also announces each batch's changelog records before their
+ * commit (`offer`, ChangelogPreview): a mirror that has folded exactly up to where they start shows
+ * them at once, and recognises their commit by its tag without reading it back. Their input is
+ * durable, so the view is never ahead of the log, only of the changelog; if the changelog moves
+ * some other way (the instance died before its commit and another reprocessed the input), or the
+ * commit failed, the mirror takes them back and folds the changelog again, telling subscribers to
+ * start over (`reset`).
  */
 export class ViewMirror {
   /** Entries by the changelog's key text. */
@@ -46,6 +60,10 @@ export class ViewMirror {
    */
   private readonly hints = new Map<number, number>()
   private exact = true
+  /** Applied previews awaiting their commit, oldest first. */
+  private unconfirmed: Unconfirmed[] = []
+  /** Previews were taken back: the next change makes subscribers take a fresh snapshot. */
+  private mustReset = false
 
   constructor(
     private readonly log: Log,
@@ -55,6 +73,23 @@ export class ViewMirror {
       let behind = false
       for (const e of events) {
         if (e.topic !== topic) continue
+        if (this.unconfirmed.some((u) => u.partition === e.partition)) {
+          const i = this.unconfirmed.findIndex(
+            (u) => u.partition === e.partition && u.tag === e.tag && u.to === e.highWatermark,
+          )
+          if (i >= 0) {
+            // The commit of what we showed: nothing to read.
+            this.unconfirmed = this.unconfirmed.filter(
+              (u, j) => j > i || u.partition !== e.partition,
+            )
+            continue
+          }
+          // Someone else's records (or ours at other offsets): what we showed is not the changelog.
+          this.takeBack()
+          this.exact = true
+          behind = true
+          continue
+        }
         const at = this.offsets[e.partition] ?? 0
         // Offsets never go back in a topic's life: this one was deleted and created again.
         if (e.highWatermark < at) this.exact = true
@@ -82,6 +117,49 @@ export class ViewMirror {
   subscribe(listener: (change: MirrorChange) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * A batch's changelog records before their commit (see the class comment). Applied when this
+   * mirror is idle and folded exactly up to their first offset (or up to the previous preview);
+   * otherwise ignored, and the commit brings them as any append.
+   */
+  offer(preview: ChangelogPreview): void {
+    if (preview.type === 'aborted') {
+      if (this.unconfirmed.some((u) => u.tag === preview.tag)) {
+        this.takeBack()
+        this.exact = true
+        void this.catchUp().catch((error: unknown) => {
+          for (const listener of this.errorListeners) listener(error)
+        })
+      }
+      return
+    }
+    for (const append of preview.changelogs) {
+      if (append.topic !== this.topic) continue
+      const { partition, from, records } = append
+      if (this.running || this.exact || this.mustReset || this.offsets[partition] !== from) continue
+      const before = new Map<string, WireEntry | null>()
+      const changes = new Map<string, WireEntry | null>()
+      for (const r of records) {
+        if (!before.has(r.key)) before.set(r.key, this.entries.get(r.key) ?? null)
+        const entry: WireEntry | null =
+          r.value === null ? null : [r.key, r.value.value, r.value.timestamp]
+        this.apply(r.key, entry)
+        changes.set(r.key, entry)
+      }
+      const fromOffsets = [...this.offsets]
+      const to = from + records.length
+      this.offsets[partition] = to
+      this.unconfirmed.push({ tag: preview.tag, partition, from, to, before })
+      const change: MirrorChange = {
+        from: fromOffsets,
+        to: [...this.offsets],
+        changes,
+        reset: false,
+      }
+      for (const listener of this.listeners) listener(change)
+    }
   }
 
   /**
@@ -152,7 +230,8 @@ export class ViewMirror {
   private async pull(): Promise<void> {
     const from = [...this.offsets]
     const changes = new Map<string, WireEntry | null>()
-    let reset = false
+    let reset = this.mustReset
+    this.mustReset = false
     for (let attempt = 1; ; attempt++) {
       try {
         await this.fold(changes)
@@ -231,7 +310,18 @@ export class ViewMirror {
     }
   }
 
+  /** Undoes the unconfirmed previews, newest first, back to the last committed fold. */
+  private takeBack(): void {
+    for (const u of this.unconfirmed.reverse()) {
+      for (const [key, entry] of u.before) this.apply(key, entry)
+      this.offsets[u.partition] = u.from
+    }
+    this.unconfirmed = []
+    this.mustReset = true
+  }
+
   private restart(): void {
+    this.unconfirmed = []
     this.exact = true
     this.entries.clear()
     this.offsets = []

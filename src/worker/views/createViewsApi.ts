@@ -1,6 +1,7 @@
 import { releaseProxy } from 'comlink'
 import { DualityError, InvalidArgumentError } from '../../log/errors.ts'
 import type { Log } from '../../log/Log.ts'
+import type { ChangelogPreview } from '../../streams/ChangelogPreview.ts'
 import { FrameBatcher, type FrameScheduler } from './FrameBatcher.ts'
 import { idBounds, inBounds, textOrderId } from './viewKeys.ts'
 import { ViewMirror } from './ViewMirror.ts'
@@ -32,6 +33,12 @@ export const changelogView = (applicationId: string, store: string, name = store
 export interface ViewsApiOptions {
   /** Frame pacing of diffs (default: requestAnimationFrame, else the next task). */
   schedule?: FrameScheduler
+  /**
+   * Where batches' changelog records come from before they commit (this tab's KafkaStreams and
+   * the other tabs', see ChangelogPreview): views show them at once instead of after the commit.
+   * Subscribes a listener and returns its unsubscribe.
+   */
+  previews?: (listener: (preview: ChangelogPreview) => void) => () => void
 }
 
 const MAX_PAGE = 10_000
@@ -55,6 +62,9 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     return overlay
   }
   const subscriptions = new Map<string, () => void>()
+  const offPreviews = options.previews?.((preview) => {
+    for (const mirror of mirrors.values()) mirror.offer(preview)
+  })
 
   const mirrorOf = async (name: string): Promise<ViewMirror> => {
     const topic = topics.get(name)
@@ -186,6 +196,7 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     },
 
     close(): void {
+      offPreviews?.()
       for (const off of subscriptions.values()) off()
       subscriptions.clear()
       for (const mirror of [...mirrors.values(), ...overlays.values()]) mirror.close()
