@@ -51,7 +51,7 @@ export const suites = [
   inWorker('raw-idb', 'raw IndexedDB (one row per record; packed rows)'),
   inWorker('dexie', 'Dexie 4'),
   inWorker('duality', 'duality on IndexedDB', {
-    requiresFiles: ['src/index.ts', 'src/idb/index.ts'],
+    requiresFiles: ['src/index.ts', 'src/storage/idb/index.ts'],
     checks: [
       {
         label: 'duality send@1000 / raw packed send@1000',
@@ -87,7 +87,7 @@ export const suites = [
   {
     name: 'streams',
     title: 'KafkaStreams replay over the log: worker on IndexedDB, and Node on memory storage',
-    requiresFiles: ['src/index.ts', 'src/idb/index.ts', 'src/streams/KafkaStreams.ts'],
+    requiresFiles: ['src/index.ts', 'src/storage/idb/index.ts', 'src/streams/KafkaStreams.ts'],
     run: runStreams,
     checks: [
       {
@@ -139,7 +139,7 @@ export const suites = [
   {
     name: 'views',
     title: 'a view of 10,000 keys as a zustand store in the page (duality/zustand)',
-    requiresFiles: ['src/zustand/index.ts', 'src/views/ViewMirror.ts'],
+    requiresFiles: ['src/zustand/index.ts', 'src/worker/views/ViewMirror.ts'],
     run: runViews,
     checks: [
       { label: 'views send -> zustand listener p99', of: ['views.latency'], stat: 'p99', max: 16 },

@@ -65,7 +65,7 @@ export async function runViews({ page, context, options: o, progress }) {
           note: [
             `one send at a time, 10-20 ms apart, ${warmUp} warm-up`,
             `send resolved (committed) p50 ${latencyStats(acks).p50.toFixed(1)} ms`,
-            `p50 split: send -> append committed ${p50(phases.append)}, -> topology committed ${p50(phases.streams)}, -> listener ${p50(phases.view)} ms (${phases.view.length} samples)`,
+            `p50 split: send -> append committed ${p50(phases.append)}, -> topology's preview ${p50(phases.process)}, -> listener ${p50(phases.view)} (append -> changelog committed ${p50(phases.streams)}) ms (${phases.view.length} samples)`,
             `main thread ${latencyMain.toFixed(1)} ms per 1k events (the same sends without a store: ${baselineMain.toFixed(1)})`,
             `snapshot of ${KEYS} keys ${snapshotMs.toFixed(1)} ms`,
           ].join('; '),

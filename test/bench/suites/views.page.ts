@@ -74,11 +74,17 @@ export async function open(db: string, keys: number): Promise<{ snapshotMs: numb
   return { snapshotMs }
 }
 
-/** Each sample's latency split: send start -> append committed -> topology committed -> listener. */
+/**
+ * Each sample's latency split: send start -> append committed, then from there to the listener and,
+ * apart, to the topology's changelog commit (views no longer wait for it: ChangelogPreview).
+ */
 export interface Phases {
   append: number[]
-  streams: number[]
+  /** Append committed -> the topology's preview of the batch (woken, read, processed). */
+  process: number[]
+  /** Preview -> the page's listener (worker mirror, frame batcher, message, store). */
   view: number[]
+  streams: number[]
 }
 
 /**
@@ -93,7 +99,7 @@ export async function latency(
   const producer = client.producer()
   const out: number[] = []
   const acks: number[] = []
-  const phases: Phases = { append: [], streams: [], view: [] }
+  const phases: Phases = { append: [], process: [], view: [], streams: [] }
   for (let i = 0; i < count; i++) {
     const key = `k${(i * 7919) % keys}`
     const expected = (store.getState().get(key) ?? 0) + 1
@@ -108,13 +114,18 @@ export async function latency(
     const seenAt = now()
     await sent
     out.push(at - started)
+    // The changelog's commit mark may come after the listener: wait for it (bounded).
+    for (let i = 0; i < 50 && !commits.some((c) => c.topics.includes(CHANGELOG)); i++)
+      await sleep(2)
     // Which commit was the append, which the topology's (its changelog write) for this sample.
     const append = commits.find((c) => c.topics.includes(TOPIC))
     const streams = commits.find((c) => c.topics.includes(CHANGELOG))
-    if (append && streams) {
+    const preview = commits.find((c) => c.topics.includes('preview'))
+    if (append && streams && preview) {
       phases.append.push(append.at - startedAt)
+      phases.process.push(preview.at - append.at)
+      phases.view.push(seenAt - preview.at)
       phases.streams.push(streams.at - append.at)
-      phases.view.push(seenAt - streams.at)
     }
     await sleep(10 + ((i * 7) % 11))
   }

@@ -40,4 +40,11 @@ builder
   .stream<string, number>('amounts')
   .groupByKey()
   .reduce((a, b) => a + b, { materialized: 'totals' })
-await new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' }).start()
+const streams = new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' })
+// Views move on the topology's batches before their commits, as with serve({ streams }).
+served.attach(streams)
+streams.onChangelogPreview((preview) => {
+  if (preview.type === 'processed')
+    marks.postMessage({ topics: ['preview'], at: performance.timeOrigin + performance.now() })
+})
+await streams.start()
