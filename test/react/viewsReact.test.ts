@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen } from '@testing-library/react'
-import { createElement, StrictMode, type ReactNode } from 'react'
+import { Component, createElement, StrictMode, type ReactNode } from 'react'
 import { afterEach, beforeAll, expect, test } from 'vitest'
 import { KafkaStreams, memoryStorage, StreamsBuilder, TimeWindows } from '../../src/index.ts'
 import {
@@ -312,4 +312,64 @@ test('createAppend resolves once the record is committed; an unknown view is an 
   closers.push(() => store.close())
   await expect(store.ready).rejects.toThrow(/No view "nope"/)
   expect(store.getState().status).toBe('error')
+})
+
+test('a selector that throws reaches its error boundary; the other components and views keep moving', async () => {
+  const { client, pay } = await setup()
+  class Boundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+    override state = { error: null as Error | null }
+    static getDerivedStateFromError(error: Error) {
+      return { error }
+    }
+    override render() {
+      return this.state.error
+        ? createElement('p', null, `caught: ${this.state.error.message}`)
+        : this.props.children
+    }
+  }
+  // A selector with a bug that shows only once the total passes 5.
+  function Fragile() {
+    const total = useView<string, number, number | undefined>('totals', (s) => {
+      const value = s.get('ada')
+      if (value !== undefined && value > 5) throw new Error(`selector broke at ${value}`)
+      return value
+    })
+    return createElement('p', null, `ada ${total ?? '-'}`)
+  }
+  function Sturdy() {
+    return createElement('p', null, `bob ${useViewKey<string, number>('totals', 'bob') ?? '-'}`)
+  }
+  function Minutes() {
+    const windows = useWindows<string, number>('per-minute', 'bob')
+    return createElement('p', null, `bob per minute ${windows.map((w) => w.value).join(',')}`)
+  }
+  // React reports what a boundary caught on console.error: expected here, and asserted.
+  const logged: unknown[] = []
+  const error = console.error
+  console.error = (...args: unknown[]) => void logged.push(args)
+  closers.push(() => (console.error = error))
+  render(
+    withClient(
+      client,
+      createElement(
+        'div',
+        null,
+        createElement(Boundary, null, createElement(Fragile)),
+        createElement(Sturdy),
+        createElement(Minutes),
+      ),
+    ),
+  )
+  await pay('ada', 3, 60_000)
+  await screen.findByText('ada 3')
+  await pay('ada', 5, 60_000)
+  await screen.findByText('caught: selector broke at 8')
+  // The same view in another component, and another view, still follow the log.
+  await pay('bob', 2, 60_000)
+  await screen.findByText('bob 2')
+  await screen.findByText('bob per minute 2')
+  await pay('bob', 4, 60_001)
+  await screen.findByText('bob 6')
+  await screen.findByText('bob per minute 6')
+  expect(JSON.stringify(logged.map(String))).toContain('selector broke at 8')
 })
