@@ -61,8 +61,16 @@ export type {
   SegmentRow,
   BatchRow,
   GroupOffsetRow,
+  SnapshotRow,
 } from './log/LogStorage.ts'
 export { keyPaths, storeNames } from './log/LogStorage.ts'
+export { loadSnapshot, saveSnapshot } from './log/TopicSnapshot.ts'
+export type {
+  SnapshotEntry,
+  SnapshotLoad,
+  SnapshotRejection,
+  TopicSnapshot,
+} from './log/TopicSnapshot.ts'
 export { memoryStorage, MemoryDatabase } from './storage/memory/memoryStorage.ts'
 export type { MemoryStorage, MemoryStorageOptions } from './storage/memory/memoryStorage.ts'
 export * from './streams/index.ts'

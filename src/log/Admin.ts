@@ -111,13 +111,13 @@ export class Admin {
     return created.length === rows.length
   }
 
-  /** Deletes topics with all their records and committed group offsets, all or none. */
+  /** Deletes topics with all their records, committed group offsets and snapshots, all or none. */
   async deleteTopics({ topics }: { topics: string[]; timeout?: number }): Promise<void> {
     if (!Array.isArray(topics))
       throw new InvalidArgumentError('deleteTopics needs { topics: [names] }')
     topics.forEach(checkTopicName)
     await this.log.storage.write(
-      ['topics', 'partitions', 'segments', 'batches', 'offsets'],
+      ['topics', 'partitions', 'segments', 'batches', 'offsets', 'snapshots'],
       async (tx) => {
         const [existing, offsets] = await Promise.all([
           Promise.all(topics.map((t) => tx.get('topics', t))),
@@ -132,6 +132,7 @@ export class Admin {
           tx.deleteRange('partitions', topicRange(topic))
           tx.deleteRange('segments', topicRange(topic))
           tx.deleteRange('batches', topicRange(topic))
+          tx.deleteRange('snapshots', topicRange(topic))
         }
         for (const o of offsets)
           if (doomed.has(o.topic)) tx.delete('offsets', [o.groupId, o.topic, o.partition])

@@ -308,6 +308,7 @@ export class Cleaner {
       }[] = []
       let removed = 0
       let stamped = false
+      let tombstonesTo = state.tombstonesRemovedTo ?? 0
       let group: (typeof groups)[number] | undefined
       for (const row of rows) {
         const n = recordCount(row)
@@ -326,6 +327,7 @@ export class Cleaner {
             // A tombstone lives delete.retention.ms past the first cleaning that kept it.
             if (row.deleteHorizon !== undefined && now >= row.deleteHorizon) {
               removed++
+              tombstonesTo = Math.max(tombstonesTo, offset + 1)
               continue
             }
             horizon = row.deleteHorizon ?? horizonIfNew
@@ -375,6 +377,7 @@ export class Cleaner {
       }
       tx.put('partitions', {
         ...state,
+        ...(tombstonesTo > 0 ? { tombstonesRemovedTo: tombstonesTo } : {}),
         bytes: state.bytes - current.bytes + bytes,
         cleanedOffset:
           checkpoint === undefined

@@ -91,6 +91,11 @@ export interface PartitionRow {
   active: SegmentRow
   /** Everything below this offset has been compacted (Kafka's cleaner checkpoint). */
   cleanedOffset: number
+  /**
+   * One past the highest offset of a tombstone the cleaner removed: an image of the partition
+   * taken below it may hold a key whose deletion can no longer be read (TopicSnapshot).
+   */
+  tombstonesRemovedTo?: number
 }
 
 /**
@@ -133,12 +138,36 @@ export interface GroupOffsetRow {
   committedAt: number
 }
 
+/**
+ * One row of a topic snapshot (see TopicSnapshot.ts): part 0 is the header, parts 1.. the image in
+ * packed chunks. A snapshot is replaced whole, in one transaction.
+ */
+export interface SnapshotRow {
+  topic: string
+  part: number
+  /** Header only: the topic's id, the offsets the image reflects, and what the writer put. */
+  header?: {
+    topicId: string
+    offsets: number[]
+    label: string
+    writtenAt: number
+    parts: number
+    entries: number
+    checksum: number
+  }
+  /** Chunks only: JSON array texts of the keys and of the values, and the timestamps. */
+  keys?: string
+  values?: string
+  timestamps?: Float64Array
+}
+
 export interface Rows {
   topics: TopicRow
   partitions: PartitionRow
   segments: SegmentRow
   batches: BatchRow
   offsets: GroupOffsetRow
+  snapshots: SnapshotRow
 }
 
 export type StoreName = keyof Rows
@@ -150,6 +179,7 @@ export const keyPaths: { [S in StoreName]: string | string[] } = {
   segments: ['topic', 'partition', 'baseOffset'],
   batches: ['topic', 'partition', 'lastOffset'],
   offsets: ['groupId', 'topic', 'partition'],
+  snapshots: ['topic', 'part'],
 }
 
 export const storeNames = Object.keys(keyPaths) as StoreName[]

@@ -5,6 +5,7 @@ import type { Producer, ProducerConfig, ProducerRecord } from '../log/Producer.t
 import type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
+import { StoreSnapshots, type SnapshotConfig } from './StoreSnapshots.ts'
 import { createInternalTopics } from './planInternalTopics.ts'
 import type { StreamRecord } from './processor.ts'
 import type { StreamPartitioner, Topology } from './Topology.ts'
@@ -49,6 +50,12 @@ export interface KafkaStreamsConfig {
    * the worker runtime routes outputs to a synced topic into its outbox, as the page's sends.
    */
   producer?: ProducerConfig
+  /**
+   * Stores restore from a snapshot of their state and the changelog records after it, instead of
+   * the whole changelog (Kafka Streams' checkpointed state directory; see StoreSnapshots). On by
+   * default; `false` folds the changelogs from their start at every restore.
+   */
+  snapshots?: SnapshotConfig | false
 }
 
 /**
@@ -91,6 +98,7 @@ export class KafkaStreams {
   /** Tags this instance's batches (ChangelogPreview.tag): unique per instance, then a count. */
   private readonly instanceId = Math.random().toString(36).slice(2, 10)
   private batches = 0
+  private readonly snapshots: StoreSnapshots | null
   private readonly listeners = new Map<
     string,
     Set<(changes: StoreChange<unknown, unknown>[]) => void>
@@ -104,6 +112,10 @@ export class KafkaStreams {
     if (!config?.applicationId)
       throw new InvalidArgumentError('KafkaStreams needs { applicationId }')
     this.producer = log.producer(config.producer)
+    this.snapshots =
+      config.snapshots === false
+        ? null
+        : new StoreSnapshots(log, topology, (store) => this.changelogTopic(store), config.snapshots)
   }
 
   get currentState(): KafkaStreamsState {
@@ -219,6 +231,7 @@ export class KafkaStreams {
     const group = this.group
     this.group = undefined
     await group?.leave().catch(() => undefined)
+    await this.snapshots?.settled()
   }
 
   get lastError(): unknown {
@@ -291,6 +304,9 @@ export class KafkaStreams {
     const topic = this.changelogTopic(name)
     const partitions = await this.log.offsets(topic)
     let offset = partitions[0]!.low
+    if (this.snapshots && partitions.length === 1)
+      offset = (await this.snapshots.restore(name, store)) ?? offset
+    let read = 0
     for (;;) {
       const chunk = await this.log.fetch<ChangelogValue, string>({
         topic,
@@ -304,9 +320,11 @@ export class KafkaStreams {
           r.value?.timestamp ?? 0,
         )
       }
+      read += chunk.records.length
       offset = chunk.nextOffset
       if (offset >= chunk.highWatermark) break
     }
+    this.snapshots?.restored(name, read)
     // Where this instance's first batch appends (its previews' `from`). A changelog of several
     // partitions (made by hand) gets no previews: where each record goes is the producer's choice.
     if (partitions.length === 1) this.changelogEnds.set(topic, offset)
@@ -324,6 +342,8 @@ export class KafkaStreams {
           continue
         }
         if (this.state !== 'RUNNING' || !this.owned) return
+        // Nothing to do: a good moment to snapshot what has grown.
+        this.snapshots?.idle(this.changelogEnds)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             // A poll, not an append event: read every partition (appends may go unheard).
@@ -407,6 +427,7 @@ export class KafkaStreams {
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
     const changed: [string, StoreChange<unknown, unknown>[]][] = []
     const previews: ChangelogAppend[] = []
+    const wrote: [string, KeyValueStore, number][] = []
     for (const [name, store] of this.topology.stores) {
       const changes = store.flushChanges()
       if (changes.length === 0) continue
@@ -422,6 +443,7 @@ export class KafkaStreams {
         value: entry === null ? null : { value: entry.value, timestamp: entry.timestamp },
       }))
       sends.push({ topic: changelog, messages })
+      wrote.push([name, store, messages.length])
       const from = this.changelogEnds.get(changelog)
       if (from !== undefined) {
         previews.push({ topic: changelog, partition: 0, from, records: messages })
@@ -445,6 +467,10 @@ export class KafkaStreams {
       for (const p of previews) this.changelogEnds.delete(p.topic)
       if (previews.length > 0) this.announce({ type: 'aborted', tag })
       throw error
+    }
+    for (const [name, store, records] of wrote) {
+      const end = this.changelogEnds.get(this.changelogTopic(name))
+      if (end !== undefined) this.snapshots?.committed(name, store, records, end)
     }
     // Committed: interactive-query listeners see it (views saw the preview already).
     for (const [name, changes] of changed) {

@@ -90,6 +90,11 @@ export class KeyValueStore<K = unknown, V = unknown> {
     })
   }
 
+  /** Every committed entry, unsorted (what a snapshot stores; the overlay is not included). */
+  committedEntries(): IterableIterator<{ key: K; entry: ValueAndTimestamp<V> }> {
+    return this.entries.values()
+  }
+
   approximateNumEntries(): number {
     return this.entries.size
   }

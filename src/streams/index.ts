@@ -27,4 +27,5 @@ export {
   type KafkaStreamsState,
 } from './KafkaStreams.ts'
 export type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
+export { storeSnapshotLabel, type SnapshotConfig } from './StoreSnapshots.ts'
 export type { ReadOnlyKeyValueStore, ReadOnlyWindowStore, StoreChange } from './queryableStore.ts'

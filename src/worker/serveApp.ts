@@ -4,6 +4,7 @@ import { InvalidConfigError } from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
 import { KafkaStreams, type KafkaStreamsConfig } from '../streams/KafkaStreams.ts'
 import type { Topology } from '../streams/Topology.ts'
+import { storeSnapshotLabel } from '../streams/StoreSnapshots.ts'
 import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.ts'
 import { Sync } from '../sync/Sync.ts'
 import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
@@ -90,7 +91,11 @@ export function serveApp(
       ...(sync ? { producer: { ...config.producer, route: sync.route } } : {}),
     })
     const stores = namedStores(topology)
-    for (const store of stores) views.push(changelogView(config.applicationId, store))
+    for (const store of stores) {
+      const snapshotLabel =
+        config.snapshots === false ? {} : { snapshotLabel: storeSnapshotLabel(topology, store) }
+      views.push({ ...changelogView(config.applicationId, store), ...snapshotLabel })
+    }
     if (sync) {
       overlay = new PendingOverlay(log, streams, {
         applicationId: config.applicationId,

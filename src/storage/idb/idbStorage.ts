@@ -23,7 +23,8 @@ export interface IdbStorage extends LogStorage {
   readonly db: IDBPDatabase
 }
 
-const VERSION = 1
+// 2 added the `snapshots` store; the upgrade creates whatever store is missing.
+const VERSION = 2
 
 const toIdbRange = (Range: typeof IDBKeyRange, range?: KeyRange): IDBKeyRange | undefined => {
   if (!range) return undefined

@@ -1,5 +1,7 @@
 import { OffsetOutOfRangeError, UnknownTopicError } from '../../log/errors.ts'
 import type { Log } from '../../log/Log.ts'
+import { loadSnapshot } from '../../log/TopicSnapshot.ts'
+import { rejectionWarning } from '../../streams/StoreSnapshots.ts'
 import type { ChangelogPreview, ChangelogValue } from '../../streams/ChangelogPreview.ts'
 import { textOrderId } from './viewKeys.ts'
 import type { WireEntry } from './viewWire.ts'
@@ -68,6 +70,11 @@ export class ViewMirror {
   constructor(
     private readonly log: Log,
     readonly topic: string,
+    /**
+     * The label of the store's snapshots (storeSnapshotLabel): with it, the mirror starts from
+     * the stored snapshot and folds only the changelog after it. Without it, from the start.
+     */
+    private readonly snapshotLabel?: string,
   ) {
     this.off = log.onAppend((events) => {
       let behind = false
@@ -252,6 +259,20 @@ export class ViewMirror {
 
   /** Reads every partition from where the mirror is to its high watermark into the entries. */
   private async fold(changes: Map<string, WireEntry | null>): Promise<void> {
+    // Before the offsets are read, so the snapshot is never newer than what they say.
+    if (this.snapshotLabel !== undefined && this.offsets.length === 0 && this.entries.size === 0) {
+      const { snapshot, rejected } = await loadSnapshot(this.log, this.topic, this.snapshotLabel)
+      if (rejected) console.warn(rejectionWarning(this.topic, rejected))
+      if (snapshot) {
+        for (const [key, value, timestamp] of snapshot.entries) {
+          const entry: WireEntry = [key, value, timestamp]
+          this.entries.set(key, entry)
+          changes.set(key, entry)
+        }
+        this.sorted = null
+        this.offsets = snapshot.offsets
+      }
+    }
     let partitions: { partition: number; low: number; high: number }[]
     if (!this.exact) {
       // A read below the log start throws OffsetOutOfRangeError below: the check is not lost.

@@ -19,6 +19,11 @@ import type {
 export interface ViewSpec {
   name: string
   topic: string
+  /**
+   * The label of the store's snapshots (duality's storeSnapshotLabel): the view starts from the
+   * stored snapshot instead of the changelog's start. `serve({ streams })` sets it for its stores.
+   */
+  snapshotLabel?: string
 }
 
 /**
@@ -50,6 +55,7 @@ const MAX_PAGE = 10_000
  */
 export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsApiOptions = {}) {
   const topics = new Map(specs.map((s) => [s.name, s.topic]))
+  const labels = new Map(specs.map((s) => [s.name, s.snapshotLabel]))
   const mirrors = new Map<string, ViewMirror>()
   /** Each view's pending overlay (PendingOverlay writes it where a topology runs). */
   const overlays = new Map<string, ViewMirror>()
@@ -76,7 +82,7 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     }
     let mirror = mirrors.get(name)
     if (!mirror) {
-      mirror = new ViewMirror(log, topic)
+      mirror = new ViewMirror(log, topic, labels.get(name))
       mirrors.set(name, mirror)
     }
     const opened = mirror

@@ -1,0 +1,219 @@
+import { InvalidArgumentError, UnknownTopicError } from './errors.ts'
+import type { Log } from './Log.ts'
+import { topicRange, type SnapshotRow } from './LogStorage.ts'
+
+/** One entry of an image: a key's text, its latest value and that value's timestamp. */
+export type SnapshotEntry = [key: string, value: unknown, timestamp: number]
+
+/**
+ * An image of a compacted topic: each key's latest value up to `offsets` (the next offset per
+ * partition it reflects), so a reader loads it and folds only the records from there on instead
+ * of the topic's whole history. It is Kafka Streams' state directory with its checkpoint file,
+ * kept where a browser keeps everything: beside the log, in the same storage.
+ */
+export interface TopicSnapshot {
+  topic: string
+  /** The topic's id when the image was taken: a topic deleted and created again is another. */
+  topicId: string
+  offsets: number[]
+  /** The writer's own label (format, topology): a reader discards a label it does not expect. */
+  label: string
+  /** When it was written, by the log's clock. */
+  writtenAt: number
+  entries: SnapshotEntry[]
+}
+
+/** Why a stored snapshot was not used (the reader rebuilds from the topic, and may say so). */
+export type SnapshotRejection =
+  /** Its bytes do not add up: a part is missing, or its checksum differs. */
+  | 'damaged'
+  /** Written by another writer or format (`label`). */
+  | 'foreign'
+  /** Of a topic of the same name that was deleted since. */
+  | 'stale'
+  /** Records above its offsets are gone (retention, or tombstones the cleaner removed). */
+  | 'behind'
+  /** Its offsets are beyond the topic's end: the storage went back in time. */
+  | 'ahead'
+
+export type SnapshotLoad =
+  | { snapshot: TopicSnapshot; rejected: null }
+  | { snapshot: null; rejected: SnapshotRejection | null }
+
+/** Entries per stored chunk: a few rows for any view, each small enough to clone in one go. */
+const CHUNK = 10_000
+
+/**
+ * Replaces the topic's snapshot, in one transaction: a reader sees the old one or the new one,
+ * never part of either. The entries are packed into a few rows of JSON texts (one parse per row,
+ * as record batches are) with a checksum over them.
+ */
+export async function saveSnapshot(
+  log: Log,
+  snapshot: Omit<TopicSnapshot, 'writtenAt' | 'topicId'>,
+): Promise<void> {
+  const { topic, offsets, label, entries } = snapshot
+  // Packed before anything is awaited: the caller's state may move on once this returns a promise.
+  const chunks = packChunks(entries)
+  if (!offsets.every((o) => Number.isSafeInteger(o) && o >= 0))
+    throw new InvalidArgumentError(`A snapshot's offsets must be integers >= 0, got ${offsets}`)
+  if (typeof label !== 'string') throw new InvalidArgumentError('A snapshot needs a string label')
+  const { id: topicId, numPartitions } = await log.topic(topic)
+  if (offsets.length !== numPartitions)
+    throw new InvalidArgumentError(
+      `A snapshot of "${topic}" needs one offset per partition (${numPartitions}), got ${offsets.length}`,
+    )
+  const header: NonNullable<SnapshotRow['header']> = {
+    topicId,
+    offsets: [...offsets],
+    label,
+    writtenAt: log.clock(),
+    parts: chunks.length,
+    entries: entries.length,
+    checksum: checksum(chunks),
+  }
+  await log.storage.write(['topics', 'partitions', 'snapshots'], async (tx) => {
+    // Checked in the transaction that writes it: an image must not outlive the records it reflects.
+    const [row, partitions] = await Promise.all([
+      tx.get('topics', topic),
+      tx.getAll('partitions', topicRange(topic)),
+    ])
+    if (!row || row.id !== topicId)
+      throw new UnknownTopicError(`Topic "${topic}" was deleted; its snapshot is not written`)
+    for (const p of partitions) {
+      if (offsets[p.partition]! > p.nextOffset)
+        throw new InvalidArgumentError(
+          `A snapshot of "${topic}" at offset ${offsets[p.partition]} is beyond partition ${p.partition}'s end (${p.nextOffset})`,
+        )
+    }
+    tx.deleteRange('snapshots', topicRange(topic))
+    tx.put('snapshots', { topic, part: 0, header })
+    chunks.forEach((chunk, i) => tx.put('snapshots', { topic, part: i + 1, ...chunk }))
+  })
+}
+
+/**
+ * The topic's snapshot if one is stored and still true of the topic: written under `label`, of
+ * this topic (not an earlier one of the same name), intact, with its offsets inside each
+ * partition's range and no record it would need removed. Otherwise null and why.
+ */
+export async function loadSnapshot(log: Log, topic: string, label: string): Promise<SnapshotLoad> {
+  const { rows, topicRow, partitions } = await log.storage.read(
+    ['topics', 'partitions', 'snapshots'],
+    async (tx) => {
+      const [rows, topicRow, partitions] = await Promise.all([
+        tx.getAll('snapshots', topicRange(topic)),
+        tx.get('topics', topic),
+        tx.getAll('partitions', topicRange(topic)),
+      ])
+      return { rows, topicRow, partitions }
+    },
+  )
+  const none = (rejected: SnapshotRejection | null): SnapshotLoad => ({ snapshot: null, rejected })
+  if (rows.length === 0 || !topicRow) return none(null)
+  const header = rows[0]!.header
+  if (!header || rows[0]!.part !== 0) return none('damaged')
+  if (header.label !== label) return none('foreign')
+  if (header.topicId !== topicRow.id) return none('stale')
+  if (header.offsets.length !== partitions.length) return none('stale')
+  for (const p of partitions) {
+    const at = header.offsets[p.partition]!
+    if (at > p.nextOffset) return none('ahead')
+    if (at < p.logStartOffset || at < (p.tombstonesRemovedTo ?? 0)) return none('behind')
+  }
+  const chunks = rows.slice(1)
+  const intact =
+    chunks.length === header.parts &&
+    chunks.every(
+      (c, i) =>
+        c.part === i + 1 &&
+        typeof c.keys === 'string' &&
+        typeof c.values === 'string' &&
+        c.timestamps instanceof Float64Array,
+    ) &&
+    checksum(chunks as PackedChunk[]) === header.checksum
+  if (!intact) return none('damaged')
+  const entries: SnapshotEntry[] = []
+  try {
+    for (const c of chunks as PackedChunk[]) {
+      const keys = JSON.parse(c.keys) as unknown
+      const values = JSON.parse(c.values) as unknown
+      if (
+        !Array.isArray(keys) ||
+        !Array.isArray(values) ||
+        keys.length !== values.length ||
+        keys.length !== c.timestamps.length
+      )
+        return none('damaged')
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as unknown
+        if (typeof key !== 'string') return none('damaged')
+        entries.push([key, values[i], c.timestamps[i]!])
+      }
+    }
+  } catch {
+    return none('damaged')
+  }
+  if (entries.length !== header.entries) return none('damaged')
+  return {
+    snapshot: {
+      topic,
+      topicId: header.topicId,
+      offsets: [...header.offsets],
+      label: header.label,
+      writtenAt: header.writtenAt,
+      entries,
+    },
+    rejected: null,
+  }
+}
+
+interface PackedChunk {
+  keys: string
+  values: string
+  timestamps: Float64Array
+}
+
+function packChunks(entries: readonly SnapshotEntry[]): PackedChunk[] {
+  const chunks: PackedChunk[] = []
+  for (let start = 0; start < entries.length; start += CHUNK) {
+    const slice = entries.slice(start, start + CHUNK)
+    const timestamps = new Float64Array(slice.length)
+    const keys: string[] = []
+    const values: unknown[] = []
+    slice.forEach(([key, value, timestamp], i) => {
+      if (typeof key !== 'string')
+        throw new InvalidArgumentError(`A snapshot entry's key must be its text, got ${typeof key}`)
+      keys.push(key)
+      values.push(value)
+      timestamps[i] = timestamp
+    })
+    chunks.push({ keys: JSON.stringify(keys), values: JSON.stringify(values), timestamps })
+  }
+  return chunks
+}
+
+/**
+ * FNV-1a over the chunks' texts and timestamps' bytes: not a defence against an attacker (who can
+ * write the storage anyway), but any damaged byte changes it, and it costs ~1 ms per MB.
+ */
+function checksum(chunks: readonly PackedChunk[]): number {
+  let h = 0x811c9dc5
+  const mix = (n: number) => {
+    h ^= n
+    h = Math.imul(h, 0x01000193)
+  }
+  for (const c of chunks) {
+    for (const text of [c.keys, c.values]) {
+      for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i))
+      mix(0)
+    }
+    const words = new Uint32Array(
+      c.timestamps.buffer,
+      c.timestamps.byteOffset,
+      c.timestamps.length * 2,
+    )
+    for (let i = 0; i < words.length; i++) mix(words[i]!)
+  }
+  return h >>> 0
+}
