@@ -172,4 +172,36 @@ describe('duality serve (the CLI process)', () => {
   test('refuses a bad --port and exits', async () => {
     await expect(startCli(['--port', 'nope'])).rejects.toThrow(/port/)
   })
+
+  // PROTOCOL.md §5.6 (Read Stream - Live (Long-poll)): "If the timeout expires, servers return
+  // 204 No Content with Stream-Up-To-Date: true". The timeout is the server's: the CLI sets it.
+  test('--long-poll-timeout: a long-poll with nothing to read answers 204 after that long', async () => {
+    const server = await startCli(['--memory', '--long-poll-timeout', '200'])
+    try {
+      const stream = `${server.url}/v1/stream/quiet`
+      const made = await fetch(stream, { method: 'PUT', headers: { 'content-type': 'text/plain' } })
+      expect(made.status).toBe(201)
+      const started = performance.now()
+      const res = await fetch(`${stream}?offset=now&live=long-poll`)
+      const waited = performance.now() - started
+      expect(res.status).toBe(204)
+      expect(res.headers.get('stream-up-to-date')).toBe('true')
+      // It waited (not an immediate answer), and far less than the 30 s default.
+      expect(waited).toBeGreaterThanOrEqual(150)
+      expect(waited).toBeLessThan(10_000)
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+    }
+  })
+
+  test.each(['0', '-5', '1.5', '1e3', 'soon', '', '2147483648'])(
+    'refuses --long-poll-timeout %j with a message naming it, exit code 1',
+    async (value) => {
+      // `=`: a value starting with a dash is otherwise taken for another option by parseArgs.
+      await expect(startCli(['--memory', `--long-poll-timeout=${value}`])).rejects.toThrow(
+        /exited \(1\)[\s\S]*--long-poll-timeout must be a whole number of milliseconds/,
+      )
+    },
+  )
 })

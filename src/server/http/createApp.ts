@@ -97,8 +97,10 @@ export function createApp(options: AppOptions): {
       413,
       'MESSAGE_TOO_LARGE',
       `The request body is larger than ${maxBodyBytes} bytes: send smaller batches`,
-      // The rest of the body is never read: the connection cannot carry another request.
-      { connection: 'close' },
+      // No `connection: close`: closing under a client still sending its body resets the
+      // connection, and clients that read the answer only once their body is sent (Node's fetch)
+      // see EPIPE, not the 413. The rest of the body is read and discarded instead (on Node,
+      // @hono/node-server drains it), and the connection carries the client's next request.
     )
   // hono's bodyLimit reads `request.body`, which makes @hono/node-server build a full web Request
   // and stream for every request (a third of a small append's cost). A declared length is checked

@@ -45,6 +45,9 @@ Options:
   --replicas <n>        JetStream replicas of each stream with --nats (default 1; 3 in production)
   --synchronous <mode>  SQLite synchronous: FULL (default, survives power loss) or NORMAL
   --max-body <bytes>    largest request body (default 8388608)
+  --long-poll-timeout <ms>
+                        how long a long-poll read waits for data before 204 (default 30000);
+                        keep it under the idle timeout of any proxy in front of the server
   --auth-secret <s>     require a bearer JWT signed with this HMAC secret (principal = sub)
   --auth-jwks <url>     require a bearer JWT verified against this JWKS URL
   --origin <origin>     allow browser requests from this Origin only (repeatable)
@@ -65,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       replicas: { type: 'string', default: '1' },
       synchronous: { type: 'string', default: 'FULL' },
       'max-body': { type: 'string', default: String(8 * 1024 * 1024) },
+      'long-poll-timeout': { type: 'string', default: '30000' },
       'auth-secret': { type: 'string' },
       'auth-jwks': { type: 'string' },
       origin: { type: 'string', multiple: true },
@@ -81,6 +85,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0-65535')
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
     throw new Error('--max-body must be > 0')
+  // Digits only: Number() would take '', '1e3' or ' 5', and setTimeout clamps anything over 2^31-1
+  // ms to 1 ms, which would turn every long-poll into a busy loop.
+  const longPoll = values['long-poll-timeout']
+  const longPollTimeoutMs = /^[0-9]+$/.test(longPoll) ? Number(longPoll) : NaN
+  if (!(longPollTimeoutMs >= 1 && longPollTimeoutMs <= 2 ** 31 - 1)) {
+    throw new Error('--long-poll-timeout must be a whole number of milliseconds, 1-2147483647')
+  }
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new Error('--synchronous must be FULL or NORMAL')
   }
@@ -119,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     hostname: values.host,
     ...(engine ? { engine } : storage && { storage }),
     maxBodyBytes,
+    longPollTimeoutMs,
     ...(authenticate && { authenticate }),
     ...(values.origin && { allowedOrigins: values.origin }),
   })

@@ -11,10 +11,14 @@ export interface CliServer {
   output(): string
 }
 
-/** Starts `duality serve` as its own process and waits for it to listen. */
-export function startCli(args: string[]): Promise<CliServer> {
+/**
+ * Starts `duality serve` as its own process and waits for it to listen. `cwd` is the directory it
+ * runs in, as a user's shell would start it there (the default `--data ./data` is relative to it).
+ */
+export function startCli(args: string[], options: { cwd?: string } = {}): Promise<CliServer> {
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
   })
   let out = ''
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>

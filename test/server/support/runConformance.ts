@@ -13,24 +13,42 @@ export type OpenedBackend = ({ storage: ServerStorage } | { engine: Engine }) & 
  * the server on a free loopback port over the given backend.
  */
 export function runConformance(open: () => OpenedBackend | Promise<OpenedBackend>): void {
+  runConformanceAt(async () => {
+    const { cleanup, ...opened } = await open()
+    // Long-polls answer 204 after 3 s: the suite's long-poll tests append well within that.
+    const server: RunningServer = await serve({ port: 0, ...opened, longPollTimeoutMs: 3_000 })
+    return {
+      url: server.url,
+      stop: async () => {
+        await server.close()
+        await cleanup?.()
+      },
+    }
+  })
+}
+
+/** A server the suite runs against: in this process, or another one (the CLI). */
+export interface ConformanceTarget {
+  /** The base URL; the suite's streams are under `/v1/stream/` on it. */
+  url: string
+  stop(): Promise<void>
+}
+
+/** Runs the conformance suite against the server `start` starts (once, for the whole suite). */
+export function runConformanceAt(start: () => Promise<ConformanceTarget>): void {
   // Several suite tests sleep ~4 s by design (TTL, expiry) under vitest's 5 s default timeout:
   // give them room on a loaded machine rather than fail on scheduling.
   vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 })
   const config = { baseUrl: '' }
-  let server: RunningServer | undefined
-  let cleanup: (() => void | Promise<void>) | undefined
+  let target: ConformanceTarget | undefined
 
   beforeAll(async () => {
-    const { cleanup: close, ...opened } = await open()
-    cleanup = close
-    // Long-polls answer 204 after 3 s: the suite's long-poll tests append well within that.
-    server = await serve({ port: 0, ...opened, longPollTimeoutMs: 3_000 })
-    config.baseUrl = server.url
+    target = await start()
+    config.baseUrl = target.url
   })
 
   afterAll(async () => {
-    await server?.close()
-    await cleanup?.()
+    await target?.stop()
   })
 
   // The suite registers its optional subscription/webhook tests with describe.runIf(false) when a
