@@ -4,19 +4,18 @@ import {
   loadSnapshot,
   openLog,
   storeSnapshotLabel,
-  StreamsBuilder,
   type Log,
 } from '../../src/index.ts'
 import { idbStorage } from '../../src/storage/idb/index.ts'
 import { ViewMirror } from '../../src/worker/views/ViewMirror.ts'
 import { until } from '../support/until.ts'
+import { CHANGELOG, totalsLabel, totalsTopology } from '../support/snapshotFixtures.ts'
 
 // Store snapshots on real IndexedDB (Kafka Streams' checkpointed state, ProcessorStateManager):
 // an image stored on disk is read back after the database is closed and opened again, and one
 // damaged on disk, one from another topology and one beyond the changelog (the storage rolled
 // back) are each refused and the state rebuilt from the changelog.
 
-const CHANGELOG = 'app-totals-changelog'
 const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`
 let n = 0
 const closers: (() => Promise<void> | void)[] = []
@@ -24,16 +23,6 @@ afterEach(async () => {
   vi.restoreAllMocks()
   for (const close of closers.splice(0).reverse()) await close()
 })
-
-function topology(store = 'totals') {
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, number>('payments')
-    .groupByKey()
-    .reduce((a, b) => a + b, { materialized: store })
-  return builder.build()
-}
-const label = () => storeSnapshotLabel(topology(), 'totals')
 
 async function open(name: string): Promise<Log> {
   const log = await openLog({ storage: await idbStorage({ name }), cleaner: false })
@@ -48,7 +37,7 @@ async function seeded(): Promise<string> {
   await log.admin().createTopics({ topics: [{ topic: 'payments', numPartitions: 1 }] })
   const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `k${i % 30}`, value: 1 }))
   await log.producer().send({ topic: 'payments', messages })
-  const streams = new KafkaStreams(topology(), log, {
+  const streams = new KafkaStreams(totalsTopology(), log, {
     applicationId: 'app',
     pollMs: 20,
     maxRecordsPerBatch: 100,
@@ -61,7 +50,7 @@ async function seeded(): Promise<string> {
   })
   await until(async () => {
     const { high } = (await log.offsets(CHANGELOG))[0]!
-    return (await loadSnapshot(log, CHANGELOG, label())).snapshot?.offsets[0] === high
+    return (await loadSnapshot(log, CHANGELOG, totalsLabel())).snapshot?.offsets[0] === high
   })
   await streams.close()
   await log.close()
@@ -69,7 +58,7 @@ async function seeded(): Promise<string> {
 }
 
 /** The view's values once loaded, and how many changelog records it read to get there. */
-async function view(log: Log, snapshotLabel = label()) {
+async function view(log: Log, snapshotLabel = totalsLabel()) {
   let reads = 0
   const fetch = log.fetch.bind(log)
   log.fetch = (async (options: Parameters<Log['fetch']>[0]) => {
@@ -126,7 +115,7 @@ test('a snapshot damaged on disk is refused with a warning and the view rebuilt'
 test('a snapshot of an older topology is refused and the view rebuilt', async () => {
   const log = await open(await seeded())
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-  const { values, reads } = await view(log, storeSnapshotLabel(topology('renamed'), 'totals'))
+  const { values, reads } = await view(log, storeSnapshotLabel(totalsTopology('renamed'), 'totals'))
   expect(values).toEqual(Array(30).fill(100))
   expect(reads).toBeGreaterThan(0)
   expect(warn).toHaveBeenCalledWith(expect.stringContaining('is foreign'))
@@ -145,7 +134,7 @@ test('a snapshot beyond the changelog (storage rolled back) is refused and the v
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
   const log = await open(name)
   // The topology's restore refuses it too: its store matches an uninterrupted run.
-  const streams = new KafkaStreams(topology(), log, { applicationId: 'app', pollMs: 20 })
+  const streams = new KafkaStreams(totalsTopology(), log, { applicationId: 'app', pollMs: 20 })
   await streams.start()
   closers.push(() => streams.close())
   expect(

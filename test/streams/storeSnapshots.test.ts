@@ -6,32 +6,22 @@ import {
   openLog,
   saveSnapshot,
   storeSnapshotLabel,
-  StreamsBuilder,
   type Log,
 } from '../../src/index.ts'
 import { ViewMirror } from '../../src/worker/views/ViewMirror.ts'
 import { until } from '../support/until.ts'
+import { CHANGELOG, totalsLabel, totalsTopology } from '../support/snapshotFixtures.ts'
 
 // Store snapshots: Kafka Streams restores a store from its local state and the changelog after
 // its checkpoint (ProcessorStateManager, the `.checkpoint` file) instead of the whole changelog.
 // duality keeps that image beside the log (TopicSnapshot); these tests check it is used when it is
 // true of the changelog, and discarded (rebuilt from the changelog) whenever it is not.
 
-const CHANGELOG = 'app-totals-changelog'
 const closers: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   vi.restoreAllMocks()
   for (const close of closers.splice(0).reverse()) await close()
 })
-
-function topology(stores = 'totals') {
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, number>('payments')
-    .groupByKey()
-    .reduce((a, b) => a + b, { materialized: stores })
-  return builder.build()
-}
 
 async function seeded(events: number, keys: number) {
   const log = await openLog({ storage: memoryStorage(), cleaner: false })
@@ -39,7 +29,7 @@ async function seeded(events: number, keys: number) {
   await log.admin().createTopics({ topics: [{ topic: 'payments', numPartitions: 1 }] })
   const messages = Array.from({ length: events }, (_, i) => ({ key: `k${i % keys}`, value: 1 }))
   await log.producer().send({ topic: 'payments', messages })
-  const streams = new KafkaStreams(topology(), log, {
+  const streams = new KafkaStreams(totalsTopology(), log, {
     applicationId: 'app',
     pollMs: 20,
     // Small batches: the changelog gets a record per key per batch, so it outgrows the store.
@@ -54,13 +44,11 @@ async function seeded(events: number, keys: number) {
   // The idle instance's last snapshot covers the whole changelog.
   await until(async () => {
     const { high } = (await log.offsets(CHANGELOG))[0]!
-    return (await loadSnapshot(log, CHANGELOG, label())).snapshot?.offsets[0] === high
+    return (await loadSnapshot(log, CHANGELOG, totalsLabel())).snapshot?.offsets[0] === high
   })
   await streams.close()
   return log
 }
-
-const label = () => storeSnapshotLabel(topology(), 'totals')
 
 /** Counts the changelog records a restore reads. */
 function countReads(log: Log) {
@@ -75,7 +63,7 @@ function countReads(log: Log) {
 }
 
 async function restoredTotals(log: Log) {
-  const streams = new KafkaStreams(topology(), log, { applicationId: 'app', pollMs: 20 })
+  const streams = new KafkaStreams(totalsTopology(), log, { applicationId: 'app', pollMs: 20 })
   await streams.start()
   closers.push(() => streams.close())
   const totals = new Map(
@@ -89,7 +77,7 @@ async function restoredTotals(log: Log) {
 
 test('an idle instance snapshots its store; the next one restores from it, reading no changelog history', async () => {
   const log = await seeded(5_000, 50)
-  const { snapshot } = await loadSnapshot(log, CHANGELOG, label())
+  const { snapshot } = await loadSnapshot(log, CHANGELOG, totalsLabel())
   expect(snapshot!.entries).toHaveLength(50)
   const { high } = (await log.offsets(CHANGELOG))[0]!
   expect(snapshot!.offsets).toEqual([high])
@@ -109,7 +97,7 @@ test('a damaged snapshot is detected, warned about and the store rebuilt from th
     const row = (await tx.get('snapshots', [CHANGELOG, 1]))!
     tx.put('snapshots', { ...row, values: row.values!.replace('100', '999') })
   })
-  expect((await loadSnapshot(log, CHANGELOG, label())).rejected).toBe('damaged')
+  expect((await loadSnapshot(log, CHANGELOG, totalsLabel())).rejected).toBe('damaged')
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
   const reads = countReads(log)
   const totals = await restoredTotals(log)
@@ -120,8 +108,8 @@ test('a damaged snapshot is detected, warned about and the store rebuilt from th
 
 test('a snapshot from a topology of another shape is foreign and not used', async () => {
   const log = await seeded(1_000, 10)
-  const other = storeSnapshotLabel(topology('other'), 'totals')
-  expect(other).not.toBe(label())
+  const other = storeSnapshotLabel(totalsTopology('other'), 'totals')
+  expect(other).not.toBe(totalsLabel())
   expect((await loadSnapshot(log, CHANGELOG, other)).rejected).toBe('foreign')
 })
 
@@ -133,9 +121,9 @@ test('a snapshot beyond the changelog (storage rolled back) or below its start i
     const row = (await tx.get('snapshots', [CHANGELOG, 0]))!
     tx.put('snapshots', { ...row, header: { ...row.header!, offsets: [high + 5] } })
   })
-  expect((await loadSnapshot(log, CHANGELOG, label())).rejected).toBe('ahead')
+  expect((await loadSnapshot(log, CHANGELOG, totalsLabel())).rejected).toBe('ahead')
   await expect(
-    saveSnapshot(log, { topic: CHANGELOG, offsets: [high + 1], label: label(), entries: [] }),
+    saveSnapshot(log, { topic: CHANGELOG, offsets: [high + 1], label: totalsLabel(), entries: [] }),
   ).rejects.toThrow(/beyond partition 0's end/)
   // A tombstone the cleaner removed above the snapshot: the image may hold a deleted key.
   await log.storage.write(['partitions', 'snapshots'], async (tx) => {
@@ -146,16 +134,16 @@ test('a snapshot beyond the changelog (storage rolled back) or below its start i
     tx.put('partitions', { ...p!, tombstonesRemovedTo: high })
     tx.put('snapshots', { ...row!, header: { ...row!.header!, offsets: [high - 1] } })
   })
-  expect((await loadSnapshot(log, CHANGELOG, label())).rejected).toBe('behind')
+  expect((await loadSnapshot(log, CHANGELOG, totalsLabel())).rejected).toBe('behind')
 })
 
 test('a snapshot of a topic deleted and created again is stale', async () => {
   const log = await seeded(1_000, 10)
-  const { snapshot } = await loadSnapshot(log, CHANGELOG, label())
+  const { snapshot } = await loadSnapshot(log, CHANGELOG, totalsLabel())
   await log.admin().deleteTopics({ topics: [CHANGELOG] })
   await log.admin().createTopics({ topics: [{ topic: CHANGELOG, numPartitions: 1 }] })
   // deleteTopics removed it with the topic; one written under the old id is refused as stale.
-  expect((await loadSnapshot(log, CHANGELOG, label())).snapshot).toBeNull()
+  expect((await loadSnapshot(log, CHANGELOG, totalsLabel())).snapshot).toBeNull()
   await log.storage.write(['snapshots'], (tx) => {
     tx.put('snapshots', {
       topic: CHANGELOG,
@@ -163,7 +151,7 @@ test('a snapshot of a topic deleted and created again is stale', async () => {
       header: {
         topicId: snapshot!.topicId,
         offsets: [0],
-        label: label(),
+        label: totalsLabel(),
         writtenAt: 0,
         parts: 0,
         entries: 0,
@@ -171,21 +159,21 @@ test('a snapshot of a topic deleted and created again is stale', async () => {
       },
     })
   })
-  expect((await loadSnapshot(log, CHANGELOG, label())).rejected).toBe('stale')
+  expect((await loadSnapshot(log, CHANGELOG, totalsLabel())).rejected).toBe('stale')
 })
 
 test('a view starts from the snapshot and folds only the changelog after it', async () => {
   const log = await seeded(1_000, 10)
-  const { snapshot } = await loadSnapshot(log, CHANGELOG, label())
+  const { snapshot } = await loadSnapshot(log, CHANGELOG, totalsLabel())
   // An image that differs from the changelog shows where the view's state came from.
   const planted = snapshot!.entries.map(([k, , t]): [string, unknown, number] => [k, -1, t])
   await saveSnapshot(log, {
     topic: CHANGELOG,
     offsets: snapshot!.offsets,
-    label: label(),
+    label: totalsLabel(),
     entries: planted,
   })
-  const withLabel = new ViewMirror(log, CHANGELOG, label())
+  const withLabel = new ViewMirror(log, CHANGELOG, totalsLabel())
   closers.push(() => withLabel.close())
   await withLabel.loaded
   expect([...withLabel.entries.values()].map((e) => e[1])).toEqual(Array(10).fill(-1))
@@ -198,7 +186,7 @@ test('a view starts from the snapshot and folds only the changelog after it', as
   await log
     .producer()
     .send({ topic: CHANGELOG, messages: [{ key: '"k0"', value: { value: 7, timestamp: 1 } }] })
-  const late = new ViewMirror(log, CHANGELOG, label())
+  const late = new ViewMirror(log, CHANGELOG, totalsLabel())
   closers.push(() => late.close())
   await late.loaded
   expect(late.entries.get('"k0"')![1]).toBe(7)
