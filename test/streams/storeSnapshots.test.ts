@@ -192,3 +192,42 @@ test('a view starts from the snapshot and folds only the changelog after it', as
   expect(late.entries.get('"k0"')![1]).toBe(7)
   expect(late.entries.get('"k1"')![1]).toBe(-1)
 })
+
+test('a busy instance snapshots a store once its tail is four times the store, not at each store-sized tail', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  closers.push(() => log.close())
+  await log.admin().createTopics({ topics: [{ topic: 'payments', numPartitions: 1 }] })
+  // 50 keys, batches of 100: every batch rewrites the whole store into the changelog (50 records).
+  const messages = Array.from({ length: 5_000 }, (_, i) => ({ key: `k${i % 50}`, value: 1 }))
+  await log.producer().send({ topic: 'payments', messages })
+  // The changelog offset each snapshot reflects, in the order they were written.
+  const written: number[] = []
+  const write = log.storage.write.bind(log.storage)
+  log.storage.write = (async (...args: Parameters<typeof write>) => {
+    const result = await write(...args)
+    if (args[0].includes('snapshots')) {
+      const { snapshot } = await loadSnapshot(log, CHANGELOG, totalsLabel())
+      written.push(snapshot!.offsets[0]!)
+    }
+    return result
+  }) as typeof write
+  const streams = new KafkaStreams(totalsTopology(), log, {
+    applicationId: 'app',
+    pollMs: 20,
+    maxRecordsPerBatch: 100,
+    snapshots: { minRecords: 10 },
+  })
+  closers.push(() => streams.close())
+  await streams.start()
+  await until(async () => {
+    const [committed] = await log.admin().fetchOffsets({ groupId: 'app', topics: ['payments'] })
+    return committed!.partitions[0]!.offset === 5_000
+  })
+  const { high } = (await log.offsets(CHANGELOG))[0]!
+  await until(() => written.at(-1) === high)
+  // Written while catching up (all but the idle instance's last): each after a tail of at least
+  // 4 x 50 records. A snapshot per store-sized tail would have come every 50 to 100 records.
+  const busy = written.slice(0, -1)
+  expect(busy.length).toBeGreaterThanOrEqual(2)
+  busy.forEach((offset, i) => expect(offset - (busy[i - 1] ?? 0)).toBeGreaterThanOrEqual(200))
+})
