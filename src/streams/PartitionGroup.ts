@@ -12,11 +12,23 @@ export interface InputBatch {
 
 const idOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
+/** Kafka's MAX_TASK_IDLE_MS_DISABLED: never wait for an empty partition. */
+export const MAX_TASK_IDLE_MS_DISABLED = -1
+
 /**
  * The input partitions of a task and its read positions (Kafka's PartitionGroup). `next()` picks
  * records across the partitions in timestamp order (ties: the order the partitions were added), as
  * Kafka Streams does within a task. The order then depends only on the data, so an instance
  * restarted from its last commit processes exactly what an uninterrupted one would.
+ *
+ * While some partitions have records and others are empty, `maxTaskIdleMs` (Kafka's
+ * max.task.idle.ms, KIP-353 / KIP-695) says how long to wait for the empty ones, so that a record
+ * arriving there with an earlier timestamp is still taken first. Each empty partition's wait starts
+ * when it is first seen empty and caught up (read to its high watermark: no lag), by the log's
+ * clock; once every empty partition's deadline has passed, the others are processed anyway
+ * (Kafka's enforced processing). 0 (the default) waits for nothing that is not already in the
+ * log; -1 does not wait at all (in a local log both read every partition before choosing, so they
+ * behave alike).
  */
 export class PartitionGroup {
   private readonly positions = new Map<string, { topic: string; partition: number; at: number }>()
@@ -28,8 +40,18 @@ export class PartitionGroup {
    */
   private readonly known = new Map<string, number>()
   private stale = true
+  /** Per empty partition: when its wait for records ends (Kafka's idlePartitionDeadlines). */
+  private readonly idleDeadlines = new Map<string, number>()
+  /**
+   * Set when `next()` returned null to wait for empty partitions: the clock time at which waiting
+   * ends (or the first wait ends, with several), so the caller knows when to look again.
+   */
+  waitingUntil: number | undefined
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly maxTaskIdleMs = 0,
+  ) {}
 
   add(topic: string, partition: number, offset: number): void {
     this.positions.set(idOf(topic, partition), { topic, partition, at: offset })
@@ -47,11 +69,17 @@ export class PartitionGroup {
     this.stale = true
   }
 
-  /** The next batch, of at most `maxRecords`, or null when every partition is caught up. */
+  /**
+   * The next batch, of at most `maxRecords`, or null when every partition is caught up or the
+   * task waits for empty partitions (then `waitingUntil` says until when).
+   */
   async next(maxRecords: number): Promise<InputBatch | null> {
     const order = [...this.positions.entries()]
     const all = this.stale
     this.stale = false
+    // What this call learnt of each empty partition's lag: read to its end, or position reset.
+    const read = new Set<string>()
+    const reset = new Set<string>()
     // Every empty buffer is refilled at once: the reads overlap instead of queueing one by one
     // (a record that just arrived in one of three partitions waited for three reads before).
     await Promise.all(
@@ -64,19 +92,22 @@ export class PartitionGroup {
           const chunk = await this.log.fetch({ topic, partition, offset: position.at, maxRecords })
           this.known.set(id, Math.max(chunk.highWatermark, this.known.get(id) ?? 0))
           this.buffers.set(id, { records: chunk.records, nextOffset: chunk.nextOffset })
+          read.add(id)
           // Nothing but a gap (compaction): move past it.
           if (chunk.records.length === 0) position.at = chunk.nextOffset
         } catch (error) {
           if (!(error instanceof OffsetOutOfRangeError)) throw error
           // Retention removed what we had not read yet: Kafka's auto.offset.reset=earliest.
           position.at = (await this.log.offsets(topic)).find((o) => o.partition === partition)!.low
+          reset.add(id)
         }
       }),
     )
+    this.waitingUntil = undefined
     const heads = order
       .map(([id, position], rank) => ({ id, position, rank, buffer: this.buffers.get(id) }))
       .filter((h) => h.buffer?.records.length)
-    if (heads.length === 0) return null
+    if (!this.readyToProcess(new Set(heads.map((h) => h.id)), read, reset)) return null
     const first = (h: (typeof heads)[number]) => h.buffer!.records[0]!.timestamp
     heads.sort((x, y) => first(x) - first(y) || x.rank - y.rank)
     const chosen = heads[0]!
@@ -102,6 +133,43 @@ export class PartitionGroup {
       records: taken,
       nextOffset,
     }
+  }
+
+  /**
+   * Kafka's PartitionGroup.readyToProcess: with records in `buffered`, may they be processed now,
+   * or must the task wait for the partitions that have none?
+   */
+  private readyToProcess(buffered: Set<string>, read: Set<string>, reset: Set<string>): boolean {
+    const now = this.log.clock()
+    let waitUntil = Infinity
+    let lagging = false
+    for (const [id, position] of this.positions) {
+      if (buffered.has(id)) {
+        this.idleDeadlines.delete(id)
+        continue
+      }
+      const known = this.known.get(id)
+      if (reset.has(id) || (!read.has(id) && known !== undefined && position.at < known)) {
+        // Its lag is unknown (its read position was just reset) or records arrived while this
+        // call read the others: Kafka waits for the fetch; the next call makes it, at once.
+        this.idleDeadlines.delete(id)
+        lagging = true
+        continue
+      }
+      // Empty and read to its end: wait up to max.task.idle.ms for records to arrive.
+      let deadline = this.idleDeadlines.get(id)
+      if (deadline === undefined) this.idleDeadlines.set(id, (deadline = now + this.maxTaskIdleMs))
+      if (now < deadline) waitUntil = Math.min(waitUntil, deadline)
+    }
+    if (buffered.size > 0 && this.maxTaskIdleMs === MAX_TASK_IDLE_MS_DISABLED) return true
+    if (lagging) {
+      this.waitingUntil = now
+      return false
+    }
+    if (buffered.size === 0) return false
+    if (waitUntil === Infinity) return true
+    this.waitingUntil = waitUntil
+    return false
   }
 
   /** Called once the batch committed: later reads start after it. */
