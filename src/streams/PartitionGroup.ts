@@ -28,7 +28,7 @@ export const MAX_TASK_IDLE_MS_DISABLED = -1
  * clock; once every empty partition's deadline has passed, the others are processed anyway
  * (Kafka's enforced processing). 0 (the default) waits for nothing that is not already in the
  * log; -1 does not wait at all (in a local log both read every partition before choosing, so they
- * behave alike).
+ * differ only for records that arrive meanwhile).
  */
 export class PartitionGroup {
   private readonly positions = new Map<string, { topic: string; partition: number; at: number }>()
@@ -104,10 +104,13 @@ export class PartitionGroup {
       }),
     )
     this.waitingUntil = undefined
-    const heads = order
+    const buffered = order
       .map(([id, position], rank) => ({ id, position, rank, buffer: this.buffers.get(id) }))
       .filter((h) => h.buffer?.records.length)
-    if (!this.readyToProcess(new Set(heads.map((h) => h.id)), read, reset)) return null
+    const ready = this.readyToProcess(new Set(buffered.map((h) => h.id)), read, reset)
+    // Partitions waiting for their task's empty ones neither go nor hold the others back.
+    const heads = buffered.filter((h) => ready.has(h.id))
+    if (heads.length === 0) return null
     const first = (h: (typeof heads)[number]) => h.buffer!.records[0]!.timestamp
     heads.sort((x, y) => first(x) - first(y) || x.rank - y.rank)
     const chosen = heads[0]!
@@ -136,13 +139,20 @@ export class PartitionGroup {
   }
 
   /**
-   * Kafka's PartitionGroup.readyToProcess: with records in `buffered`, may they be processed now,
-   * or must the task wait for the partitions that have none?
+   * Kafka's PartitionGroup.readyToProcess, per task: which of the `buffered` partitions may be
+   * processed now, and which must wait for their task's empty partitions? Kafka's task is one
+   * partition number of the co-partitioned inputs, so partitions wait only for the empty
+   * partitions of the same number (in topics of unrelated sub-topologies too: see docs/streams.md).
    */
-  private readyToProcess(buffered: Set<string>, read: Set<string>, reset: Set<string>): boolean {
+  private readyToProcess(
+    buffered: Set<string>,
+    read: Set<string>,
+    reset: Set<string>,
+  ): Set<string> {
     const now = this.log.clock()
-    let waitUntil = Infinity
-    let lagging = false
+    // Per partition number: when its wait ends (now: look again at once), if it must wait.
+    const waits = new Map<number, number>()
+    const wait = (n: number, until: number) => waits.set(n, Math.min(waits.get(n) ?? until, until))
     for (const [id, position] of this.positions) {
       if (buffered.has(id)) {
         this.idleDeadlines.delete(id)
@@ -153,23 +163,27 @@ export class PartitionGroup {
         // Its lag is unknown (its read position was just reset) or records arrived while this
         // call read the others: Kafka waits for the fetch; the next call makes it, at once.
         this.idleDeadlines.delete(id)
-        lagging = true
+        wait(position.partition, now)
         continue
       }
       // Empty and read to its end: wait up to max.task.idle.ms for records to arrive.
       let deadline = this.idleDeadlines.get(id)
       if (deadline === undefined) this.idleDeadlines.set(id, (deadline = now + this.maxTaskIdleMs))
-      if (now < deadline) waitUntil = Math.min(waitUntil, deadline)
+      if (now < deadline) wait(position.partition, deadline)
     }
-    if (buffered.size > 0 && this.maxTaskIdleMs === MAX_TASK_IDLE_MS_DISABLED) return true
-    if (lagging) {
-      this.waitingUntil = now
-      return false
+    const ready = new Set<string>()
+    let until = Infinity
+    for (const id of buffered) {
+      const n = this.positions.get(id)!.partition
+      const end = waits.get(n)
+      if (end === undefined || this.maxTaskIdleMs === MAX_TASK_IDLE_MS_DISABLED) ready.add(id)
+      else until = Math.min(until, end)
     }
-    if (buffered.size === 0) return false
-    if (waitUntil === Infinity) return true
-    this.waitingUntil = waitUntil
-    return false
+    // Nothing buffered but a partition to read again: do it at once (its append event may have
+    // come while this call was reading).
+    if (buffered.size === 0 && [...waits.values()].includes(now)) until = now
+    if (ready.size === 0 && until !== Infinity) this.waitingUntil = until
+    return ready
   }
 
   /** Called once the batch committed: later reads start after it. */

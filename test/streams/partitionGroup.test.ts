@@ -91,6 +91,43 @@ describe('max.task.idle.ms (PartitionGroup.readyToProcess)', () => {
     await log.close()
   })
 
+  // Kafka's task is one partition number of the co-partitioned inputs (task 0_0 reads partition 0
+  // of each): an empty partition 1 belongs to another task and holds nobody back.
+  test('only the empty partitions of the same number (the same task) are waited for', async () => {
+    let now = 0
+    const log = await openLog({ storage: memoryStorage(), cleaner: false, clock: () => now })
+    await log.admin().createTopics({
+      topics: [
+        { topic: 'left', numPartitions: 2 },
+        { topic: 'right', numPartitions: 2 },
+      ],
+    })
+    const group = new PartitionGroup(log, 1000)
+    for (const topic of ['left', 'right']) for (const p of [0, 1]) group.add(topic, p, 0)
+    const send = (topic: string, partition: number, value: string, timestamp: number) =>
+      log.producer().send({ topic, messages: [{ key: 'k', value, partition, timestamp }] })
+    await send('left', 0, 'l0@10', 10)
+    await send('right', 0, 'r0@20', 20)
+    await send('left', 1, 'l1@5', 5) // right-1 is empty: this one waits
+    group.refresh()
+    const first = await group.next(100)
+    expect(first?.records.map((r) => r.value)).toEqual(['l0@10'])
+    group.committed(first!)
+    group.refresh()
+    // left-0 is now empty: r0@20 waits for it too; nothing else is ready.
+    expect(await group.next(100)).toBeNull()
+    expect(group.waitingUntil).toBe(1000)
+    now = 1000
+    group.refresh()
+    const values: unknown[] = []
+    for (let batch = await group.next(100); batch; batch = await group.next(100)) {
+      values.push(...batch.records.map((r) => r.value))
+      group.committed(batch)
+    }
+    expect(values).toEqual(['l1@5', 'r0@20'])
+    await log.close()
+  })
+
   test('0 (the default) and -1 process the buffered input at once', async () => {
     for (const idle of [0, -1]) {
       const { log, send } = await twoInputs()
