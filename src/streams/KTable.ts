@@ -53,7 +53,11 @@ export class KTable<K, V> {
     readonly storeName: string,
   ) {}
 
-  /** Set on windowed tables: how long after a window's end updates may still arrive. */
+  /**
+   * Set on windowed tables (and the tables derived from them): how long after a window's end it
+   * stays open to updates. The window's grace, plus the inactivity gap for session windows, as
+   * Kafka's GraphGraceSearchUtil gives suppress.
+   */
   windowGraceMs: number | undefined
 
   private then<V2>(
@@ -71,7 +75,11 @@ export class KTable<K, V> {
       emit({ ...r, value: change })
     })
     this.node.children.push(node)
-    return new KTable<K, V2>(builder, node, name)
+    const table = new KTable<K, V2>(builder, node, name)
+    // filter / mapValues keep the windows, so suppress still finds their close time (Kafka walks
+    // up the graph to the windowed aggregation for it).
+    table.windowGraceMs = this.windowGraceMs
+    return table
   }
 
   /** Keys whose value fails the predicate are deleted from the result (a tombstone is forwarded). */
@@ -108,8 +116,9 @@ export class KTable<K, V> {
 
   /**
    * Holds back a windowed table's updates and emits each window's final value once the window
-   * closes (end + grace <= stream time): Kafka's suppress(untilWindowCloses(unbounded())).
-   * Retracted windows (merged sessions) are never emitted.
+   * closes (end + grace <= stream time; end + gap + grace for sessions): Kafka's
+   * suppress(untilWindowCloses(unbounded())). Retracted windows (merged sessions) are never
+   * emitted.
    */
   suppress(_config: Suppressed): KTable<K, V> {
     const grace = this.windowGraceMs

@@ -51,6 +51,15 @@ export interface KafkaStreamsConfig {
    */
   producer?: ProducerConfig
   /**
+   * How long a task with several input partitions waits for records on an empty one before
+   * processing the others (Kafka's max.task.idle.ms, KIP-353 / KIP-695), so that records are taken
+   * in timestamp order across inputs that fill at different times; measured by the log's clock.
+   * 0 (the default, as in Kafka) waits for nothing beyond what is already in the log; -1 never
+   * waits. A synced topic's records that the server holds but the device has not pulled yet do
+   * not count as lag: only this wait covers them (docs/streams.md).
+   */
+  maxTaskIdleMs?: number
+  /**
    * Stores restore from a snapshot of their state and the changelog records after it, instead of
    * the whole changelog (Kafka Streams' checkpointed state directory; see StoreSnapshots). On by
    * default; `false` folds the changelogs from their start at every restore.
@@ -111,6 +120,11 @@ export class KafkaStreams {
   ) {
     if (!config?.applicationId)
       throw new InvalidArgumentError('KafkaStreams needs { applicationId }')
+    const idle = config.maxTaskIdleMs ?? 0
+    if (!Number.isSafeInteger(idle) || idle < -1)
+      throw new InvalidArgumentError(
+        `maxTaskIdleMs must be an integer of ms >= 0, or -1 to never wait; got ${idle}`,
+      )
     this.producer = log.producer(config.producer)
     this.snapshots =
       config.snapshots === false
@@ -250,7 +264,7 @@ export class KafkaStreams {
     try {
       for (const name of this.topology.stores.keys()) await this.restore(name)
       this.topology.restored()
-      const group = new PartitionGroup(this.log)
+      const group = new PartitionGroup(this.log, this.config.maxTaskIdleMs ?? 0)
       const committed = await this.log.admin().fetchOffsets({
         groupId: this.config.applicationId,
         topics: this.topology.inputTopics().map((t) => this.logTopic(t)),
@@ -342,6 +356,13 @@ export class KafkaStreams {
           continue
         }
         if (this.state !== 'RUNNING' || !this.owned) return
+        const pollMs = this.config.pollMs ?? 1000
+        // Waiting for an empty input partition (max.task.idle.ms): look again when it ends.
+        const waitMs =
+          group.waitingUntil === undefined
+            ? pollMs
+            : Math.min(pollMs, Math.max(0, group.waitingUntil - this.log.clock()))
+        if (waitMs === 0) continue
         // Nothing to do: a good moment to snapshot what has grown.
         this.snapshots?.idle(this.changelogEnds)
         await new Promise<void>((resolve) => {
@@ -349,7 +370,7 @@ export class KafkaStreams {
             // A poll, not an append event: read every partition (appends may go unheard).
             group.refresh()
             done()
-          }, this.config.pollMs ?? 1000)
+          }, waitMs)
           function done() {
             clearTimeout(timer)
             resolve()

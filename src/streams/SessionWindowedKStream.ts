@@ -1,8 +1,9 @@
 import { advanceStreamTime, restoreStreamTime } from './streamTime.ts'
+import { EndIndex } from './EndIndex.ts'
 import { KTable, type Materialized } from './KTable.ts'
-import { createNode, type ProcessorNode } from './processor.ts'
+import { createNode, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
-import type { SessionWindows, Window, Windowed } from './windows.ts'
+import { EmitStrategy, type SessionWindows, type Window, type Windowed } from './windows.ts'
 
 interface Session<VA> {
   window: Window
@@ -14,14 +15,30 @@ interface Session<VA> {
  * Kafka Streams' SessionWindowedKStream. A record joins every session of its key that lies within
  * the inactivity gap, merging them into one; each merged session is retracted (a tombstone for
  * its key) before the new session is emitted, exactly as Kafka forwards them with caching off.
- * A session ending before stream time - grace takes no more records (they are dropped as late).
+ *
+ * A session closes once stream time passes its end + inactivity gap + grace (Kafka's
+ * KStreamSessionWindowAggregate: close time = stream time - grace - gap): a record whose merged
+ * session would end before the close time is dropped as late. The gap counts because until it
+ * has passed, a new record may still extend the session.
  */
 export class SessionWindowedKStream<K, V> {
+  private emit: EmitStrategy = EmitStrategy.onWindowUpdate()
+
   constructor(
     private readonly builder: StreamsBuilder,
     private readonly parent: ProcessorNode,
     private readonly windows: SessionWindows,
   ) {}
+
+  /**
+   * onWindowClose() (KIP-825) emits each session's final result once, when it closes (stream time
+   * past end + gap + grace), stamped with the session's end, and nothing before: no updates and,
+   * as in Kafka, no tombstones for sessions merged away (they were never emitted).
+   */
+  emitStrategy(strategy: EmitStrategy): this {
+    this.emit = strategy
+    return this
+  }
 
   count(options: { materialized?: Materialized } = {}): KTable<Windowed<K>, number> {
     return this.aggregate(
@@ -61,16 +78,25 @@ export class SessionWindowedKStream<K, V> {
     const store = topology.store(name)
     const processor = builder.nextName('KSTREAM-SESSIONWINDOWAGGREGATE')
     const meta = topology.store(`${name}-meta`)
+    const onClose = this.emit.type === 'close'
     const sessions = new Map<string, Session<VA>[]>()
+    // Sessions not yet emitted (onWindowClose), by end: they are emitted once they close.
+    const open = new EndIndex<Windowed<K>>()
+    const closeTimeAt = (time: number) => time - windows.graceMs - windows.gapMs
     let streamTime = -Infinity
     // The sessions index and stream time come back from the stores after a restore.
     topology.onRestore(() => {
       streamTime = restoreStreamTime(meta)
       sessions.clear()
+      open.clear()
+      const closeTime = closeTimeAt(streamTime)
       for (const { key, value } of store.all() as { key: Windowed<K>; value: VA }[]) {
         const id = JSON.stringify(key.key)
         const timestamp = store.getWithTimestamp(key)?.timestamp ?? key.window.end
         sessions.set(id, [...(sessions.get(id) ?? []), { window: key.window, value, timestamp }])
+        // Closed sessions were emitted (onWindowClose) in the commit that closed them.
+        if (onClose && key.window.end >= closeTime)
+          open.add(key.window.end, JSON.stringify(key), key)
       }
       for (const list of sessions.values()) list.sort((a, b) => a.window.start - b.window.start)
     })
@@ -78,8 +104,9 @@ export class SessionWindowedKStream<K, V> {
       if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return
       const key = r.key as K
       const ts = r.timestamp
+      const before = closeTimeAt(streamTime)
       streamTime = advanceStreamTime(meta, streamTime, ts)
-      const closeTime = streamTime - windows.graceMs
+      const closeTime = closeTimeAt(streamTime)
       const id = JSON.stringify(key)
       const mine = sessions.get(id) ?? []
       const overlapping = mine.filter(
@@ -103,6 +130,10 @@ export class SessionWindowedKStream<K, V> {
       for (const s of overlapping) {
         const old: Windowed<K> = { key, window: s.window }
         store.put(old, null, ts)
+        if (onClose) {
+          open.delete(s.window.end, JSON.stringify(old))
+          continue
+        }
         emit({
           ...r,
           key: old,
@@ -119,11 +150,44 @@ export class SessionWindowedKStream<K, V> {
       )
       const windowedKey: Windowed<K> = { key, window: merged.window }
       store.put(windowedKey, aggregate, timestamp)
-      emit({ ...r, key: windowedKey, timestamp, value: { newValue: aggregate, oldValue: null } })
+      if (!onClose) {
+        emit({ ...r, key: windowedKey, timestamp, value: { newValue: aggregate, oldValue: null } })
+        return
+      }
+      open.add(end, JSON.stringify(windowedKey), windowedKey)
+      if (closeTime > before) emitClosed(r, closeTime, emit)
     })
+    /**
+     * Final results of the sessions that closed (end < close time), ordered as Kafka's
+     * time-ordered session store returns them: by end, then start, then key; each stamped with
+     * its end and carrying the headers of the record that closed it.
+     */
+    const emitClosed = (r: StreamRecord, closeTime: number, emit: (r: StreamRecord) => void) => {
+      const closed = open.takeUpTo(closeTime - 1)
+      closed.sort(
+        (a, b) =>
+          a.window.end - b.window.end ||
+          a.window.start - b.window.start ||
+          compare(JSON.stringify(a.key), JSON.stringify(b.key)),
+      )
+      for (const windowedKey of closed) {
+        const value = store.get(windowedKey) as VA | null
+        if (value === null) continue
+        emit({
+          ...r,
+          key: windowedKey,
+          timestamp: windowedKey.window.end,
+          value: { newValue: value, oldValue: null },
+        })
+      }
+    }
     this.parent.children.push(node)
     const table = new KTable<Windowed<K>, VA>(builder, node, name)
-    table.windowGraceMs = windows.graceMs
+    // suppress(untilWindowCloses) waits as long as the aggregation keeps sessions open (Kafka's
+    // GraphGraceSearchUtil: grace + inactivity gap for session windows).
+    table.windowGraceMs = windows.graceMs + windows.gapMs
     return table
   }
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -245,6 +245,12 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
         .toStream()
         .to('session-updates')
       grouped
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(4, 1))
+        .emitStrategy(EmitStrategy.onWindowClose())
+        .count({ materialized: 'closed-sessions' })
+        .toStream()
+        .to('session-finals')
+      grouped
         .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(8, 3))
         .reduce((x, y) => x + y, { materialized: 'sliding' })
         .toStream()
@@ -258,7 +264,14 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
       return builder.build()
     },
     setup: (log) =>
-      createTopics(log, ['clicks', 'closed', 'session-updates', 'sliding-sums', 'final-sums']),
+      createTopics(log, [
+        'clicks',
+        'closed',
+        'session-updates',
+        'session-finals',
+        'sliding-sums',
+        'final-sums',
+      ]),
     feed: async (log) => {
       for (const [key, ts] of events) {
         await log
@@ -267,9 +280,9 @@ test('windows, sessions and suppress survive a crash at any commit too (their cl
       }
     },
     commits: events.length,
-    outputs: ['closed', 'session-updates', 'sliding-sums', 'final-sums'],
+    outputs: ['closed', 'session-updates', 'session-finals', 'sliding-sums', 'final-sums'],
     inputs: ['clicks'],
-    stores: ['tumbling', 'sessions', 'sliding'],
+    stores: ['tumbling', 'sessions', 'closed-sessions', 'sliding'],
   })
 })
 

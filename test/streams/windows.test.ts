@@ -249,7 +249,7 @@ describe('session windows', () => {
     ])
   })
 
-  test('a record for a session that ended before stream time - grace is dropped as late', () => {
+  test('a record for a session that ended before stream time - grace - gap is dropped as late', () => {
     const builder = new StreamsBuilder()
     builder
       .stream<string, string>('events')
@@ -263,7 +263,7 @@ describe('session windows', () => {
     const out = driver.createOutputTopic<W, string | null>('out')
     input.pipeInput('u', 'a', 0)
     input.pipeInput('u', 'b', 100)
-    input.pipeInput('u', 'c', 2) // session [0,2] ends before 100 - 3: late
+    input.pipeInput('u', 'c', 2) // session [0,2] ends before 100 - 3 - 5: late
     expect(driver.droppedRecords().total).toBe(1)
     input.pipeInput('u', 'd', 98) // [98,100] merges with [100,100]
     expect(out.readKeyValuesToList().map(show)).toEqual([
