@@ -82,6 +82,9 @@ export class SessionWindowedKStream<K, V> {
     const sessions = new Map<string, Session<VA>[]>()
     // Sessions not yet emitted (onWindowClose), by end: they are emitted once they close.
     const open = new EndIndex<Windowed<K>>()
+    // Every session in the store, by end: it leaves the store once stream time is past its end +
+    // retention (Kafka's session store drops expired segments), so the store does not grow forever.
+    const kept = new EndIndex<Windowed<K>>()
     const closeTimeAt = (time: number) => time - windows.graceMs - windows.gapMs
     let streamTime = -Infinity
     // The sessions index and stream time come back from the stores after a restore.
@@ -89,11 +92,13 @@ export class SessionWindowedKStream<K, V> {
       streamTime = restoreStreamTime(meta)
       sessions.clear()
       open.clear()
+      kept.clear()
       const closeTime = closeTimeAt(streamTime)
       for (const { key, value } of store.all() as { key: Windowed<K>; value: VA }[]) {
         const id = JSON.stringify(key.key)
         const timestamp = store.getWithTimestamp(key)?.timestamp ?? key.window.end
         sessions.set(id, [...(sessions.get(id) ?? []), { window: key.window, value, timestamp }])
+        kept.add(key.window.end, JSON.stringify(key), key)
         // Closed sessions were emitted (onWindowClose) in the commit that closed them.
         if (onClose && key.window.end >= closeTime)
           open.add(key.window.end, JSON.stringify(key), key)
@@ -130,6 +135,7 @@ export class SessionWindowedKStream<K, V> {
       for (const s of overlapping) {
         const old: Windowed<K> = { key, window: s.window }
         store.put(old, null, ts)
+        kept.delete(s.window.end, JSON.stringify(old))
         if (onClose) {
           open.delete(s.window.end, JSON.stringify(old))
           continue
@@ -150,13 +156,25 @@ export class SessionWindowedKStream<K, V> {
       )
       const windowedKey: Windowed<K> = { key, window: merged.window }
       store.put(windowedKey, aggregate, timestamp)
+      kept.add(end, JSON.stringify(windowedKey), windowedKey)
       if (!onClose) {
         emit({ ...r, key: windowedKey, timestamp, value: { newValue: aggregate, oldValue: null } })
-        return
+      } else {
+        open.add(end, JSON.stringify(windowedKey), windowedKey)
+        if (closeTime > before) emitClosed(r, closeTime, emit)
       }
-      open.add(end, JSON.stringify(windowedKey), windowedKey)
-      if (closeTime > before) emitClosed(r, closeTime, emit)
+      expire()
     })
+    /** Sessions past retention leave the store and the index, with no record downstream. */
+    const expire = () => {
+      for (const windowedKey of kept.takeUpTo(streamTime - windows.retentionMs() - 1)) {
+        store.delete(windowedKey)
+        const id = JSON.stringify(windowedKey.key)
+        const left = (sessions.get(id) ?? []).filter((s) => s.window.end !== windowedKey.window.end)
+        if (left.length > 0) sessions.set(id, left)
+        else sessions.delete(id)
+      }
+    }
     /**
      * Final results of the sessions that closed (end < close time), ordered as Kafka's
      * time-ordered session store returns them: by end, then start, then key; each stamped with

@@ -112,6 +112,14 @@ export class SessionWindows {
   static ofInactivityGapAndGrace(gapMs: number, graceMs: number): SessionWindows {
     return new SessionWindows(positive(gapMs, 'inactivity gap'), nonNegative(graceMs, 'grace'))
   }
+
+  /**
+   * How long sessions are kept for queries after they end. Kafka's session store keeps them for
+   * gap + grace (until they close); duality keeps at least a day, as it does for time windows.
+   */
+  retentionMs(): number {
+    return Math.max(this.gapMs + this.graceMs, DAY)
+  }
 }
 
 /** When a windowed aggregation emits (Kafka's EmitStrategy). */

@@ -243,3 +243,38 @@ describe('SessionWindowedKStream.emitStrategy(onWindowClose) (KIP-825)', () => {
     expect(raw()).toEqual(['[a@0/5]=2@5'])
   })
 })
+
+// Kafka's session store keeps a session for its retention period after it ends (RocksDBSessionStore
+// drops expired segments; SessionWindowedKStreamImpl's default retention is gap + grace), so a
+// long-running aggregation's store holds recent sessions, not every session ever seen. duality
+// keeps them at least a day (SessionWindows.retentionMs), as its window stores do.
+describe('session stores expire sessions after retention', () => {
+  const DAY = 24 * 60 * 60 * 1000
+  test('a session leaves the store once stream time is past its end + retention, with nothing emitted', () => {
+    const windows = SessionWindows.ofInactivityGapAndGrace(10, 5)
+    expect(windows.retentionMs()).toBe(DAY)
+    const { driver, input, raw } = sessionCount(windows)
+    const store = () =>
+      driver
+        .getKeyValueStore<W, number>('counts')
+        .all()
+        .map((e) => `${e.key.key}@${e.key.window.start}/${e.key.window.end}`)
+        .sort()
+    input.pipeInput('a', '1', 0)
+    input.pipeInput('a', '1', 5) // merged: a@0/5
+    input.pipeInput('b', '1', DAY + 5) // stream time at a's end + retention: a is kept
+    expect(store()).toEqual(['a@0/5', `b@${DAY + 5}/${DAY + 5}`])
+    raw() // drain
+    input.pipeInput('b', '1', DAY + 6) // past it: a expires
+    expect(store()).toEqual([`b@${DAY + 5}/${DAY + 6}`])
+    // Only b's own merge came out; the expiry is silent downstream.
+    expect(raw()).toEqual([
+      `[b@${DAY + 5}/${DAY + 5}]=null@${DAY + 5}`,
+      `[b@${DAY + 5}/${DAY + 6}]=2@${DAY + 6}`,
+    ])
+    // A record of a after its session expired starts a new one (it is late here, so dropped).
+    input.pipeInput('a', '1', 6)
+    expect(driver.droppedRecords().total).toBe(1)
+    expect(store()).toEqual([`b@${DAY + 5}/${DAY + 6}`])
+  })
+})
