@@ -1,6 +1,7 @@
 import { afterEach, expect, test, vi } from 'vitest'
 import {
   InvalidArgumentError,
+  Joined,
   KafkaStreams,
   loadSnapshot,
   Materialized,
@@ -12,6 +13,7 @@ import {
   StreamsBuilder,
   type Log,
 } from '../../src/index.ts'
+import { ViewMirror } from '../../src/worker/views/ViewMirror.ts'
 import { until } from '../support/until.ts'
 
 // A versioned table under KafkaStreams: its changelog and restore (Kafka's
@@ -224,4 +226,66 @@ test('a versioned store snapshots its whole history under its own label; a plain
   const fourth = await start(log, { minRecords: 1 })
   expect(answers(fourth)).toEqual(EXPECTED)
   expect(warn.mock.calls.some(([m]) => String(m).includes('foreign'))).toBe(true)
+})
+
+test("a view of a versioned store (the worker's ViewMirror, folding its changelog) shows each key's latest version", async () => {
+  const clock = { now: T + 5_000 }
+  const log = await seeded(clock)
+  const streams = await start(log)
+  await processed(log, 5)
+  const mirror = new ViewMirror(log, CHANGELOG)
+  closers.push(() => mirror.close())
+  await mirror.loaded
+  // EUR's out-of-order 1.2 came after 1.3 in time of arrival; the view still shows 1.3. GBP is
+  // deleted.
+  expect([...mirror.entries.values()].map(([k, v]) => [k, v])).toEqual([['"EUR"', 1.3]])
+  expect(streams.versionedStore('rates').get('EUR')?.value).toBe(1.3)
+})
+
+test('a stream-table join with a grace period holds its records across a restart (the buffer is a store)', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  closers.push(() => log.close())
+  await log.admin().createTopics({
+    topics: [
+      { topic: 'fx', numPartitions: 1 },
+      { topic: 'payments', numPartitions: 1 },
+      { topic: 'converted', numPartitions: 1 },
+    ],
+  })
+  const topology = () => {
+    const builder = new StreamsBuilder()
+    const rates = builder.table<string, number>('fx', {
+      materialized: Materialized.as(Stores.persistentVersionedKeyValueStore('rates', HOUR)),
+    })
+    builder
+      .stream<string, number>('payments')
+      .join(rates, (amount, rate) => amount * rate, Joined.withGracePeriod(10_000))
+      .to('converted')
+    return builder.build()
+  }
+  const run = async () => {
+    const streams = new KafkaStreams(topology(), log, { applicationId: 'g', pollMs: 20 })
+    await streams.start()
+    return streams
+  }
+  const committed = async (topic: string, offset: number) =>
+    until(async () => {
+      const [c] = await log.admin().fetchOffsets({ groupId: 'g', topics: [topic] })
+      return c!.partitions[0]!.offset === offset
+    })
+  const send = (topic: string, key: string, value: number, timestamp: number) =>
+    log.producer().send({ topic, messages: [{ key, value, timestamp }] })
+  await send('fx', 'EUR', 2, T)
+  await send('payments', 'EUR', 10, T + 5_000) // held: stream time T + 5 s
+  const first = await run()
+  await committed('payments', 1)
+  await committed('fx', 1)
+  await first.close()
+  await send('fx', 'EUR', 3, T + 4_000) // late, but within the grace period of the held payment
+  await send('payments', 'EUR', 1, T + 20_000) // releases the held payment
+  const second = await run()
+  await committed('payments', 2)
+  await second.close()
+  const { records } = await log.fetch<number>({ topic: 'converted', partition: 0, offset: 0 })
+  expect(records.map((r) => [r.value, r.timestamp])).toEqual([[30, T + 5_000]])
 })
