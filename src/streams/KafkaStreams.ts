@@ -469,9 +469,7 @@ export class KafkaStreams {
             : { value: change.entry.value, timestamp: change.entry.timestamp },
         // A versioned store's records carry their version's time, which min.compaction.lag.ms
         // measures and a delete needs; a plain store's are stamped by the log's clock.
-        ...(store instanceof VersionedKeyValueStore
-          ? { timestamp: (change as unknown as { timestamp: number }).timestamp }
-          : {}),
+        ...(change.timestamp === undefined ? {} : { timestamp: change.timestamp }),
       }))
       sends.push({ topic: changelog, messages })
       wrote.push([name, store, messages.length])
