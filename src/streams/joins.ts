@@ -14,8 +14,8 @@ export type Joiner<V1, V2, VR> = (left: V1, right: V2) => VR
  * Over a versioned table (KIP-914) a record meets the table's value as of its own timestamp,
  * not the latest one. With a grace period (`Joined.withGracePeriod`, KIP-923) stream records
  * wait in a buffer (a store, changelogged) until the stream side's time has passed theirs by the
- * grace period, then join in timestamp order (ties: arrival order); a record already that late
- * joins at once. Table updates that arrive within the grace period thus still reach the records
+ * grace period, then join in timestamp order (ties: by key, then in arrival order, as Kafka's
+ * time-ordered buffer); a record already that late joins at once. Table updates that arrive within the grace period thus still reach the records
  * they are older than.
  */
 export function streamTableJoin(
@@ -55,18 +55,24 @@ export function streamTableJoin(
   const meta = topology.store(`${name}-meta`)
   interface Held {
     timestamp: number
+    /** The record's key as the store compares keys (keyId). */
+    id: string
     seq: number
     record: StreamRecord
   }
   const held: Held[] = []
   let streamTime = -Infinity
-  const byTimeThenSeq = (a: Held, b: Held) => a.timestamp - b.timestamp || a.seq - b.seq
+  // Kafka's buffer is keyed by (timestamp, key, sequence number): time order, then by key, then
+  // in arrival order.
+  const byTimeThenSeq = (a: Held, b: Held) =>
+    a.timestamp - b.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.seq - b.seq
   topology.onRestore(() => {
     streamTime = restoreStreamTime(meta)
     held.length = 0
     for (const { key, value } of buffer.all()) {
       const [timestamp, seq] = key as [number, number]
-      held.push({ timestamp, seq, record: value as StreamRecord })
+      const record = value as StreamRecord
+      held.push({ timestamp, id: keyId(record.key), seq, record })
     }
     held.sort(byTimeThenSeq)
   })
@@ -75,7 +81,7 @@ export function streamTableJoin(
     streamTime = advanceStreamTime(meta, streamTime, r.timestamp)
     const seq = ((meta.get('seq') as number | null) ?? 0) + 1
     meta.put('seq', seq, r.timestamp)
-    const item: Held = { timestamp: r.timestamp, seq, record: r }
+    const item: Held = { timestamp: r.timestamp, id: keyId(r.key), seq, record: r }
     let i = held.length
     while (i > 0 && byTimeThenSeq(held[i - 1]!, item) > 0) i--
     held.splice(i, 0, item)

@@ -142,15 +142,23 @@ describe('Joined.withGracePeriod (KIP-923)', () => {
     expect(out(driver)).toEqual(['eur=p8+r6@8'])
   })
 
-  test('held records come out in timestamp order, ties in arrival order; a record already late joins at once', () => {
+  test("held records come out in timestamp order, ties by key then arrival (Kafka's buffer key: time, key, seqnum); a record already late joins at once", () => {
     const { driver, rates, payments } = topology({ joined: Joined.withGracePeriod(10) })
     rates.pipeInput('eur', 'r0', 0)
+    rates.pipeInput('chf', 'c0', 0)
     payments.pipeInput('eur', 'a7', 7)
     payments.pipeInput('eur', 'b3', 3)
+    payments.pipeInput('chf', 'x7', 7) // same time as a7, a key that sorts before it
     payments.pipeInput('eur', 'c7', 7)
     payments.pipeInput('eur', 'd30', 30) // releases everything <= 20
     payments.pipeInput('eur', 'e2', 2) // 28 behind stream time: past its grace already
-    expect(out(driver)).toEqual(['eur=b3+r0@3', 'eur=a7+r0@7', 'eur=c7+r0@7', 'eur=e2+r0@2'])
+    expect(out(driver)).toEqual([
+      'eur=b3+r0@3',
+      'chf=x7+c0@7',
+      'eur=a7+r0@7',
+      'eur=c7+r0@7',
+      'eur=e2+r0@2',
+    ])
   })
 
   test('a grace period of 0 is none: records join at once', () => {
