@@ -33,16 +33,16 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
 })
 
-function ratesTopology() {
+function ratesTopology(history = HOUR) {
   const builder = new StreamsBuilder()
   builder.table<string, number>('fx', {
-    materialized: Materialized.as(Stores.persistentVersionedKeyValueStore('rates', HOUR)),
+    materialized: Materialized.as(Stores.persistentVersionedKeyValueStore('rates', history)),
   })
   return builder.build()
 }
 
-async function start(log: Log, snapshots: false | { minRecords: number } = false) {
-  const streams = new KafkaStreams(ratesTopology(), log, {
+async function start(log: Log, snapshots: false | { minRecords: number } = false, history = HOUR) {
+  const streams = new KafkaStreams(ratesTopology(history), log, {
     applicationId: 'app',
     pollMs: 20,
     snapshots,
@@ -288,4 +288,37 @@ test('a stream-table join with a grace period holds its records across a restart
   await second.close()
   const { records } = await log.fetch<number>({ topic: 'converted', partition: 0, offset: 0 })
   expect(records.map((r) => [r.value, r.timestamp])).toEqual([[30, T + 5_000]])
+})
+
+test('a snapshot restores versions in time order: one older than the horizon but still valid is kept', async () => {
+  const log = await openLog({ storage: memoryStorage(), cleaner: false })
+  closers.push(() => log.close())
+  await log.admin().createTopics({ topics: [{ topic: 'fx', numPartitions: 1 }] })
+  // History 1 s. B is the first key written, so a key-by-key restore would put B@2000 before
+  // A@0 and refuse A@0 (older than 2000 - 1000), though A@0 is valid until 1500.
+  await log.producer().send({
+    topic: 'fx',
+    messages: [
+      { key: 'B', value: 1, timestamp: T + 100 },
+      { key: 'A', value: 10, timestamp: T },
+      { key: 'A', value: 15, timestamp: T + 1_500 },
+      { key: 'B', value: 2, timestamp: T + 2_000 },
+    ],
+  })
+  const first = await start(log, { minRecords: 1 }, 1_000)
+  await processed(log, 4)
+  const label = storeSnapshotLabel(ratesTopology(1_000), 'rates')
+  await until(async () => (await loadSnapshot(log, CHANGELOG, label)).snapshot?.offsets[0] === 4)
+  expect(first.versionedStore('rates').get('A', T + 1_200)).toEqual({
+    value: 10,
+    timestamp: T,
+    validTo: T + 1_500,
+  })
+  await first.close()
+  const second = await start(log, { minRecords: 1 }, 1_000)
+  expect(second.versionedStore('rates').get('A', T + 1_200)).toEqual({
+    value: 10,
+    timestamp: T,
+    validTo: T + 1_500,
+  })
 })
