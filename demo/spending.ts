@@ -1,18 +1,30 @@
 // "Spending abroad": what the worker, the page, the feeder and the e2e test share — the topics
 // (the same partition counts and config on the server and in the browser, as sync requires) and
 // the topology (a KStream-KTable join, a daily window per category, a running balance).
-import { StreamsBuilder, TimeWindows, type TopicSpec } from '../src/index.ts'
+import { Materialized, Stores, StreamsBuilder, TimeWindows, type TopicSpec } from '../src/index.ts'
 
 export const HOME = 'EUR'
 export const CURRENCIES = ['USD', 'GBP', 'JPY', 'CHF'] as const
 export const CATEGORIES = ['food', 'transport', 'lodging', 'fun'] as const
 export const DAY = 24 * 60 * 60 * 1000
+/**
+ * How far back the rates table keeps each currency's history: a payment made up to this long
+ * before the latest rate still converts at the rate of its own time (an older one finds none).
+ */
+export const RATE_HISTORY_MS = DAY
 
-/** The rates, keyed by currency: compacted, so the topic keeps the latest rate of each. */
+/**
+ * The rates, keyed by currency: compacted, so the topic keeps the latest rate of each, and every
+ * rate for the history the table keeps (min.compaction.lag.ms), so a device that syncs later
+ * still finds the rates its payments were made at.
+ */
 export const FX_RATES: TopicSpec = {
   topic: 'fx-rates',
   numPartitions: 1,
-  configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+  configEntries: [
+    { name: 'cleanup.policy', value: 'compact' },
+    { name: 'min.compaction.lag.ms', value: String(RATE_HISTORY_MS) },
+  ],
 }
 /** The user's payments, keyed by payment id. */
 export const PAYMENTS: TopicSpec = { topic: 'payments', numPartitions: 2 }
@@ -47,10 +59,16 @@ export const toCents = (amount: number, rate: number): number => Math.round(amou
 
 export function spendingTopology() {
   const builder = new StreamsBuilder()
-  const rates = builder.table<string, Rate>(FX_RATES.topic, { materialized: VIEWS.rates })
-  // Re-key each payment by its currency and join it with the rate table: each payment meets the
-  // rate the table holds when it is processed (inputs are taken in timestamp order), so a
-  // payment is converted at the rate known at the time it was made.
+  // A versioned table (KIP-889): it keeps each currency's rates over RATE_HISTORY_MS.
+  const rates = builder.table<string, Rate>(FX_RATES.topic, {
+    materialized: Materialized.as(
+      Stores.persistentVersionedKeyValueStore(VIEWS.rates, RATE_HISTORY_MS),
+    ),
+  })
+  // Re-key each payment by its currency and join it with the rate table: over a versioned table
+  // each payment meets the rate as of its own timestamp (KIP-914), whenever it is processed. A
+  // payment made offline while the rates moved on is converted at the rate of the time it was
+  // made, even though the newer rates reach the device before the server's copy of it.
   const converted = builder
     .stream<string, Payment>(PAYMENTS.topic)
     .selectKey((_id, p) => p.currency)

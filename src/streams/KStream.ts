@@ -1,12 +1,33 @@
 import { InvalidArgumentError } from '../log/errors.ts'
 import { GlobalKTable } from './GlobalKTable.ts'
 import { JoinWindows } from './JoinWindows.ts'
+import { Joined } from './Joined.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
+import type { StateStore } from './Topology.ts'
 import { streamStreamJoin, streamTableJoin, type Joiner } from './joins.ts'
 import { KGroupedStream } from './KGroupedStream.ts'
 import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode, type KeyValue, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
+import type { VersionedStoreSupplier } from './Stores.ts'
 import type { StreamPartitioner } from './Topology.ts'
+
+/**
+ * A grace period needs a versioned table whose history reaches back as far (Kafka's checks in
+ * KStreamImpl's stream-table join): a held record joins the table as of its own time.
+ */
+function checkGrace(store: StateStore, graceMs: number): void {
+  if (!(store instanceof VersionedKeyValueStore))
+    throw new InvalidArgumentError(
+      `KTable must be versioned to use a grace period in a stream table join ("${store.name}" is not: ` +
+        `materialize it with Stores.persistentVersionedKeyValueStore)`,
+    )
+  if (store.historyRetentionMs < graceMs)
+    throw new InvalidArgumentError(
+      `History retention must be at least grace period: "${store.name}" keeps ` +
+        `${store.historyRetentionMs} ms, the join's grace period is ${graceMs} ms`,
+    )
+}
 
 /** Kafka Streams' KStream: a record stream; every operator returns a new stream. */
 export class KStream<K, V> {
@@ -141,19 +162,19 @@ export class KStream<K, V> {
     this.then('KSTREAM-SINK', (r) => topology.emit(topic, r as StreamRecord, partitioner))
   }
 
-  toTable(options: { materialized?: Materialized } = {}): KTable<K, V> {
-    const name =
-      typeof options.materialized === 'string'
-        ? options.materialized
-        : this.builder.nextName('KSTREAM-TOTABLE-STATE-STORE')
-    const store = this.builder.topology.store(name)
-    const node = tableSource(this.builder.nextName('KSTREAM-TOTABLE'), store)
+  toTable(options: { materialized?: Materialized | VersionedStoreSupplier } = {}): KTable<K, V> {
+    const store = this.builder.sourceStore(options.materialized, 'KSTREAM-TOTABLE-STATE-STORE')
+    const node = tableSource(this.builder.nextName('KSTREAM-TOTABLE'), store, this.builder.topology)
     this.node.children.push(node)
-    return new KTable<K, V>(this.builder, node, name)
+    return new KTable<K, V>(this.builder, node, store.name)
   }
 
   /** Inner join with a table (by key), a global table (by `keySelector`) or a stream (windowed). */
-  join<V2, VR>(table: KTable<K, V2>, joiner: (value: V, tableValue: V2) => VR): KStream<K, VR>
+  join<V2, VR>(
+    table: KTable<K, V2>,
+    joiner: (value: V, tableValue: V2) => VR,
+    joined?: Joined,
+  ): KStream<K, VR>
   join<K2, V2, VR>(
     table: GlobalKTable<K2, V2>,
     keySelector: (key: K, value: V) => K2,
@@ -172,6 +193,7 @@ export class KStream<K, V> {
   leftJoin<V2, VR>(
     table: KTable<K, V2>,
     joiner: (value: V, tableValue: V2 | null) => VR,
+    joined?: Joined,
   ): KStream<K, VR>
   leftJoin<K2, V2, VR>(
     table: GlobalKTable<K2, V2>,
@@ -206,16 +228,19 @@ export class KStream<K, V> {
     const topology = builder.topology
     if (other instanceof KTable || other instanceof GlobalKTable) {
       const global = other instanceof GlobalKTable
-      const store = global ? other.store : topology.store(other.storeName)
+      const store = global ? other.store : topology.stores.get(other.storeName)!
       const joiner = (global ? b : a) as Joiner<unknown, unknown, unknown>
       const keySelector = global ? (a as (key: unknown, value: unknown) => unknown) : undefined
       const prefix = global ? 'KSTREAM-JOIN-GLOBAL' : 'KSTREAM-JOIN'
+      const graceMs = !global && b instanceof Joined ? b.gracePeriodMs : 0
+      if (graceMs > 0) checkGrace(store, graceMs)
       const node = streamTableJoin(
         builder.nextName(prefix),
         store,
         joiner,
         kind === 'left',
         keySelector,
+        { ms: graceMs, topology },
       )
       this.node.children.push(node)
       // Kafka requires a stream and a table joined by key to be co-partitioned (not a global one).

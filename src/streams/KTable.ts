@@ -5,6 +5,12 @@ import { KGroupedTable } from './KGroupedTable.ts'
 import { foreignKeyJoin } from './foreignKeyJoin.ts'
 import { tableTableJoin, type Joiner } from './joins.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
+import type { VersionedStoreSupplier } from './Stores.ts'
+import {
+  PUT_RETURN_CODE_NOT_PUT,
+  PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+  VersionedKeyValueStore,
+} from './VersionedKeyValueStore.ts'
 import { KStream } from './KStream.ts'
 import {
   createNode,
@@ -14,6 +20,7 @@ import {
   type StreamRecord,
 } from './processor.ts'
 import type { StreamsBuilder } from './StreamsBuilder.ts'
+import type { Topology } from './Topology.ts'
 import type { Window } from './windows.ts'
 
 /** Suppression configs (Kafka's Suppressed): only final results, when windows close. */
@@ -27,10 +34,25 @@ export type Suppressed = ReturnType<typeof Suppressed.untilWindowCloses>
 export type Materialized = string
 
 /**
+ * Kafka's Materialized.as: a store name, or (for a table source: `builder.table`, `toTable`) a
+ * versioned store from `Stores.persistentVersionedKeyValueStore`.
+ */
+export const Materialized = {
+  as<S extends string | VersionedStoreSupplier>(store: S): S {
+    return store
+  },
+}
+
+/**
  * The node that turns records into a table: null keys are dropped, a null value deletes the key,
  * and each update is forwarded as a Change (caching off: every update, as Kafka's test driver shows).
  */
-export function tableSource(name: string, store: KeyValueStore): ProcessorNode {
+export function tableSource(
+  name: string,
+  store: KeyValueStore | VersionedKeyValueStore,
+  topology: Topology,
+): ProcessorNode {
+  if (store instanceof VersionedKeyValueStore) return versionedTableSource(name, store, topology)
   return createNode(name, (r, emit) => {
     if (r.key === null || r.key === undefined) return
     const old = store.getWithTimestamp(r.key)
@@ -41,6 +63,32 @@ export function tableSource(name: string, store: KeyValueStore): ProcessorNode {
       ...r,
       value: { newValue: value, oldValue: old?.value ?? null } satisfies Change<unknown>,
     })
+  })
+}
+
+/**
+ * A table source over a versioned store (KIP-914): every update is put into the key's history at
+ * its timestamp, but only one that becomes the key's latest version is forwarded. Kafka forwards
+ * the others flagged as not latest, and every stateful processor after it (joins, aggregations)
+ * drops them; duality does not forward them at all. A put older than the history retention is
+ * dropped by the store, and counted as dropped.
+ */
+function versionedTableSource(
+  name: string,
+  store: VersionedKeyValueStore,
+  topology: Topology,
+): ProcessorNode {
+  return createNode(name, (r, emit) => {
+    if (r.key === null || r.key === undefined) return
+    const old = store.latest(r.key)
+    const value = r.value ?? null
+    const code = store.put(r.key, value, r.timestamp)
+    if (code !== PUT_RETURN_CODE_VALID_TO_UNDEFINED) {
+      if (code === PUT_RETURN_CODE_NOT_PUT) topology.dropped(name)
+      return
+    }
+    if (value === null && old === null) return
+    emit({ ...r, value: { newValue: value, oldValue: old } satisfies Change<unknown> })
   })
 }
 

@@ -4,16 +4,19 @@ import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerConfig, ProducerRecord } from '../log/Producer.ts'
 import type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
 import { StoreSnapshots, type SnapshotConfig } from './StoreSnapshots.ts'
 import { createInternalTopics } from './planInternalTopics.ts'
 import type { StreamRecord } from './processor.ts'
-import type { StreamPartitioner, Topology } from './Topology.ts'
+import type { StateStore, StreamPartitioner, Topology } from './Topology.ts'
 import type { Windowed } from './windows.ts'
 import {
   queryableStore,
   windowView,
+  versionedView,
   type ReadOnlyKeyValueStore,
+  type ReadOnlyVersionedKeyValueStore,
   type ReadOnlyWindowStore,
   type StoreChange,
 } from './queryableStore.ts'
@@ -198,9 +201,28 @@ export class KafkaStreams {
 
   /** Interactive queries on a materialized store. */
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
-    const store = this.topology.stores.get(name) as KeyValueStore<K, V> | undefined
+    const store = this.topology.stores.get(name)
     if (!store) throw new InvalidArgumentError(`No store "${name}" in this topology`)
-    return queryableStore(store, this.listeners)
+    // As Kafka's IQ, which serves a versioned store only through its versioned queries.
+    if (store instanceof VersionedKeyValueStore)
+      throw new InvalidArgumentError(
+        `Store "${name}" is versioned: query it with streams.versionedStore("${name}")`,
+      )
+    return queryableStore(store as KeyValueStore<K, V>, this.listeners)
+  }
+
+  /**
+   * Interactive queries on a versioned store (Kafka's IQv2 VersionedKeyQuery, KIP-960):
+   * `get(key)` is the latest version, `get(key, asOfTimestamp)` the one valid at that time.
+   */
+  versionedStore<K = unknown, V = unknown>(name: string): ReadOnlyVersionedKeyValueStore<K, V> {
+    const store = this.topology.stores.get(name)
+    if (!store) throw new InvalidArgumentError(`No store "${name}" in this topology`)
+    if (!(store instanceof VersionedKeyValueStore))
+      throw new InvalidArgumentError(
+        `Store "${name}" is not versioned (materialize it with Stores.persistentVersionedKeyValueStore)`,
+      )
+    return versionedView(store as VersionedKeyValueStore<K, V>)
   }
 
   /**
@@ -328,10 +350,11 @@ export class KafkaStreams {
         offset,
       })
       for (const r of chunk.records) {
+        // A versioned store's delete is a tombstone whose record timestamp is the version's.
         store.put(
           JSON.parse(r.key!),
           r.value === null ? null : r.value.value,
-          r.value?.timestamp ?? 0,
+          r.value?.timestamp ?? r.timestamp,
         )
       }
       read += chunk.records.length
@@ -448,7 +471,7 @@ export class KafkaStreams {
     const sends: ProducerRecord[] = [...outputs].map(([to, messages]) => ({ topic: to, messages }))
     const changed: [string, StoreChange<unknown, unknown>[]][] = []
     const previews: ChangelogAppend[] = []
-    const wrote: [string, KeyValueStore, number][] = []
+    const wrote: [string, StateStore, number][] = []
     for (const [name, store] of this.topology.stores) {
       const changes = store.flushChanges()
       if (changes.length === 0) continue
@@ -459,9 +482,15 @@ export class KafkaStreams {
         ])
       }
       const changelog = this.changelogTopic(name)
-      const messages = changes.map(({ key, entry }) => ({
-        key: JSON.stringify(key),
-        value: entry === null ? null : { value: entry.value, timestamp: entry.timestamp },
+      const messages = changes.map((change) => ({
+        key: JSON.stringify(change.key),
+        value:
+          change.entry === null
+            ? null
+            : { value: change.entry.value, timestamp: change.entry.timestamp },
+        // A versioned store's records carry their version's time, which min.compaction.lag.ms
+        // measures and a delete needs; a plain store's are stamped by the log's clock.
+        ...(change.timestamp === undefined ? {} : { timestamp: change.timestamp }),
       }))
       sends.push({ topic: changelog, messages })
       wrote.push([name, store, messages.length])

@@ -99,8 +99,12 @@ export class KeyValueStore<K = unknown, V = unknown> {
     return this.entries.size
   }
 
-  /** The keys changed since the last call, with their current entries (null: deleted). */
-  flushChanges(): { key: K; entry: ValueAndTimestamp<V> | null }[] {
+  /**
+   * The keys changed since the last call, with their current entries (null: deleted). No
+   * `timestamp`: the changelog records are stamped by the log's clock (a versioned store's carry
+   * their versions' times).
+   */
+  flushChanges(): { key: K; entry: ValueAndTimestamp<V> | null; timestamp?: number }[] {
     const out = [...this.dirty.entries()].map(([id, key]) => ({
       key,
       entry: this.entries.get(id)?.entry ?? null,

@@ -5,8 +5,8 @@ import {
   type SnapshotEntry,
   type SnapshotRejection,
 } from '../log/TopicSnapshot.ts'
-import type { KeyValueStore } from './KeyValueStore.ts'
-import type { Topology } from './Topology.ts'
+import type { StateStore, Topology } from './Topology.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 
 export interface SnapshotConfig {
   /**
@@ -33,17 +33,26 @@ const BUSY_TAIL_FACTOR = 4
  * inputs discards the old images and rebuilds from the changelogs; a change inside a processor
  * (an aggregator's code) does not show in the shape, and a changelog holds that code's results
  * anyway: reprocessing the input takes a new applicationId, as in Kafka.
+ *
+ * A versioned store's image holds its whole history (every version, deletes included, each
+ * key's oldest first), not one entry per key: it is labelled `duality.versioned.1` with its
+ * history retention, so it is never read as a plain store's image, nor a plain one as its own,
+ * nor one of another retention. Views mirror a versioned store's changelog without images (see
+ * serveApp): a view holds latest values, which this image is not.
  */
 export function storeSnapshotLabel(topology: Topology, store: string): string {
   const shape = {
     stores: [...topology.stores.keys()].sort(),
     inputs: topology.inputTopics().sort(),
   }
+  const s = topology.stores.get(store)
+  if (s instanceof VersionedKeyValueStore)
+    return `duality.versioned.1 ${store} ${s.historyRetentionMs} ${JSON.stringify(shape)}`
   return `duality.kv.1 ${store} ${JSON.stringify(shape)}`
 }
 
 /** A store's entries as the changelog holds them: its key's JSON text, value and timestamp. */
-export function storeEntries(store: KeyValueStore): SnapshotEntry[] {
+export function storeEntries(store: StateStore): SnapshotEntry[] {
   const entries: SnapshotEntry[] = []
   for (const { key, entry } of store.committedEntries())
     entries.push([JSON.stringify(key), entry.value, entry.timestamp])
@@ -78,7 +87,7 @@ export class StoreSnapshots {
    * Fills `store` from its snapshot, if a valid one is stored, and returns the changelog offset
    * to fold from; null when there is none (fold the whole changelog).
    */
-  async restore(name: string, store: KeyValueStore): Promise<number | null> {
+  async restore(name: string, store: StateStore): Promise<number | null> {
     const topic = this.changelogTopic(name)
     const { snapshot, rejected } = await loadSnapshot(
       this.log,
@@ -87,7 +96,13 @@ export class StoreSnapshots {
     )
     if (rejected) console.warn(rejectionWarning(topic, rejected))
     if (!snapshot || snapshot.offsets.length !== 1) return null
-    for (const [key, value, timestamp] of snapshot.entries)
+    // A versioned store's versions go back in time order: each is then no older than the
+    // store's stream time allows (the image kept them because they were within the history).
+    const entries =
+      store instanceof VersionedKeyValueStore
+        ? [...snapshot.entries].sort((a, b) => a[2] - b[2])
+        : snapshot.entries
+    for (const [key, value, timestamp] of entries)
       store.put(JSON.parse(key) as unknown, value, timestamp)
     this.since.set(name, 0)
     return snapshot.offsets[0]!
@@ -102,7 +117,7 @@ export class StoreSnapshots {
    * After a commit that wrote `records` to the store's changelog, which now ends at `end`:
    * snapshots the store when its tail has grown to `BUSY_TAIL_FACTOR` times the store.
    */
-  committed(name: string, store: KeyValueStore, records: number, end: number): void {
+  committed(name: string, store: StateStore, records: number, end: number): void {
     const since = (this.since.get(name) ?? 0) + records
     this.since.set(name, since)
     if (since >= Math.max(this.minRecords, BUSY_TAIL_FACTOR * store.approximateNumEntries()))
@@ -123,7 +138,7 @@ export class StoreSnapshots {
     while (this.writing) await this.writing
   }
 
-  private write(name: string, store: KeyValueStore, end: number): void {
+  private write(name: string, store: StateStore, end: number): void {
     if (this.writing) return
     // Taken now, synchronously: the store is exactly its changelog up to `end` here.
     const entries = storeEntries(store)

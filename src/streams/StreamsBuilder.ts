@@ -2,6 +2,7 @@ import { GlobalKTable } from './GlobalKTable.ts'
 import { KStream } from './KStream.ts'
 import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode } from './processor.ts'
+import { isVersionedSupplier, type VersionedStoreSupplier } from './Stores.ts'
 import { Topology } from './Topology.ts'
 
 /** Kafka Streams' StreamsBuilder: declare streams and tables over topics, then build(). */
@@ -20,17 +21,17 @@ export class StreamsBuilder {
     return new KStream<K, V>(this, node)
   }
 
-  /** A table over a (usually compacted) topic: the latest value per key; null deletes. */
+  /**
+   * A table over a (usually compacted) topic: the latest value per key; null deletes. Materialized
+   * in a versioned store (`Materialized.as(Stores.persistentVersionedKeyValueStore(name, ms))`),
+   * it keeps each key's history, and stream-table joins read it as of each record's time.
+   */
   table<K = unknown, V = unknown>(
     topic: string,
-    options: { materialized?: Materialized } = {},
+    options: { materialized?: Materialized | VersionedStoreSupplier } = {},
   ): KTable<K, V> {
-    const store = this.topology.store(
-      typeof options.materialized === 'string'
-        ? options.materialized
-        : this.nextName('KTABLE-SOURCE-STATE-STORE'),
-    )
-    const node = tableSource(this.nextName('KTABLE-SOURCE'), store)
+    const store = this.sourceStore(options.materialized, 'KTABLE-SOURCE-STATE-STORE')
+    const node = tableSource(this.nextName('KTABLE-SOURCE'), store, this.topology)
     this.topology.addSource(topic, node)
     return new KTable<K, V>(this, node, store.name)
   }
@@ -45,8 +46,20 @@ export class StreamsBuilder {
         ? options.materialized
         : this.nextName('GLOBALKTABLE-STATE-STORE'),
     )
-    this.topology.addSource(topic, tableSource(this.nextName('KTABLE-SOURCE'), store))
+    this.topology.addSource(
+      topic,
+      tableSource(this.nextName('KTABLE-SOURCE'), store, this.topology),
+    )
     return new GlobalKTable<K, V>(store as never)
+  }
+
+  /** The store a table source materializes into: a plain one by name, or a versioned one. */
+  sourceStore(materialized: Materialized | VersionedStoreSupplier | undefined, prefix: string) {
+    if (isVersionedSupplier(materialized))
+      return this.topology.versionedStore(materialized.name, materialized.historyRetentionMs)
+    return this.topology.store(
+      typeof materialized === 'string' ? materialized : this.nextName(prefix),
+    )
   }
 
   build(): Topology {

@@ -1,4 +1,6 @@
+import { InvalidArgumentError } from '../log/errors.ts'
 import { KeyValueStore } from './KeyValueStore.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 import type { ProcessorNode, StreamRecord } from './processor.ts'
 
 /** Picks an output record's partition (Kafka's StreamPartitioner). */
@@ -8,6 +10,9 @@ export type StreamPartitioner<K = unknown, V = unknown> = (
   numPartitions: number,
 ) => number
 
+/** A state store of a topology: a plain key-value store or a versioned one (KIP-889). */
+export type StateStore = KeyValueStore | VersionedKeyValueStore
+
 export type Sink = (topic: string, record: StreamRecord, partitioner?: StreamPartitioner) => void
 
 /**
@@ -16,7 +21,7 @@ export type Sink = (topic: string, record: StreamRecord, partitioner?: StreamPar
  */
 export class Topology {
   readonly sources = new Map<string, ProcessorNode[]>()
-  readonly stores = new Map<string, KeyValueStore>()
+  readonly stores = new Map<string, StateStore>()
   private readonly restoreHooks: (() => void)[] = []
 
   /**
@@ -52,8 +57,23 @@ export class Topology {
 
   store(name: string): KeyValueStore {
     let store = this.stores.get(name)
+    if (store instanceof VersionedKeyValueStore)
+      throw new InvalidArgumentError(
+        `Store "${name}" is versioned: only a table source (builder.table, toTable) and ` +
+          `stream-table joins read versioned stores so far`,
+      )
     if (!store) this.stores.set(name, (store = new KeyValueStore(name)))
     return store
+  }
+
+  /** The versioned store `name` (Stores.persistentVersionedKeyValueStore), made on first use. */
+  versionedStore(name: string, historyRetentionMs: number): VersionedKeyValueStore {
+    const store = this.stores.get(name)
+    if (store instanceof VersionedKeyValueStore) return store
+    if (store) throw new InvalidArgumentError(`Store "${name}" exists and is not versioned`)
+    const created = new VersionedKeyValueStore(name, historyRetentionMs)
+    this.stores.set(name, created)
+    return created
   }
 
   /**

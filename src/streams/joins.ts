@@ -3,34 +3,94 @@ import { type KeyValueStore, keyId } from './KeyValueStore.ts'
 import type { JoinWindows } from './JoinWindows.ts'
 import { createNode, type Change, type ProcessorNode, type StreamRecord } from './processor.ts'
 import type { Topology } from './Topology.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 
 export type Joiner<V1, V2, VR> = (left: V1, right: V2) => VR
 
 /**
  * Stream-table join: each stream record looks its key up in the table; table updates emit
  * nothing. Inner drops records without a match, left joins them with null. Null keys never join.
+ *
+ * Over a versioned table (KIP-914) a record meets the table's value as of its own timestamp,
+ * not the latest one. With a grace period (`Joined.withGracePeriod`, KIP-923) stream records
+ * wait in a buffer (a store, changelogged) until the stream side's time has passed theirs by the
+ * grace period, then join in timestamp order (ties: by key, then in arrival order, as Kafka's
+ * time-ordered buffer); a record already that late joins at once. Table updates that arrive within the grace period thus still reach the records
+ * they are older than.
  */
 export function streamTableJoin(
   name: string,
-  table: KeyValueStore,
+  table: KeyValueStore | VersionedKeyValueStore,
   joiner: Joiner<unknown, unknown, unknown>,
   left: boolean,
   keyOf?: (key: unknown, value: unknown) => unknown,
+  grace?: { ms: number; topology: Topology },
 ): ProcessorNode {
   // A global table is looked up by what the key selector picks, whatever the record's own key.
   const global = keyOf !== undefined
-  keyOf ??= (key) => key
-  return createNode(name, (r, emit) => {
-    if (r.value === null || r.value === undefined) return
+  const lookupKey = keyOf ?? ((key: unknown) => key)
+  const lookup = (key: unknown, timestamp: number): unknown =>
+    table instanceof VersionedKeyValueStore
+      ? (table.get(key, timestamp)?.value ?? null)
+      : table.get(key)
+  const join = (r: StreamRecord, emit: (record: StreamRecord) => void) => {
     // KIP-962 (Kafka 3.7): a left join keeps a record whose lookup key is null, joined with null.
     if ((r.key === null || r.key === undefined) && !global) {
       if (left) emit({ ...r, value: joiner(r.value, null) })
       return
     }
-    const lookup = keyOf(r.key, r.value)
-    const other = lookup === null || lookup === undefined ? null : table.get(lookup)
+    const k = lookupKey(r.key, r.value)
+    const other = k === null || k === undefined ? null : lookup(k, r.timestamp)
     if (other === null && !left) return
     emit({ ...r, value: joiner(r.value, other) })
+  }
+  if (!grace || grace.ms === 0) {
+    return createNode(name, (r, emit) => {
+      if (r.value === null || r.value === undefined) return
+      join(r, emit)
+    })
+  }
+  const { ms, topology } = grace
+  const buffer = topology.store(`${name}-buffer`)
+  const meta = topology.store(`${name}-meta`)
+  interface Held {
+    timestamp: number
+    /** The record's key as the store compares keys (keyId). */
+    id: string
+    seq: number
+    record: StreamRecord
+  }
+  const held: Held[] = []
+  let streamTime = -Infinity
+  // Kafka's buffer is keyed by (timestamp, key, sequence number): time order, then by key, then
+  // in arrival order.
+  const byTimeThenSeq = (a: Held, b: Held) =>
+    a.timestamp - b.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.seq - b.seq
+  topology.onRestore(() => {
+    streamTime = restoreStreamTime(meta)
+    held.length = 0
+    for (const { key, value } of buffer.all()) {
+      const [timestamp, seq] = key as [number, number]
+      const record = value as StreamRecord
+      held.push({ timestamp, id: keyId(record.key), seq, record })
+    }
+    held.sort(byTimeThenSeq)
+  })
+  return createNode(name, (r, emit) => {
+    if (r.value === null || r.value === undefined) return
+    streamTime = advanceStreamTime(meta, streamTime, r.timestamp)
+    const seq = ((meta.get('seq') as number | null) ?? 0) + 1
+    meta.put('seq', seq, r.timestamp)
+    const item: Held = { timestamp: r.timestamp, id: keyId(r.key), seq, record: r }
+    let i = held.length
+    while (i > 0 && byTimeThenSeq(held[i - 1]!, item) > 0) i--
+    held.splice(i, 0, item)
+    buffer.put([item.timestamp, seq], r, r.timestamp)
+    while (held.length > 0 && held[0]!.timestamp <= streamTime - ms) {
+      const next = held.shift()!
+      buffer.delete([next.timestamp, next.seq])
+      join(next.record, emit)
+    }
   })
 }
 

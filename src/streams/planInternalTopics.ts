@@ -1,6 +1,25 @@
 import { TopologyError } from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
-import type { Topology } from './Topology.ts'
+import type { StateStore, Topology } from './Topology.ts'
+import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
+
+/** Kafka's extra compaction lag of versioned changelogs, beyond the history retention: a day. */
+export const VERSIONED_CHANGELOG_EXTRA_LAG_MS = 24 * 60 * 60 * 1000
+
+/**
+ * A store's changelog config: compacted; a versioned store's also keeps every record for its
+ * history retention plus a day (min.compaction.lag.ms), as Kafka's InternalTopicManager sets it
+ * for versioned changelogs, so compaction never takes a version the history still needs.
+ */
+export function changelogConfig(store: StateStore): { name: string; value: string }[] {
+  const entries = [{ name: 'cleanup.policy', value: 'compact' }]
+  if (store instanceof VersionedKeyValueStore)
+    entries.push({
+      name: 'min.compaction.lag.ms',
+      value: String(store.historyRetentionMs + VERSIONED_CHANGELOG_EXTRA_LAG_MS),
+    })
+  return entries
+}
 
 /**
  * Decides how many partitions each repartition topic gets, and checks that every join's inputs
@@ -76,9 +95,9 @@ export async function createInternalTopics(
   const partitions = new Map(topics.map((t) => [t.name, t.partitions.length]))
   const plan = planInternalTopics(topology, (t) => partitions.get(t)!)
   const specs = [
-    ...[...topology.stores.keys()].map((s) => ({
+    ...[...topology.stores].map(([s, store]) => ({
       topic: names.changelog(s),
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      configEntries: changelogConfig(store),
     })),
     ...[...plan].map(([name, numPartitions]) => ({ topic: names.internal(name), numPartitions })),
   ]

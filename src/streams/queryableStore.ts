@@ -1,4 +1,5 @@
 import type { KeyValuePair, KeyValueStore } from './KeyValueStore.ts'
+import type { VersionedKeyValueStore, VersionedRecord } from './VersionedKeyValueStore.ts'
 import type { Windowed } from './windows.ts'
 
 /** A store as the app queries it (Kafka's ReadOnlyKeyValueStore). */
@@ -21,6 +22,16 @@ export interface ReadOnlyWindowStore<K, V> {
   fetch(key: K, timeFrom: number, timeTo: number): KeyValuePair<Windowed<K>, V>[]
   fetchAll(timeFrom: number, timeTo: number): KeyValuePair<Windowed<K>, V>[]
   subscribe(listener: (changes: StoreChange<Windowed<K>, V>[]) => void): () => void
+}
+
+/**
+ * A versioned store as the app queries it (Kafka's IQv2 VersionedKeyQuery, KIP-960): the latest
+ * version of a key, or the one valid at `asOfTimestamp` (null: none, a delete, or further back
+ * than the store's history retention).
+ */
+export interface ReadOnlyVersionedKeyValueStore<K, V> {
+  get(key: K, asOfTimestamp?: number): VersionedRecord<V> | null
+  readonly historyRetentionMs: number
 }
 
 export interface StoreChange<K, V> {
@@ -72,5 +83,15 @@ export function windowView<K, V>(
     fetch: (key, timeFrom, timeTo) => windows(key, timeFrom, timeTo),
     fetchAll: (timeFrom, timeTo) => windows(undefined, timeFrom, timeTo),
     subscribe: store.subscribe,
+  }
+}
+
+/** The read-only face of a versioned store. */
+export function versionedView<K, V>(
+  store: VersionedKeyValueStore<K, V>,
+): ReadOnlyVersionedKeyValueStore<K, V> {
+  return {
+    get: (key, asOfTimestamp) => store.get(key, asOfTimestamp),
+    historyRetentionMs: store.historyRetentionMs,
   }
 }

@@ -1,5 +1,6 @@
 import type { RecordHeaders } from '../log/record.ts'
 import type { KeyValuePair } from '../streams/KeyValueStore.ts'
+import { VersionedKeyValueStore, type VersionedRecord } from '../streams/VersionedKeyValueStore.ts'
 import type { StreamRecord } from '../streams/processor.ts'
 import type { Topology } from '../streams/Topology.ts'
 
@@ -71,6 +72,17 @@ export class TopologyTestDriver {
     const store = this.topology.stores.get(name)
     if (!store)
       throw new Error(`No store "${name}"; stores: ${[...this.topology.stores.keys()].join(', ')}`)
+    if (store instanceof VersionedKeyValueStore)
+      throw new Error(`Store "${name}" is versioned: read it with getVersionedKeyValueStore`)
+    return store as never
+  }
+
+  /** A versioned store (Kafka's TopologyTestDriver.getVersionedKeyValueStore). */
+  getVersionedKeyValueStore<K = unknown, V = unknown>(
+    name: string,
+  ): { get(key: K, asOfTimestamp?: number): VersionedRecord<V> | null } {
+    const store = this.topology.stores.get(name)
+    if (!(store instanceof VersionedKeyValueStore)) throw new Error(`No versioned store "${name}"`)
     return store as never
   }
 

@@ -5,6 +5,7 @@ import type { Log } from '../log/Log.ts'
 import { KafkaStreams, type KafkaStreamsConfig } from '../streams/KafkaStreams.ts'
 import type { Topology } from '../streams/Topology.ts'
 import { storeSnapshotLabel } from '../streams/StoreSnapshots.ts'
+import { VersionedKeyValueStore } from '../streams/VersionedKeyValueStore.ts'
 import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.ts'
 import { Sync } from '../sync/Sync.ts'
 import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
@@ -92,8 +93,13 @@ export function serveApp(
     })
     const stores = namedStores(topology)
     for (const store of stores) {
+      // A versioned store's image is its history, not the latest values a view holds: its view
+      // folds the changelog, whose last record per key is the key's latest version.
+      const versioned = topology.stores.get(store) instanceof VersionedKeyValueStore
       const snapshotLabel =
-        config.snapshots === false ? {} : { snapshotLabel: storeSnapshotLabel(topology, store) }
+        config.snapshots === false || versioned
+          ? {}
+          : { snapshotLabel: storeSnapshotLabel(topology, store) }
       views.push({ ...changelogView(config.applicationId, store), ...snapshotLabel })
     }
     if (sync) {
