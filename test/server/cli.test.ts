@@ -9,7 +9,7 @@ import { newSigningKey, signToken, startIdentityProvider } from './support/ident
 const dir = mkdtempSync(join(tmpdir(), 'duality-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const path = '/kill/stream'
+const path = '/v1/stream/kill'
 const create = (url: string, authorization?: string) =>
   fetch(`${url}${path}`, {
     method: 'PUT',

@@ -296,10 +296,10 @@ test('retention reads the whole partition first, past what one read returns (20,
 
 test('a long plain stream reads back in chunks, in order, nothing twice', async () => {
   const [a, b] = servers as [RunningServer, RunningServer]
-  await fetch(`${a.url}/long-plain`, { method: 'PUT', headers: json })
+  await fetch(`${a.url}/v1/stream/long-plain`, { method: 'PUT', headers: json })
   const values = Array.from({ length: 3_000 }, (_, n) => ({ n, pad: 'x'.repeat(400) }))
   for (let at = 0; at < values.length; at += 500) {
-    await fetch(`${b.url}/long-plain`, {
+    await fetch(`${b.url}/v1/stream/long-plain`, {
       method: 'POST',
       headers: json,
       body: JSON.stringify(values.slice(at, at + 500)),
@@ -309,7 +309,7 @@ test('a long plain stream reads back in chunks, in order, nothing twice', async 
   let offset = '-1'
   let chunks = 0
   for (;;) {
-    const res = await fetch(`${a.url}/long-plain?offset=${offset}`)
+    const res = await fetch(`${a.url}/v1/stream/long-plain?offset=${offset}`)
     read.push(...((await res.json()) as unknown[]))
     chunks++
     offset = res.headers.get('stream-next-offset')!
