@@ -167,7 +167,8 @@ describe('duality serve (the CLI process)', () => {
     } finally {
       await idp.stop()
     }
-  })
+    // Two processes started and stopped: seconds each on a loaded machine.
+  }, 60_000)
 
   test('refuses a bad --port and exits', async () => {
     await expect(startCli(['--port', 'nope'])).rejects.toThrow(/port/)

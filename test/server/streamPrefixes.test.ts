@@ -149,6 +149,7 @@ describe('bad prefixes are refused before anything starts', () => {
   })
 })
 
+// Each test starts the CLI as its own process: seconds on a loaded machine.
 describe('duality serve --stream-prefix', () => {
   test('streams live under each given prefix, and nowhere else', async () => {
     const cli = await startCli([
@@ -169,7 +170,7 @@ describe('duality serve --stream-prefix', () => {
       cli.child.kill('SIGTERM')
       await cli.exited
     }
-  })
+  }, 60_000)
 
   test('without the flag, /v1/stream/', async () => {
     const cli = await startCli(['--memory'])
@@ -180,7 +181,7 @@ describe('duality serve --stream-prefix', () => {
       cli.child.kill('SIGTERM')
       await cli.exited
     }
-  })
+  }, 60_000)
 
   test('a bad prefix: exit 1 with a message naming the flag, before listening', async () => {
     await expect(startCli(['--memory', '--stream-prefix', '/topics/'])).rejects.toThrow(
@@ -189,5 +190,5 @@ describe('duality serve --stream-prefix', () => {
     await expect(startCli(['--memory', '--stream-prefix', 'streams'])).rejects.toThrow(
       /--stream-prefix: Stream prefix "streams" must be a path that starts and ends with \//,
     )
-  })
+  }, 60_000)
 })
