@@ -63,7 +63,7 @@ const rate = (events, ms) => Math.round((events / ms) * 1000)
 const lanes = (fn) => Promise.all(Array.from({ length: producers }, (_, p) => fn(p)))
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const base = `${url}/bench`
+const base = `${url}/v1/stream/bench`
 
 // Warm-up, not timed, the same for every server: JIT, connections, the first pages of storage.
 await create(`${base}/warm`)

@@ -9,7 +9,7 @@ import { newSigningKey, signToken, startIdentityProvider } from './support/ident
 const dir = mkdtempSync(join(tmpdir(), 'duality-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const path = '/kill/stream'
+const path = '/v1/stream/kill'
 const create = (url: string, authorization?: string) =>
   fetch(`${url}${path}`, {
     method: 'PUT',
@@ -167,7 +167,8 @@ describe('duality serve (the CLI process)', () => {
     } finally {
       await idp.stop()
     }
-  })
+    // Two processes started and stopped: seconds each on a loaded machine.
+  }, 60_000)
 
   test('refuses a bad --port and exits', async () => {
     await expect(startCli(['--port', 'nope'])).rejects.toThrow(/port/)

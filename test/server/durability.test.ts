@@ -27,11 +27,11 @@ function heldStorage() {
 
 const json = { 'content-type': 'application/json' }
 
-/** An app over a held storage with the stream /s created (its flush released). */
+/** An app over a held storage with the stream /v1/stream/s created (its flush released). */
 async function withStream() {
   const held = heldStorage()
   const { app } = createApp({ storage: held.storage })
-  const created = app.request('/s', { method: 'PUT', headers: json })
+  const created = app.request('/v1/stream/s', { method: 'PUT', headers: json })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
   held.release()
   expect((await created).status).toBe(201)
@@ -47,40 +47,40 @@ const settled = async (r: Response | Promise<Response>) =>
 test('an append is acknowledged and readable only once its flush is done', async () => {
   const held = heldStorage()
   const { app } = createApp({ storage: held.storage })
-  const created = app.request('/s', { method: 'PUT', headers: json })
+  const created = app.request('/v1/stream/s', { method: 'PUT', headers: json })
   expect(await settled(created)).toBe(false)
   held.release()
   expect((await created).status).toBe(201)
 
-  const appended = app.request('/s', { method: 'POST', headers: json, body: '[1,2]' })
+  const appended = app.request('/v1/stream/s', { method: 'POST', headers: json, body: '[1,2]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
   expect(await settled(appended)).toBe(false)
   // Committed, not yet durable: readers still see the stream as it was.
-  const early = await app.request('/s?offset=-1')
+  const early = await app.request('/v1/stream/s?offset=-1')
   expect(await early.json()).toEqual([])
   expect(early.headers.get('stream-next-offset')).toBe(formatOffset(0))
-  const head = await app.request('/s', { method: 'HEAD' })
+  const head = await app.request('/v1/stream/s', { method: 'HEAD' })
   expect(head.headers.get('stream-next-offset')).toBe(formatOffset(0))
 
   held.release()
   expect((await appended).status).toBe(204)
-  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1, 2])
+  expect(await (await app.request('/v1/stream/s?offset=-1')).json()).toEqual([1, 2])
 })
 
 test('a write in flight while a flush runs waits for the next flush', async () => {
   const { held, app } = await withStream()
-  const first = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
+  const first = app.request('/v1/stream/s', { method: 'POST', headers: json, body: '[1]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const second = app.request('/s', { method: 'POST', headers: json, body: '[2]' })
+  const second = app.request('/v1/stream/s', { method: 'POST', headers: json, body: '[2]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
   // The first flush finishes: the first append is durable, the second not yet.
   held.waiting.shift()!.resolve()
   expect((await first).status).toBe(204)
   expect(await settled(second)).toBe(false)
-  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1])
+  expect(await (await app.request('/v1/stream/s?offset=-1')).json()).toEqual([1])
   held.release()
   expect((await second).status).toBe(204)
-  expect(await (await app.request('/s?offset=-1')).json()).toEqual([1, 2])
+  expect(await (await app.request('/v1/stream/s?offset=-1')).json()).toEqual([1, 2])
 })
 
 test('a failed flush acknowledges nothing', async () => {
@@ -88,7 +88,7 @@ test('a failed flush acknowledges nothing', async () => {
   // Quiet, but checked: the operator must see the failed fsync itself in the log, once.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
   try {
-    const appended = app.request('/s', {
+    const appended = app.request('/v1/stream/s', {
       method: 'POST',
       headers: { ...json, 'producer-id': 'p', 'producer-epoch': '0', 'producer-seq': '0' },
       body: '[1]',
@@ -109,11 +109,11 @@ test('a failed flush acknowledges nothing', async () => {
 test('a created or deleted stream shows only once durable: readers wait for the flush', async () => {
   const held = heldStorage()
   const { app } = createApp({ storage: held.storage })
-  const created = app.request('/s', { method: 'PUT', headers: json, body: '[1]' })
+  const created = app.request('/v1/stream/s', { method: 'PUT', headers: json, body: '[1]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
   // Neither the stream nor its first record may be seen before they are durable.
-  const head = app.request('/s', { method: 'HEAD' })
-  const read = app.request('/s?offset=-1')
+  const head = app.request('/v1/stream/s', { method: 'HEAD' })
+  const read = app.request('/v1/stream/s?offset=-1')
   expect(await settled(head)).toBe(false)
   expect(await settled(read)).toBe(false)
   held.release()
@@ -121,9 +121,9 @@ test('a created or deleted stream shows only once durable: readers wait for the 
   expect((await head).status).toBe(200)
   expect(await (await read).json()).toEqual([1])
 
-  const deleted = app.request('/s', { method: 'DELETE' })
+  const deleted = app.request('/v1/stream/s', { method: 'DELETE' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const gone = app.request('/s?offset=-1')
+  const gone = app.request('/v1/stream/s?offset=-1')
   expect(await settled(gone)).toBe(false) // the records are already gone from storage
   held.release()
   expect((await deleted).status).toBe(204)
@@ -132,15 +132,15 @@ test('a created or deleted stream shows only once durable: readers wait for the 
 
 test('a reader waiting on a deletion never sees a creation of the path made meanwhile before it is durable', async () => {
   const { held, app } = await withStream()
-  const deleted = app.request('/s', { method: 'DELETE' })
+  const deleted = app.request('/v1/stream/s', { method: 'DELETE' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const read = app.request('/s?offset=-1')
-  const created = app.request('/s', { method: 'PUT', headers: json, body: '[2]' })
+  const read = app.request('/v1/stream/s?offset=-1')
+  const created = app.request('/v1/stream/s', { method: 'PUT', headers: json, body: '[2]' })
   held.waiting.shift()!.resolve() // the deletion is durable; the creation waited for it
   expect((await deleted).status).toBe(204)
   expect((await read).status).toBe(404)
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const again = app.request('/s?offset=-1')
+  const again = app.request('/v1/stream/s?offset=-1')
   expect(await settled(again)).toBe(false) // the new creation is not durable yet
   held.release()
   expect((await created).status).toBe(201)
@@ -149,12 +149,12 @@ test('a reader waiting on a deletion never sees a creation of the path made mean
 
 test('answers about a path wait for its pending deletion: a second DELETE, a PUT, a fork of it', async () => {
   const { held, app } = await withStream()
-  const first = app.request('/s', { method: 'DELETE' })
+  const first = app.request('/v1/stream/s', { method: 'DELETE' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const second = app.request('/s', { method: 'DELETE' })
-  const fork = app.request('/f', {
+  const second = app.request('/v1/stream/s', { method: 'DELETE' })
+  const fork = app.request('/v1/stream/f', {
     method: 'PUT',
-    headers: { ...json, 'stream-forked-from': '/s' },
+    headers: { ...json, 'stream-forked-from': '/v1/stream/s' },
   })
   expect(await settled(second)).toBe(false)
   expect(await settled(fork)).toBe(false)
@@ -166,14 +166,14 @@ test('answers about a path wait for its pending deletion: a second DELETE, a PUT
 
 test("a fork made while its source's append is not durable reads nothing before both are", async () => {
   const { held, app } = await withStream()
-  const appended = app.request('/s', { method: 'POST', headers: json, body: '[1]' })
+  const appended = app.request('/v1/stream/s', { method: 'POST', headers: json, body: '[1]' })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(1))
-  const fork = app.request('/f', {
+  const fork = app.request('/v1/stream/f', {
     method: 'PUT',
-    headers: { ...json, 'stream-forked-from': '/s' },
+    headers: { ...json, 'stream-forked-from': '/v1/stream/s' },
   })
   await vi.waitFor(() => expect(held.waiting).toHaveLength(2))
-  const read = app.request('/f?offset=-1')
+  const read = app.request('/v1/stream/f?offset=-1')
   expect(await settled(read)).toBe(false)
   held.release()
   expect((await appended).status).toBe(204)

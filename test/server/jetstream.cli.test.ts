@@ -24,14 +24,14 @@ afterAll(async () => {
 test('two server processes over one JetStream: one dense order, every acknowledged append once', async () => {
   const json = { 'content-type': 'application/json' }
   const [a, b] = processes as [CliServer, CliServer]
-  expect((await fetch(`${a.url}/log`, { method: 'PUT', headers: json })).status).toBe(201)
+  expect((await fetch(`${a.url}/v1/stream/log`, { method: 'PUT', headers: json })).status).toBe(201)
   // Each process gets its own idempotent producer; the two producers append at the same time.
   const acked = new Map<string, number>()
   await Promise.all(
     [a, b].map(async (server, p) => {
       for (let seq = 0; seq < 40; seq++) {
         const send = async (): Promise<void> => {
-          const res = await fetch(`${server.url}/log`, {
+          const res = await fetch(`${server.url}/v1/stream/log`, {
             method: 'POST',
             headers: {
               ...json,
@@ -49,7 +49,7 @@ test('two server processes over one JetStream: one dense order, every acknowledg
       }
     }),
   )
-  const res = await fetch(`${b.url}/log?offset=-1`)
+  const res = await fetch(`${b.url}/v1/stream/log?offset=-1`)
   const records = (await res.json()) as { p: number; seq: number }[]
   expect(records).toHaveLength(80)
   expect(new Set(records.map((r) => `${r.p}:${r.seq}`))).toEqual(new Set(acked.keys()))

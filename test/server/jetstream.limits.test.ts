@@ -24,7 +24,9 @@ afterAll(async () => {
 const json = { 'content-type': 'application/json' }
 
 test('a full JetStream store: appends and topic creations answer 507 at once, and nothing spins', async () => {
-  expect((await fetch(`${server.url}/full`, { method: 'PUT', headers: json })).status).toBe(201)
+  expect(
+    (await fetch(`${server.url}/v1/stream/full`, { method: 'PUT', headers: json })).status,
+  ).toBe(201)
   // Quiet, but checked: each 507 must be logged once, with JetStream's own error (10023,
   // JSInsufficientResourcesErr), so the operator sees the store is full and why.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
@@ -43,7 +45,7 @@ test('a full JetStream store: appends and topic creations answer 507 at once, an
     let status = 0
     let acknowledged = 0
     for (let i = 0; i < 100 && status !== 507; i++) {
-      const res = await fetch(`${server.url}/full`, {
+      const res = await fetch(`${server.url}/v1/stream/full`, {
         method: 'POST',
         headers: json,
         body: JSON.stringify(['x'.repeat(100_000)]),
@@ -65,7 +67,7 @@ test('a full JetStream store: appends and topic creations answer 507 at once, an
     })
     expect(created.status).toBe(507)
     // What was acknowledged is all there; the refused appends left nothing.
-    const head = await fetch(`${server.url}/full`, { method: 'HEAD' })
+    const head = await fetch(`${server.url}/v1/stream/full`, { method: 'HEAD' })
     expect(head.headers.get('stream-next-offset')).toBe(formatOffset(acknowledged))
     expect(logged()).toEqual([full, full])
   } finally {

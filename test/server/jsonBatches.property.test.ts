@@ -17,7 +17,7 @@ test(
         fc.array(fc.jsonValue(), { minLength: 1, maxLength: 8 }),
         fc.constantFrom(undefined, 1, '\t', ' \r\n '),
         async (values, space) => {
-          const path = `/p/${n++}`
+          const path = `/v1/stream/p/${n++}`
           expect((await app.request(path, { method: 'PUT', headers: json })).status).toBe(201)
           const body = JSON.stringify(values, null, space)
           const posted = await app.request(path, { method: 'POST', headers: json, body })

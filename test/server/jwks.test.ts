@@ -45,8 +45,8 @@ describe('jwtAuthenticator with a JWKS URL', () => {
     })
 
   test('tokens signed by any published key (RSA or EC) are accepted', async () => {
-    expect((await create('/jwks/rsa', await signToken(rsa, ok))).status).toBe(201)
-    expect((await create('/jwks/ec', await signToken(ec, ok))).status).toBe(201)
+    expect((await create('/v1/stream/jwks/rsa', await signToken(rsa, ok))).status).toBe(201)
+    expect((await create('/v1/stream/jwks/ec', await signToken(ec, ok))).status).toBe(201)
     expect(idp.fetches()).toBeGreaterThan(0)
   })
 
@@ -59,13 +59,13 @@ describe('jwtAuthenticator with a JWKS URL', () => {
       await signToken(rsa, { iss: ok.iss, aud: ok.aud }),
     ]
     for (const [i, token] of refused.entries()) {
-      const res = await create(`/jwks/refused-${i}`, token)
+      const res = await create(`/v1/stream/jwks/refused-${i}`, token)
       expect(res.status).toBe(401)
       expect((await res.json()).error.code).toBe('UNAUTHORIZED')
     }
     const valid = await signToken(rsa, ok)
     for (const i of refused.keys()) {
-      const head = await fetch(`${server.url}/jwks/refused-${i}`, {
+      const head = await fetch(`${server.url}/v1/stream/jwks/refused-${i}`, {
         method: 'HEAD',
         headers: { authorization: `Bearer ${valid}` },
       })

@@ -12,10 +12,10 @@ const token = (sub: string | undefined, opts: { key?: string; expiresIn?: string
   return jwt.sign(new TextEncoder().encode(opts.key ?? secret))
 }
 
-// alice owns topic "orders" and every stream under /alice/; bob may only read "orders".
+// alice owns topic "orders" and every stream under /v1/stream/alice/; bob may only read "orders".
 const authorize: Authorize = (principal, resource, action) =>
   principal.id === 'alice'
-    ? resource === 'orders' || resource.startsWith('/alice/')
+    ? resource === 'orders' || resource.startsWith('/v1/stream/alice/')
     : principal.id === 'bob' && resource === 'orders' && action === 'read'
 
 let server: TestServer
@@ -82,7 +82,7 @@ describe('authentication and authorization', () => {
       expect((await call('/topics/orders/0', { method: 'HEAD', headers })).status).toBe(401)
       await expectError(await call('/admin/topics/orders', { headers }), 401, 'UNAUTHORIZED')
       await expectError(
-        await call('/alice/s', {
+        await call('/v1/stream/alice/s', {
           method: 'PUT',
           headers: { ...headers, 'content-type': 'text/plain' },
         }),
@@ -92,7 +92,8 @@ describe('authentication and authorization', () => {
     }
     expect(await orderCount()).toBe(before)
     expect(
-      (await call('/alice/s', { method: 'HEAD', headers: { authorization: alice } })).status,
+      (await call('/v1/stream/alice/s', { method: 'HEAD', headers: { authorization: alice } }))
+        .status,
     ).toBe(404)
   })
 
@@ -107,7 +108,7 @@ describe('authentication and authorization', () => {
       'FORBIDDEN',
     )
     await expectError(
-      await call('/bob/s', {
+      await call('/v1/stream/bob/s', {
         method: 'PUT',
         headers: { authorization: bob, 'content-type': 'text/plain' },
       }),
@@ -116,7 +117,7 @@ describe('authentication and authorization', () => {
     )
     expect(
       (
-        await call('/alice/s', {
+        await call('/v1/stream/alice/s', {
           method: 'PUT',
           headers: { authorization: alice, 'content-type': 'text/plain' },
         })
@@ -145,7 +146,7 @@ describe('authentication and authorization', () => {
 
   test('forking reads the source: a source the principal may not read is refused, 403', async () => {
     const fork = (source: string) =>
-      call('/alice/fork', {
+      call('/v1/stream/alice/fork', {
         method: 'PUT',
         headers: {
           authorization: alice,
@@ -154,13 +155,14 @@ describe('authentication and authorization', () => {
         },
       })
     // Refused before the source is looked up: the answer says nothing of whether it exists.
-    await expectError(await fork('/bob/secret'), 403, 'FORBIDDEN')
+    await expectError(await fork('/v1/stream/bob/secret'), 403, 'FORBIDDEN')
     expect(
-      (await call('/alice/fork', { method: 'HEAD', headers: { authorization: alice } })).status,
+      (await call('/v1/stream/alice/fork', { method: 'HEAD', headers: { authorization: alice } }))
+        .status,
     ).toBe(404)
-    await expectError(await fork('/%61lice/s'), 400, 'BAD_REQUEST') // one spelling: /alice/s
+    await expectError(await fork('/v1/stream/%61lice/s'), 400, 'BAD_REQUEST') // one spelling: /v1/stream/alice/s
     await expectError(await fork('/topics/%E0%A4%A/0'), 400, 'BAD_REQUEST') // not 500
-    await expectError(await fork('/alice/../bob/secret'), 400, 'BAD_REQUEST')
+    await expectError(await fork('/v1/stream/alice/../bob/secret'), 400, 'BAD_REQUEST')
   })
 
   test("a producer id is bound to its principal: another principal's is refused", async () => {
@@ -212,7 +214,7 @@ describe('read tickets (for EventSource, which cannot send headers)', () => {
       401,
       'UNAUTHORIZED',
     )
-    await expectError(await call(`/alice/s?ticket=${ticket}`), 403, 'FORBIDDEN')
+    await expectError(await call(`/v1/stream/alice/s?ticket=${ticket}`), 403, 'FORBIDDEN')
     await expectError(await call('/topics/orders/0?ticket=forged'), 401, 'UNAUTHORIZED')
     server.clock.now += 60_000
     await expectError(await call(`/topics/orders/0?ticket=${ticket}`), 401, 'UNAUTHORIZED')
@@ -227,7 +229,7 @@ describe('read tickets (for EventSource, which cannot send headers)', () => {
     expect((await call(`/topics/orders/0?ticket=${tickets[100]}`)).status).toBe(200)
     // Another principal's tickets are not touched by bob's.
     const alices = ((await (await issue(alice)).json()) as { ticket: string }).ticket
-    expect((await call(`/alice/s?ticket=${alices}`, { method: 'HEAD' })).status).toBe(200)
+    expect((await call(`/v1/stream/alice/s?ticket=${alices}`, { method: 'HEAD' })).status).toBe(200)
   })
 })
 
@@ -268,7 +270,7 @@ describe('rate limits', () => {
     })
     try {
       const get = (authorization: string) =>
-        fetch(`${limited.url}/nothing`, { headers: { authorization } })
+        fetch(`${limited.url}/v1/stream/nothing`, { headers: { authorization } })
       for (let i = 0; i < 3; i++) expect((await get(alice)).status).toBe(404)
       const refused = await get(alice)
       await expectError(refused, 429, 'RATE_LIMITED')

@@ -3,7 +3,7 @@ import { startTestServer } from './support/testServer.ts'
 
 test('close ends live reads: long-polls answer 204, SSE streams end, then it resolves', async () => {
   const server = await startTestServer({ longPollTimeoutMs: 600_000, shutdownGraceMs: 600_000 })
-  const url = `${server.url}/live`
+  const url = `${server.url}/v1/stream/live`
   await fetch(url, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'hi' })
   const sse = await fetch(`${url}?offset=-1&live=sse`)
   const reader = sse.body!.getReader()

@@ -10,11 +10,11 @@ test('an SSE client that stops reading holds the server to what the socket buffe
   let socket: Socket | undefined
   try {
     const text = { 'content-type': 'text/plain' }
-    await fetch(`${server.url}/big`, { method: 'PUT', headers: text })
-    await fetch(`${server.url}/other`, { method: 'PUT', headers: text })
+    await fetch(`${server.url}/v1/stream/big`, { method: 'PUT', headers: text })
+    await fetch(`${server.url}/v1/stream/other`, { method: 'PUT', headers: text })
     const chunk = 'x'.repeat(MiB / 2)
     for (let i = 0; i < 120; i++) {
-      await fetch(`${server.url}/big`, { method: 'POST', headers: text, body: chunk })
+      await fetch(`${server.url}/v1/stream/big`, { method: 'POST', headers: text, body: chunk })
     }
     // 60 MiB: 60 reads of 1 MiB for a client that reads it all. Reads of /big only (the first
     // read is the SSE request's).
@@ -29,7 +29,7 @@ test('an SSE client that stops reading holds the server to what the socket buffe
     let received = 0
     let tail = ''
     const opened = connect(server.port, '127.0.0.1', () => {
-      opened.write('GET /big?offset=-1&live=sse HTTP/1.1\r\nhost: x\r\n\r\n')
+      opened.write('GET /v1/stream/big?offset=-1&live=sse HTTP/1.1\r\nhost: x\r\n\r\n')
       opened.pause() // and do not read, for now
     })
     socket = opened
@@ -43,7 +43,7 @@ test('an SSE client that stops reading holds the server to what the socket buffe
     // would read all 60 chunks in one run of microtasks, before the server's next I/O callback,
     // so before it answers this request. (A loop that yielded to the event loop between chunks
     // without waiting for the client would need a longer look; this loop does not yield.)
-    expect((await fetch(`${server.url}/other`, { method: 'HEAD' })).status).toBe(200)
+    expect((await fetch(`${server.url}/v1/stream/other`, { method: 'HEAD' })).status).toBe(200)
     expect(received).toBe(0)
     // Socket buffers take a few chunks; without backpressure the server read on to the end.
     expect(reads).toBeLessThan(20)

@@ -21,7 +21,7 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
   // Quiet, but checked: what an operator sees of a full disk is asserted below, call by call.
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
   try {
-    for (const path of ['/a', '/b']) {
+    for (const path of ['/v1/stream/a', '/v1/stream/b']) {
       expect((await fetch(`${server.url}${path}`, { method: 'PUT', headers: json })).status).toBe(
         201,
       )
@@ -29,7 +29,7 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
     // Fill it over HTTP until it refuses.
     let status = 0
     for (let i = 0; i < 200 && status !== 507; i++) {
-      const res = await fetch(`${server.url}/b`, {
+      const res = await fetch(`${server.url}/v1/stream/b`, {
         method: 'POST',
         headers: json,
         body: JSON.stringify(['x'.repeat(8_000)]),
@@ -47,8 +47,8 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
 
     // One group (submitted in one turn): small appends around one that cannot fit.
     const before = {
-      a: (await server.engine.head('/a')) as { stream: { nextOffset: number } },
-      b: (await server.engine.head('/b')) as { stream: { nextOffset: number } },
+      a: (await server.engine.head('/v1/stream/a')) as { stream: { nextOffset: number } },
+      b: (await server.engine.head('/v1/stream/b')) as { stream: { nextOffset: number } },
     }
     const append = (path: string, body: string, producer?: string) =>
       server.engine.append({
@@ -60,14 +60,14 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
         close: false,
       })
     const settled = await Promise.allSettled([
-      append('/a', '[1]', 'p1'),
-      append('/b', JSON.stringify(['y'.repeat(200_000)])),
-      append('/a', '[2]'),
-      append('/b', '[3]', 'p2'),
+      append('/v1/stream/a', '[1]', 'p1'),
+      append('/v1/stream/b', JSON.stringify(['y'.repeat(200_000)])),
+      append('/v1/stream/a', '[2]'),
+      append('/v1/stream/b', '[3]', 'p2'),
     ])
     const after = {
-      a: (await server.engine.head('/a')) as { stream: { nextOffset: number } },
-      b: (await server.engine.head('/b')) as { stream: { nextOffset: number } },
+      a: (await server.engine.head('/v1/stream/a')) as { stream: { nextOffset: number } },
+      b: (await server.engine.head('/v1/stream/b')) as { stream: { nextOffset: number } },
     }
     expect(settled[1]!.status).toBe('rejected')
     // Whatever SQLite did with the rest, an answer never lies: a refused append left nothing,
@@ -80,15 +80,15 @@ test('a full SQLite store: 507, and in a group commit every append is all in or 
     expect(grew.a).toBe((accepted(0) ? 1 : 0) + (accepted(2) ? 1 : 0))
     expect(grew.b).toBe(accepted(3) ? 1 : 0)
     for (const [i, path, producer] of [
-      [0, '/a', 'p1'],
-      [3, '/b', 'p2'],
+      [0, '/v1/stream/a', 'p1'],
+      [3, '/v1/stream/b', 'p2'],
     ] as const) {
       const retry = (await append(path, '[9]', producer)) as AppendOutcome
       expect(retry.kind).toBe(accepted(i) ? 'duplicate' : 'appended')
     }
     // The engine's refusals went to their caller as rejections: nothing more was logged.
     expect(errors.mock.calls).toEqual([full])
-    const head = await fetch(`${server.url}/a`, { method: 'HEAD' })
+    const head = await fetch(`${server.url}/v1/stream/a`, { method: 'HEAD' })
     expect(head.headers.get('stream-next-offset')).toBe(
       formatOffset(before.a.stream.nextOffset + grew.a + (accepted(0) ? 0 : 1)),
     )

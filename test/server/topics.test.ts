@@ -90,12 +90,12 @@ test('partitions are not created or deleted through the stream API, nor forked',
   await createTopic('t', {})
   expect((await request('/topics/t/0', { method: 'DELETE' })).status).toBe(405)
   expect((await read('/topics/t/0')).status).toBe(200)
-  const fork = await request('/forks/t', {
+  const fork = await request('/v1/stream/forks/t', {
     method: 'PUT',
     headers: { 'stream-forked-from': '/topics/t/0' },
   })
   expect(fork.status).toBe(400)
-  expect((await request('/forks/t', { method: 'HEAD' })).status).toBe(404)
+  expect((await request('/v1/stream/forks/t', { method: 'HEAD' })).status).toBe(404)
 })
 
 test('record refusals are 400 INVALID_RECORD (413 over max.message.bytes); reads add offset and timestamp', async () => {

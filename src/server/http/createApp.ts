@@ -17,6 +17,7 @@ import type { Engine } from '../engine/Engine.ts'
 import { EmbeddedEngine } from '../engines/embedded/EmbeddedEngine.ts'
 import { TopicAdmin } from '../topics/TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
+import { checkStreamPrefixes, underStreamPrefix } from './streamPrefixes.ts'
 
 export interface AppOptions extends SecurityOptions {
   /** The embedded engine's storage (SQLite or memory); give this or `engine`. */
@@ -33,6 +34,13 @@ export interface AppOptions extends SecurityOptions {
   maxBodyBytes?: number
   /** The most record bytes one read returns. Default 1 MiB. */
   maxReadBytes?: number
+  /**
+   * Where plain Durable Streams live: a path under one of these is a stream, any other path
+   * (outside the topic and admin routes) is 404, so a mistyped URL cannot create one. Each starts
+   * and ends with `/` and stays clear of `/topics/`, `/admin/` and `/auth/`. Default
+   * `['/v1/stream/']`; `[]` serves topics only.
+   */
+  streamPrefixes?: readonly string[]
 }
 
 /** What @hono/node-server passes as env: the raw request, whose URL still has its dot segments. */
@@ -41,8 +49,10 @@ export interface NodeBindings {
 }
 
 /**
- * The Durable Streams HTTP API as a hono app: any path is a stream (PUT create, POST append,
- * GET read, HEAD metadata, DELETE). Runs on any runtime hono does; `serve` runs it on Node.
+ * The Durable Streams HTTP API as a hono app: each path under a stream prefix is a stream (PUT
+ * create, POST append, GET read, HEAD metadata, DELETE), each `/topics/<topic>/<partition>` a
+ * topic partition, with the topic admin API beside them. Runs on any runtime hono does; `serve`
+ * runs it on Node.
  */
 export function createApp(options: AppOptions): {
   app: Hono<{ Bindings: NodeBindings }>
@@ -52,6 +62,7 @@ export function createApp(options: AppOptions): {
   if ((options.storage === undefined) === (options.engine === undefined)) {
     throw new TypeError('createApp needs either storage or engine')
   }
+  const streamPrefixes = checkStreamPrefixes(options.streamPrefixes)
   const engine =
     options.engine ??
     new EmbeddedEngine({
@@ -158,9 +169,12 @@ export function createApp(options: AppOptions): {
         'Topic partitions are created and deleted with the admin API: /admin/topics/:topic',
       )
     }
+    // A preflight passes everywhere, so that a browser sees the 404 below rather than a CORS error.
+    if (c.req.method === 'OPTIONS') return new Response(null, { status: 204 })
+    if (!path.startsWith(topicsPrefix) && !underStreamPrefix(path, streamPrefixes)) {
+      return errorResponse(404, 'NOT_FOUND', notFoundMessage(path, streamPrefixes))
+    }
     switch (c.req.method) {
-      case 'OPTIONS':
-        return new Response(null, { status: 204 })
       case 'PUT':
         return handleCreate(
           engine,
@@ -189,6 +203,14 @@ export function createApp(options: AppOptions): {
   })
 
   return { app, engine, topics }
+}
+
+function notFoundMessage(path: string, streamPrefixes: readonly string[]): string {
+  const streams =
+    streamPrefixes.length === 0
+      ? 'this server has topics only'
+      : `streams live under ${streamPrefixes.join(', ')}`
+  return `Nothing at ${path}: ${streams}, topic partitions under ${topicsPrefix}<topic>/<partition>`
 }
 
 async function readBody(request: Request): Promise<Uint8Array> {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import type { ServerStorage } from '../engines/embedded/ServerStorage.ts'
 import type { Engine } from '../engine/Engine.ts'
 import { importPeer } from '../missingPeer.ts'
+import { checkStreamPrefixes } from '../http/streamPrefixes.ts'
 
 // Each mode loads only what it runs (--help nothing, --memory hono alone, SQLite better-sqlite3
 // too, --nats the NATS client), so an install without the other peers still starts.
@@ -32,8 +33,8 @@ const loadJwt = () =>
 
 const usage = `Usage: duality serve [options]
 
-Runs the duality server log: the Durable Streams protocol, topics under /topics/<topic>/<partition>,
-the topic admin API under /admin/topics.
+Runs the duality server log: Durable Streams under /v1/stream/ (or each --stream-prefix), topics
+under /topics/<topic>/<partition>, the topic admin API under /admin/topics. Other paths are 404.
 
 Options:
   --port <n>            port to listen on (default 8787; 0 picks a free one)
@@ -51,6 +52,8 @@ Options:
   --auth-secret <s>     require a bearer JWT signed with this HMAC secret (principal = sub)
   --auth-jwks <url>     require a bearer JWT verified against this JWKS URL
   --origin <origin>     allow browser requests from this Origin only (repeatable)
+  --stream-prefix <p>   serve Durable Streams under this path instead of /v1/stream/ (repeatable;
+                        starts and ends with /, outside /topics/, /admin/ and /auth/)
   -h, --help            this text
 `
 
@@ -72,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       'auth-secret': { type: 'string' },
       'auth-jwks': { type: 'string' },
       origin: { type: 'string', multiple: true },
+      'stream-prefix': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -106,6 +110,15 @@ export async function main(argv: string[]): Promise<number> {
   if (secret !== undefined && jwksUrl !== undefined) {
     throw new Error('Use --auth-secret or --auth-jwks, not both')
   }
+  const prefixes = values['stream-prefix']
+  if (prefixes) {
+    // Checked before anything is opened, with the flag's name in the message.
+    try {
+      checkStreamPrefixes(prefixes)
+    } catch (error) {
+      throw new Error(`--stream-prefix: ${(error as Error).message}`)
+    }
+  }
   const { serve } = await loadServe()
   const authenticate =
     secret !== undefined
@@ -133,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     longPollTimeoutMs,
     ...(authenticate && { authenticate }),
     ...(values.origin && { allowedOrigins: values.origin }),
+    ...(prefixes && { streamPrefixes: prefixes }),
   })
   process.stdout.write(`duality server listening on ${server.url}\n`)
   await new Promise<void>((done) => {
