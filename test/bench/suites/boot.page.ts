@@ -1,0 +1,97 @@
+/**
+ * The boot suite's page (test/bench/boot.html?mode=...&db=...&keys=...&events=...&snapshots=0|1),
+ * what an app's page does at load: start its served worker (boot.worker.ts) and open a zustand
+ * store of the view 'totals'. 'boot': a cold load on what is stored; `window.bootResult` gives the
+ * time from navigation start (performance.timeOrigin) to the first listener call holding every
+ * key, with the worker's marks on the same clock. 'fill': appends the events in the worker first.
+ */
+import { connect } from '../../../src/worker/index.ts'
+import { createViewStore } from '../../../src/zustand/index.ts'
+
+const moduleAt = performance.now()
+const params = new URLSearchParams(location.search)
+const mode = params.get('mode') === 'fill' ? 'fill' : 'boot'
+const db = params.get('db') ?? 'bench-boot'
+const events = Number(params.get('events'))
+/** Keys the view has once every stored event is in it. */
+const keys = Math.min(Number(params.get('keys')), events)
+const snapshots = params.get('snapshots') === '1'
+const early = params.get('views') === 'early'
+
+/** The worker's marks, in ms since this page's navigation start. */
+const marks: { name: string; at: number }[] = []
+const channel = new BroadcastChannel(`duality-bench:boot:${db}`)
+const replies: { resolve: (data: Record<string, unknown>) => void }[] = []
+channel.onmessage = ({ data }: MessageEvent<{ type: string; name?: string; at?: number }>) => {
+  if (data.type === 'mark') marks.push({ name: data.name!, at: data.at! - performance.timeOrigin })
+  else replies.shift()?.resolve(data)
+}
+const reply = () => new Promise<Record<string, unknown>>((resolve) => replies.push({ resolve }))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+declare global {
+  interface Window {
+    bootResult?: Promise<unknown>
+  }
+}
+
+async function fill() {
+  const ready = reply()
+  const worker = new Worker(new URL('./boot.worker.ts', import.meta.url), {
+    type: 'module',
+    name: JSON.stringify({ db, snapshots, mode, early }),
+  })
+  worker.onerror = (event) => replies.shift()?.resolve({ type: 'failed', message: event.message })
+  await ready
+  const done = reply()
+  channel.postMessage({ type: 'fill', events, keys })
+  const result = await done
+  worker.terminate()
+  if (result.type !== 'filled') throw new Error(`fill failed: ${String(result.message)}`)
+  return result
+}
+
+async function boot() {
+  const worker = new Worker(new URL('./boot.worker.ts', import.meta.url), {
+    type: 'module',
+    name: JSON.stringify({ db, snapshots, mode, early }),
+  })
+  const workerAt = performance.now()
+  const client = connect(worker)
+  const store = createViewStore<string, number>(client, 'totals')
+  const firstViewAt = await new Promise<number>((resolve, reject) => {
+    const off = store.subscribe((state) => {
+      if (state.status === 'error') reject(new Error(`view: ${state.error?.message}`))
+      if (state.size !== keys) return
+      resolve(performance.now())
+      off()
+    })
+    worker.onerror = (event) => reject(new Error(`worker: ${event.message || 'failed to load'}`))
+    setTimeout(() => {
+      const { size, status } = store.getState()
+      const seen = JSON.stringify({ size, status, marks })
+      reject(new Error(`no view of ${keys} keys in 60 s: ${seen}`))
+    }, 60_000)
+  })
+  channel.postMessage({ type: 'viewed' })
+  let sum = 0
+  for (const e of store.getState().entries()) sum += e.value
+  if (sum < events) throw new Error(`the view sums to ${sum}, not at least ${events}`)
+  // The worker's last mark (its first commit) may come after the view.
+  for (let i = 0; i < 1500 && !marks.some((m) => m.name === 'first commit'); i++) await sleep(20)
+  const navigation = performance.getEntriesByType('navigation')[0] as
+    PerformanceNavigationTiming | undefined
+  store.close()
+  client.close()
+  worker.terminate()
+  return {
+    firstViewAt,
+    moduleAt,
+    workerAt,
+    responseEnd: navigation?.responseEnd ?? null,
+    marks,
+    sum,
+  }
+}
+
+window.bootResult = mode === 'fill' ? fill() : boot()
