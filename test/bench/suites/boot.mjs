@@ -159,7 +159,10 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
             ['view snapshot read', (b) => markAt(b, 'snapshot read end', 1)],
           ]
         : [['topology running (changelog restore)', (b) => markAt(b, 'topology running')]]),
-    ['first view', (b) => b.firstViewAt],
+    ['view message posted (decode, fold, sort)', (b) => markAt(b, 'view message post start')],
+    ['serialised', (b) => markAt(b, 'view message post end')],
+    ['in the page (transit)', (b) => b.viewMessageAt ?? undefined],
+    ['first view (deserialise, state, zustand)', (b) => b.firstViewAt],
   ]
   const split = steps.map(([name, at], i) => {
     const values = boots.map(at)

@@ -51,6 +51,29 @@ async function fill() {
   return result
 }
 
+/**
+ * When each message event reaches a listener of a MessagePort (comlink's, which carries the view's
+ * messages): stamped before the listener reads the data, so before it is deserialised.
+ */
+const dispatches: number[] = []
+const listen = MessagePort.prototype.addEventListener
+MessagePort.prototype.addEventListener = function (
+  this: MessagePort,
+  type: string,
+  listener: EventListenerOrEventListenerObject,
+  options?: boolean | AddEventListenerOptions,
+) {
+  if (type !== 'message' || typeof listener !== 'function') {
+    listen.call(this, type, listener, options)
+    return
+  }
+  const stamped = (event: Event) => {
+    dispatches.push(performance.now())
+    listener.call(this, event)
+  }
+  listen.call(this, type, stamped, options)
+} as typeof listen
+
 async function boot() {
   const worker = new Worker(new URL('./boot.worker.ts', import.meta.url), {
     type: 'module',
@@ -74,6 +97,8 @@ async function boot() {
     }, 60_000)
   })
   channel.postMessage({ type: 'viewed' })
+  // The view's message: the last dispatch before the listener had every key.
+  const viewMessageAt = dispatches.filter((at) => at <= firstViewAt).at(-1) ?? null
   let sum = 0
   for (const e of store.getState().entries()) sum += e.value
   if (sum < events) throw new Error(`the view sums to ${sum}, not at least ${events}`)
@@ -86,6 +111,7 @@ async function boot() {
   worker.terminate()
   return {
     firstViewAt,
+    viewMessageAt,
     moduleAt,
     workerAt,
     responseEnd: navigation?.responseEnd ?? null,

@@ -40,6 +40,20 @@ const viewed = new Promise<void>((resolve) => {
   }
 })
 mark('worker created', performance.timeOrigin)
+// The view's first message (its snapshot) is the one post that takes long to serialise: mark where
+// it starts and ends (comlink calls the page's listener over a MessagePort).
+const post = MessagePort.prototype.postMessage
+MessagePort.prototype.postMessage = function (this: MessagePort, ...args: unknown[]) {
+  const started = now()
+  ;(post as (...a: unknown[]) => void).apply(this, args)
+  const ended = now()
+  if (ended - started > 1 && !posted) {
+    posted = true
+    mark('view message post start', started)
+    mark('view message post end', ended)
+  }
+} as typeof post
+let posted = false
 mark('worker script running')
 
 // serve() is called at once, as an app's worker does: a page's call that arrived before it exposes
