@@ -68,6 +68,10 @@ export async function runViews({ page, context, baseUrl, options: o, progress })
     const twoTabsElapsed = Date.now() - started
     const otherTab = await callPage(b, SUITE, 'takeOther', samples, 5000)
     if (otherTab.latencies.length === 0) throw new Error('tab B saw none of the changes')
+    // Closed before the baseline, which must measure tab A alone as before.
+    await callPage(b, SUITE, 'close')
+    await b.close()
+    b = undefined
 
     progress(`${SUITE}: ${samples} sends, one at a time, without the store (baseline)`)
     before = await taskMs()
