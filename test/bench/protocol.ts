@@ -61,6 +61,8 @@ export interface SuiteOptions {
   scanChunk: number
   /** Events each streams replay workload writes, then replays (the streams suite). */
   streamsEvents: number
+  /** Events stored before the boot suite's cold page loads (count per key, fill not timed). */
+  bootEvents: number
 }
 
 export type SuiteResult = { rows: Row[] } | { skipped: string }

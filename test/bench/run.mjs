@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [--quick] [--only a,b] [--events N] [--streams-events N] [--in-memory]
+// npm run bench [-- --json] [--quick] [--only a,b] [--events N] [--streams-events N]
+//   [--boot-events N] [--in-memory]
 //
 // Starts a Vite dev server on the repo (no config file), opens test/bench/index.html in Debian's
 // Chromium through playwright-core and runs every suite of suites.mjs; prints a table, or with
@@ -26,9 +27,10 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     events: { type: 'string' },
     'streams-events': { type: 'string' },
+    'boot-events': { type: 'string' },
     'scan-chunk': { type: 'string', default: '10000' },
     'in-memory': { type: 'boolean', default: false },
-    timeout: { type: 'string', default: '480' },
+    timeout: { type: 'string', default: '900' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -39,9 +41,10 @@ if (args.help) {
   --only a,b      run only these suites (${suites.map((s) => s.name).join(', ')})
   --events N      events of the send@100 and send@1000 workloads and scans (default 100000)
   --streams-events N  events each streams replay writes and replays (default 1000000)
+  --boot-events N     events stored before the boot suite's cold loads (default 1000000)
   --scan-chunk N  records per read when scanning (default 10000)
   --in-memory     incognito context: IndexedDB in memory instead of on disk
-  --timeout S     give up after S seconds (default 480)
+  --timeout S     give up after S seconds (default 900)
 `)
   process.exit(0)
 }
@@ -74,6 +77,7 @@ const options = {
   window: 1_000,
   scanChunk: Number(args['scan-chunk']),
   streamsEvents: Number(args['streams-events'] ?? (args.quick ? 50_000 : 1_000_000)),
+  bootEvents: Number(args['boot-events'] ?? (args.quick ? 100_000 : 1_000_000)),
 }
 const numbers = (prefix, object) =>
   Object.entries(object).flatMap(([name, value]) =>
@@ -158,7 +162,15 @@ async function main(cleanups) {
     log(`${suite.name}: start`)
     const { page, context, close } = await openPage()
     browserName ??= await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0])
-    const result = await suite.run({ page, context, baseUrl, server, options, progress: log })
+    const result = await suite.run({
+      page,
+      context,
+      baseUrl,
+      server,
+      options,
+      progress: log,
+      launch,
+    })
     await close()
     if ('skipped' in result) {
       const missing = (suite.requiresFiles ?? []).filter((f) => !existsSync(join(root, f)))

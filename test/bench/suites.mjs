@@ -1,7 +1,8 @@
 // The runner's registry of benchmark suites. A suite is
 //   { name, title, run(ctx) => Promise<{ rows } | { skipped }>, requiresFiles?, checks? }
-// where ctx = { page, context, baseUrl, server, options, progress } (server: the Vite dev server,
-// whose ssrLoadModule runs TypeScript suites in the runner's own Node process). Worker suites run inside one module
+// where ctx = { page, context, baseUrl, server, options, progress, launch } (server: the Vite dev
+// server, whose ssrLoadModule runs TypeScript suites in the runner's own Node process; launch:
+// Chromium's launch options, for a suite that starts browsers of its own). Worker suites run inside one module
 // worker of the bench page; suites of other kinds (page -> worker throughput, cross-tab latency)
 // can open their own pages from ctx.context and ctx.baseUrl and return rows of the same shape
 // (see protocol.ts, Row).
@@ -15,6 +16,7 @@
 // for a latency row,
 //   { label, of: [rowId], stat: 'p50' | 'p90' | 'p99' | 'max' | 'mean', max? }
 // whose value is that statistic in ms, met when at most `max`.
+import { runBoot } from './suites/boot.mjs'
 import { runCrossTab } from './suites/crossTab.mjs'
 import { runViews } from './suites/views.mjs'
 import { runWorkerClient } from './suites/workerClient.mjs'
@@ -144,6 +146,50 @@ export const suites = [
     checks: [
       { label: 'views send -> zustand listener p99', of: ['views.latency'], stat: 'p99', max: 16 },
       { label: 'views send -> zustand listener p50', of: ['views.latency'], stat: 'p50', max: 4 },
+      {
+        label: 'views 2 tabs: send -> same tab listener p50',
+        of: ['views.two-tabs.same-tab'],
+        stat: 'p50',
+        max: 4,
+      },
+      {
+        label: 'views 2 tabs: send -> same tab listener p99',
+        of: ['views.two-tabs.same-tab'],
+        stat: 'p99',
+        max: 16,
+      },
+      {
+        label: 'views 2 tabs: send -> other tab listener p50',
+        of: ['views.two-tabs.other-tab'],
+        stat: 'p50',
+        max: 8,
+      },
+      {
+        label: 'views 2 tabs: send -> other tab listener p99',
+        of: ['views.two-tabs.other-tab'],
+        stat: 'p99',
+        max: 16,
+      },
+    ],
+  },
+  {
+    name: 'boot',
+    title: 'cold page load -> first view, with 1,000,000 events stored (IndexedDB on disk)',
+    requiresFiles: ['src/zustand/index.ts', 'src/streams/StoreSnapshots.ts'],
+    run: runBoot,
+    checks: [
+      {
+        label: 'boot page load -> first view, 100,000 keys, snapshot (p50 of loads)',
+        of: ['boot.first-view.100k'],
+        stat: 'p50',
+        max: 300,
+      },
+      {
+        label: 'boot page load -> first view, 10,000 keys, snapshot (p50 of loads)',
+        of: ['boot.first-view.10k'],
+        stat: 'p50',
+        max: 100,
+      },
     ],
   },
 ]

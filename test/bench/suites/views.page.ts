@@ -94,6 +94,7 @@ export interface Phases {
 export async function latency(
   count: number,
   keys: number,
+  announce = false,
 ): Promise<{ latencies: number[]; acks: number[]; phases: Phases }> {
   const { client, store } = opened()
   const producer = client.producer()
@@ -106,6 +107,8 @@ export async function latency(
     commits.length = 0
     const startedAt = now()
     const started = performance.now()
+    // Told before the send: the other tab's listener stamps the same change (follow()).
+    if (announce) expectations.postMessage({ key, expected, startedAt } satisfies Expectation)
     const seen = until(store, (s) => s.get(key) === expected)
     const sent = producer
       .send({ topic: TOPIC, messages: [{ key, value: 1 }] })
@@ -202,6 +205,72 @@ export async function burst(
   return { ms, updates }
 }
 
+/** A change tab A is about to make, for tab B to stamp when its own store shows it. */
+interface Expectation {
+  key: string
+  expected: number
+  /** Tab A's send start, `now()`. */
+  startedAt: number
+}
+const expectations = new BroadcastChannel('duality-bench:views-expect')
+
+let other:
+  | {
+      worker: Worker
+      client: Client
+      store: ViewStore<string, number>
+      pending: Expectation[]
+      latencies: number[]
+    }
+  | undefined
+
+/**
+ * Tab B: a served worker on tab A's database without a topology of its own (views.worker.ts as
+ * '<db>#follower', a tab whose instance stands by) and a store of the same view. Every change tab A
+ * announces (latency(..., announce)) is stamped when this tab's listener holds it: B's `now()` minus
+ * A's send start, one machine's clock.
+ */
+export async function follow(db: string, keys: number): Promise<void> {
+  const worker = new Worker(new URL('./views.worker.ts', import.meta.url), {
+    type: 'module',
+    name: `${db}#follower`,
+  })
+  const client = connect(worker)
+  const store = createViewStore<string, number>(client, 'totals')
+  await until(store, (s) => s.size === keys)
+  const tabB = { worker, client, store, pending: [] as Expectation[], latencies: [] as number[] }
+  other = tabB
+  const check = (state: ReturnType<typeof store.getState>) => {
+    const at = now()
+    tabB.pending = tabB.pending.filter((e) => {
+      if ((state.get(e.key) ?? 0) < e.expected) return true
+      tabB.latencies.push(at - e.startedAt)
+      return false
+    })
+  }
+  store.subscribe(check)
+  // Checked on arrival too: a change this tab already shows counts from when it was told.
+  expectations.onmessage = ({ data }: MessageEvent<Expectation>) => {
+    tabB.pending.push(data)
+    check(store.getState())
+  }
+}
+
+/** Tab B: the latencies stamped so far (cleared), waiting up to `timeoutMs` for `count`. */
+export async function takeOther(
+  count: number,
+  timeoutMs: number,
+): Promise<{ latencies: number[]; missing: number }> {
+  if (!other) throw new Error('follow() first')
+  const started = performance.now()
+  while (other.latencies.length < count && performance.now() - started < timeoutMs) await sleep(20)
+  const latencies = other.latencies
+  other.latencies = []
+  const missing = other.pending.length
+  other.pending = []
+  return { latencies, missing }
+}
+
 /** Asks the worker to append by itself (views.worker.ts). */
 const feed = new BroadcastChannel('duality-bench:views-feed')
 
@@ -212,6 +281,13 @@ const sum = (entries: Iterable<{ value: number }>) => {
 }
 
 export async function close(): Promise<void> {
+  if (other) {
+    expectations.onmessage = null
+    other.store.close()
+    other.client.close()
+    other.worker.terminate()
+    other = undefined
+  }
   if (!tab) return
   const { db, worker, client, store } = tab
   tab = undefined

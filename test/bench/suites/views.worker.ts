@@ -1,11 +1,14 @@
 /// <reference lib="webworker" />
 // The views suite's served worker: the log, a running topology (totals per key) and the view
-// 'totals' mirrored from its changelog, as an app's worker has them.
+// 'totals' mirrored from its changelog, as an app's worker has them. A second tab's worker (name
+// '<db>#follower') serves the same database and view without a topology of its own, as a tab whose
+// instance stands by: its view follows the first tab's topology (previews over BroadcastChannel).
 import { KafkaStreams, StreamsBuilder } from '../../../src/index.ts'
 import { changelogView, serve } from '../../../src/worker/index.ts'
 
+const [db, role] = (self.name || 'bench-views').split('#')
 const served = await serve({
-  name: self.name || 'bench-views',
+  name: db!,
   topics: [{ topic: 'amounts', numPartitions: 3 }],
   views: [changelogView('bench', 'totals')],
 })
@@ -18,6 +21,7 @@ served.log.onAppend((events, local) => {
 // Appends made in the worker itself (no page send involved): the page's main-thread time is then
 // the view's alone.
 new BroadcastChannel('duality-bench:views-feed').onmessage = async ({ data }) => {
+  if (role === 'follower') return
   const { events, perSend, keys } = data as { events: number; perSend: number; keys: number }
   const producer = served.log.producer()
   const sends: Promise<unknown>[] = []
@@ -35,16 +39,20 @@ new BroadcastChannel('duality-bench:views-feed').onmessage = async ({ data }) =>
   await Promise.all(sends)
   marks.postMessage({ topics: ['feed-done'], at: performance.timeOrigin + performance.now() })
 }
-const builder = new StreamsBuilder()
-builder
-  .stream<string, number>('amounts')
-  .groupByKey()
-  .reduce((a, b) => a + b, { materialized: 'totals' })
-const streams = new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' })
-// Views move on the topology's batches before their commits, as with serve({ streams }).
-served.attach(streams)
-streams.onChangelogPreview((preview) => {
-  if (preview.type === 'processed')
-    marks.postMessage({ topics: ['preview'], at: performance.timeOrigin + performance.now() })
-})
-await streams.start()
+if (role !== 'follower') await runTopology()
+
+async function runTopology() {
+  const builder = new StreamsBuilder()
+  builder
+    .stream<string, number>('amounts')
+    .groupByKey()
+    .reduce((a, b) => a + b, { materialized: 'totals' })
+  const streams = new KafkaStreams(builder.build(), served.log, { applicationId: 'bench' })
+  // Views move on the topology's batches before their commits, as with serve({ streams }).
+  served.attach(streams)
+  streams.onChangelogPreview((preview) => {
+    if (preview.type === 'processed')
+      marks.postMessage({ topics: ['preview'], at: performance.timeOrigin + performance.now() })
+  })
+  await streams.start()
+}
