@@ -29,11 +29,18 @@ export function emptySegment(
   }
 }
 
+/**
+ * Whether a segment is segment.ms old: its age counts from its first record, so an empty one never
+ * is. Appends roll such a segment, and so does the cleaner when no append comes (Cleaner.rollIdle).
+ */
+export const agedOut = (s: SegmentRow, config: TopicConfig, now: number): boolean =>
+  s.records > 0 && now - s.createdAt >= config['segment.ms']
+
 const full = (s: SegmentRow, config: TopicConfig, now: number): boolean =>
   s.records > 0 &&
   (s.bytes >= config['segment.bytes'] ||
     s.records >= config['segment.records'] ||
-    now - s.createdAt >= config['segment.ms'])
+    agedOut(s, config, now))
 
 /**
  * Appends records to a partition head: assigns dense offsets from `nextOffset` (or keeps the
