@@ -8,7 +8,7 @@ export interface TopicConfig {
   'retention.ms': number
   /** `retention.bytes`: per partition; oldest segments go while the log is larger; -1 = no limit. */
   'retention.bytes': number
-  /** `segment.bytes`: the active segment rolls once it holds this many bytes. */
+  /** `segment.bytes`: the active segment rolls before a record that would take it past this. */
   'segment.bytes': number
   /** `segment.records` (duality's own): the active segment rolls after this many records. */
   'segment.records': number

@@ -263,6 +263,33 @@ describe.each(storages)("Kafka's cleaner tests on %s storage", (_kind, makeStora
     })
   })
 
+  describe('segment.bytes (UnifiedLogTest.testSizeBasedLogRoll)', () => {
+    // Kafka rolls before an append that would take the active segment past segment.bytes
+    // (UnifiedLog.maybeRoll), so a segment passes it only when a single record is bigger. The
+    // boundaries show in what compaction may clean: everything below the active segment.
+    test('a record that would not fit starts a new segment', async () => {
+      await open()
+      await topic('t', { 'cleanup.policy': 'compact', 'segment.bytes': 1024 })
+      // Each of these records is stored in 400-odd bytes: two fit in 1024, three do not.
+      const value = 'x'.repeat(400)
+      for (let i = 0; i < 6; i++) await send('t', [['a', `${i}${value}`]])
+      // Segments [0, 1], [2, 3] and the active [4, 5]: offsets below 4 are cleanable.
+      expect((await clean('t')).compaction).toEqual({ cleanedUpTo: 4, removedRecords: 3 })
+      expect((await contents('t')).map((r) => r[0])).toEqual([3, 4, 5])
+    })
+
+    test('a record bigger than segment.bytes has a segment to itself', async () => {
+      await open()
+      await topic('t', { 'cleanup.policy': 'compact', 'segment.bytes': 1024 })
+      await send('t', [['a', 'small']])
+      await send('t', [['a', 'x'.repeat(2000)]])
+      await send('t', [['a', 'small again']])
+      // [0], [1] (past segment.bytes, alone) and the active [2].
+      expect((await clean('t')).compaction).toEqual({ cleanedUpTo: 2, removedRecords: 1 })
+      expect((await contents('t')).map((r) => r[0])).toEqual([1, 2])
+    })
+  })
+
   describe('an idle segment (testTimeBasedLogRoll, without the append)', () => {
     // Kafka rolls a segment segment.ms old on the next append (UnifiedLogTest.testTimeBasedLogRoll),
     // and never cleans the active segment: a topic nobody writes to keeps its tail uncleaned. A

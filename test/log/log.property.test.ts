@@ -468,11 +468,12 @@ function rowBytes(sizes: number[], maxRowBytes: number): number {
 
 /**
  * One send's records for a partition, in order. Before each record the active segment rolls if it
- * is full: it holds a record and has reached segment.bytes or segment.records, or its first record
- * came segment.ms or longer ago by the clock (so an idle segment rolls at the next send, as in
- * Kafka; between sends only Log.roll and the cleaner roll it). A segment that is not full takes the next record whatever
- * its size, then more of the same send while their own sizes keep it within segment.bytes (their
- * rows' headers count once stored) and below segment.records.
+ * is full: it holds a record and has reached segment.records, or would pass segment.bytes with
+ * this record (Kafka rolls before an append that does not fit: UnifiedLog.maybeRoll), or its first
+ * record came segment.ms or longer ago by the clock (so an idle segment rolls at the next send, as
+ * in Kafka; between sends only Log.roll and the cleaner roll it). The segment takes the record,
+ * then more of the same send while the rows they are stored in keep it within segment.bytes and
+ * below segment.records: only a segment's first record may take it past segment.bytes.
  */
 function append(
   part: ModelPartition,
@@ -489,7 +490,8 @@ function append(
     const active = part.active
     const full = {
       records: active.records >= limit,
-      bytes: active.bytes >= setup.segmentBytes,
+      // The record starts a row of its own: this send's first row in the segment.
+      bytes: active.bytes + ROW_OVERHEAD + recordSize(records[i]!) > setup.segmentBytes,
       age: now - active.createdAt >= setup.segmentMs,
     }
     if (active.records > 0 && (full.records || full.bytes || full.age)) {
@@ -498,16 +500,15 @@ function append(
       part.active = { base: part.next, records: 0, bytes: 0, createdAt: now }
     }
     const segment = part.active
-    let bytes = segment.bytes
-    let j = i
-    do {
-      bytes += recordSize(records[j]!)
-      j++
-    } while (
+    const stored = (end: number) =>
+      segment.bytes + rowBytes(records.slice(i, end).map(recordSize), maxRowBytes)
+    let j = i + 1
+    while (
       j < records.length &&
-      bytes + recordSize(records[j]!) <= setup.segmentBytes &&
-      segment.records + (j - i) < limit
+      segment.records + (j - i) < limit &&
+      stored(j + 1) <= setup.segmentBytes
     )
+      j++
     const chunk = records.slice(i, j)
     segment.bytes += rowBytes(chunk.map(recordSize), maxRowBytes)
     segment.records += chunk.length
