@@ -8,6 +8,7 @@ export type {
   Message,
   PartitionOffsets,
   AppendEvent,
+  RollResult,
 } from './log/Log.ts'
 export { Producer } from './log/Producer.ts'
 export type { FollowerRecord } from './log/followerRequest.ts'

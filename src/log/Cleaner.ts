@@ -1,7 +1,7 @@
 import type { Log } from './Log.ts'
 import { InvalidConfigError } from './errors.ts'
 import { topicRange, type PartitionRow, type ReadTx, type SegmentRow } from './LogStorage.ts'
-import { emptySegment } from './planAppend.ts'
+import { agedOut, emptySegment } from './planAppend.ts'
 import {
   isTombstone,
   rebuildBatch,
@@ -12,6 +12,7 @@ import {
   type Pick,
 } from './RecordBatch.ts'
 import { keyIdentity } from './record.ts'
+import { rollPartitions } from './rollSegment.ts'
 import { hasRetention, isCompacted, type TopicConfig } from './TopicConfig.ts'
 
 export interface CleanerOptions {
@@ -50,7 +51,9 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 /**
  * Retention and compaction (Kafka's LogCleaner), in small steps: every step is one short
  * transaction over one segment, and the cleaner yields to the event loop between steps, so appends
- * and reads are never held up for long. It only touches closed segments below the active one.
+ * and reads are never held up for long. Compaction only touches closed segments below the active
+ * one; an active segment older than segment.ms is rolled first, so a topic that went quiet is
+ * still compacted and expired (see rollIdle).
  */
 export class Cleaner {
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -123,6 +126,7 @@ export class Cleaner {
           logStartOffset: 0,
           compaction: null,
         }
+        await this.rollIdle(name, partition, meta.config)
         if (hasRetention(meta.config))
           report.deletedSegments = await this.retain(name, partition, meta.config)
         if (isCompacted(meta.config))
@@ -136,6 +140,24 @@ export class Cleaner {
       }
     }
     return reports
+  }
+
+  /**
+   * Rolls an active segment that is segment.ms old. Kafka rolls only inside an append, which is
+   * enough for a broker that is written to all day; a browser's log may go quiet for days, and
+   * its whole tail would then sit in the active segment, which compaction never touches. The
+   * segment is the one the next append would roll anyway (planAppend's age rule, the same clock),
+   * so this only moves that roll earlier; an empty segment never rolls.
+   */
+  private async rollIdle(topic: string, partition: number, config: TopicConfig): Promise<void> {
+    const now = this.log.clock()
+    const due = (state: PartitionRow) => agedOut(state.active, config, now)
+    // Decided in a read-only transaction first: most passes roll nothing (see retain).
+    const peek = await this.log.storage.read(['partitions'], (tx) =>
+      tx.get('partitions', [topic, partition]),
+    )
+    if (!peek || !due(peek)) return
+    await rollPartitions(this.log.storage, topic, [partition], now, { due })
   }
 
   /** Deletes whole segments, oldest first, by time and by size; advances the log start offset. */

@@ -35,6 +35,7 @@ import {
   type ValueColumn,
 } from './RecordBatch.ts'
 import type { LogRecord, RecordHeaders, RecordValue } from './record.ts'
+import { rollPartitions } from './rollSegment.ts'
 import { rawKeySerde, Serdes, type Serde, type TopicSerdes } from './Serde.ts'
 import { checkOffset, checkPartition, checkTopicName } from './validate.ts'
 
@@ -90,6 +91,16 @@ export interface PartitionOffsets {
   high: number
   /** KafkaJS's name for `high`. */
   offset: number
+}
+
+/** One partition after `Log.roll`. */
+export interface RollResult {
+  topic: string
+  partition: number
+  /** The base offset of the active segment now: the log end offset, where the next append goes. */
+  baseOffset: number
+  /** False when the active segment was empty: there was nothing to close. */
+  rolled: boolean
 }
 
 const newId = (): string =>
@@ -253,6 +264,36 @@ export class Log {
   ): Promise<AppendResult> {
     if (records.length === 0 && !commit) return []
     return this.transact(followerRequest(await this.topic(topic), partition, records), commit)
+  }
+
+  /**
+   * Closes the active segment of a partition, or of every partition of the topic, so the next
+   * append starts a new one (Kafka's `UnifiedLog.roll`): what was written so far becomes
+   * cleanable, by compaction as by retention, at the cleaner's next run. An empty active segment
+   * stays as it is. All the partitions roll in one transaction, or none. Throws
+   * UnknownTopicError for a topic that does not exist and InvalidPartitionsError for a partition
+   * it does not have.
+   */
+  async roll(topic: string, partition?: number): Promise<RollResult[]> {
+    const meta = await this.topic(topic)
+    const partitions =
+      partition === undefined
+        ? Array.from({ length: meta.numPartitions }, (_, p) => p)
+        : [checkPartition(partition, meta.numPartitions, topic)]
+    const rolled = await rollPartitions(this.storage, topic, partitions, this.clock(), {
+      topicId: meta.id,
+    })
+    if (!rolled) {
+      this.topics.delete(topic)
+      throw new UnknownTopicError(
+        `Topic "${topic}" was deleted before its segments could roll (in another tab?)`,
+      )
+    }
+    return rolled.map(({ head, rolled }) => {
+      // The head this Log wrote: its next append need not find its cached head stale.
+      if (rolled) this.heads.set(`${topic}\u0000${head.partition}`, head)
+      return { topic, partition: head.partition, baseOffset: head.active.baseOffset, rolled }
+    })
   }
 
   /** Stored records from `offset` on, in bounded chunks, values as stored (see `fetch`). */

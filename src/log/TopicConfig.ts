@@ -8,11 +8,14 @@ export interface TopicConfig {
   'retention.ms': number
   /** `retention.bytes`: per partition; oldest segments go while the log is larger; -1 = no limit. */
   'retention.bytes': number
-  /** `segment.bytes`: the active segment rolls once it holds this many bytes. */
+  /** `segment.bytes`: the active segment rolls before a record that would take it past this. */
   'segment.bytes': number
   /** `segment.records` (duality's own): the active segment rolls after this many records. */
   'segment.records': number
-  /** `segment.ms`: the active segment rolls once it is this old. */
+  /**
+   * `segment.ms`: the active segment rolls once it is this old (from its first record), at the next
+   * append or, unlike Kafka, at the cleaner's next run if no append comes.
+   */
   'segment.ms': number
   /** `delete.retention.ms`: how long tombstones live after the first cleaning that saw them. */
   'delete.retention.ms': number

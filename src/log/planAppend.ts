@@ -1,6 +1,6 @@
 import { InvalidOffsetError } from './errors.ts'
 import type { BatchRow, PartitionRow, SegmentRow } from './LogStorage.ts'
-import { packBatches } from './RecordBatch.ts'
+import { BATCH_OVERHEAD, packBatches } from './RecordBatch.ts'
 import type { RecordInput } from './record.ts'
 import type { TopicConfig } from './TopicConfig.ts'
 
@@ -29,11 +29,33 @@ export function emptySegment(
   }
 }
 
+/**
+ * Whether a segment is segment.ms old: its age counts from its first record, so an empty one never
+ * is. Appends roll such a segment, and so does the cleaner when no append comes (Cleaner.rollIdle).
+ */
+export const agedOut = (s: SegmentRow, config: TopicConfig, now: number): boolean =>
+  s.records > 0 && now - s.createdAt >= config['segment.ms']
+
 const full = (s: SegmentRow, config: TopicConfig, now: number): boolean =>
   s.records > 0 &&
   (s.bytes >= config['segment.bytes'] ||
     s.records >= config['segment.records'] ||
-    now - s.createdAt >= config['segment.ms'])
+    agedOut(s, config, now))
+
+/**
+ * A segment's bytes and the bytes of the row being packed (0: none yet) after one more record of
+ * `size`: a record that does not fit the row starts a new one, which counts its header.
+ */
+function addRecord(
+  segmentBytes: number,
+  row: number,
+  size: number,
+  maxRowBytes: number,
+): { bytes: number; row: number } {
+  if (row === 0 || row + size > maxRowBytes)
+    return { bytes: segmentBytes + BATCH_OVERHEAD + size, row: BATCH_OVERHEAD + size }
+  return { bytes: segmentBytes + size, row: row + size }
+}
 
 /**
  * Appends records to a partition head: assigns dense offsets from `nextOffset` (or keeps the
@@ -68,25 +90,29 @@ export function planAppend(
   let bytes = state.bytes
   const batches: BatchRow[] = []
   const closed: SegmentRow[] = []
+  const limit = config['segment.bytes']
   let i = 0
   while (i < records.length) {
-    if (full(active, config, now)) {
+    // Kafka rolls before an append that would take the segment past segment.bytes, unless the
+    // segment is empty (UnifiedLog.maybeRoll: size > segment.bytes - messagesSize): a segment
+    // grows past it only with its first record. The unit here is the record, not the send.
+    if (
+      full(active, config, now) ||
+      (active.records > 0 && active.bytes + BATCH_OVERHEAD + sizes[i]! > limit)
+    ) {
       closed.push(active)
       active = emptySegment(topic, partition, nextOffset, now)
     }
-    // A segment takes at least one record, then as many as fit its byte and record limits.
+    // The segment takes this record, then more while they fit its byte and record limits, each
+    // counted with the rows it will be stored in (packBatches' packing, a header per row).
     let j = i
-    let segmentBytes = active.bytes
-    let segmentRecords = active.records
-    do {
-      segmentBytes += sizes[j]!
-      segmentRecords++
+    let packed = addRecord(active.bytes, 0, sizes[j++]!, maxRowBytes)
+    while (j < records.length && active.records + (j - i) < config['segment.records']) {
+      const next = addRecord(packed.bytes, packed.row, sizes[j]!, maxRowBytes)
+      if (next.bytes > limit) break
+      packed = next
       j++
-    } while (
-      j < records.length &&
-      segmentBytes + sizes[j]! <= config['segment.bytes'] &&
-      segmentRecords < config['segment.records']
-    )
+    }
     const rows = packBatches(
       topic,
       partition,

@@ -472,6 +472,60 @@ export function logContract(name: string, factory: StorageFactory, api: Contract
       await again.close()
     })
 
+    test("a roll, and the cleaner's roll of an idle segment, make the tail compactable; it survives reopening", async () => {
+      // Kafka's UnifiedLog.roll, and duality's roll at segment.ms with no append (Cleaner.rollIdle):
+      // each is one write of the partition head and the closed segment, on every backend.
+      let now = 1_700_000_000_000
+      const storage = await factory.create()
+      const log = await openLog({ storage, cleaner: false, clock: () => now })
+      await log.admin().createTopics({
+        topics: [
+          {
+            topic: 'r',
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'segment.ms', value: 1000 },
+            ],
+          },
+        ],
+      })
+      const send = async (to: Log, key: string, value: number) =>
+        (await to.producer().send({ topic: 'r', messages: [{ key, value, partition: 0 }] }))[0]!
+          .baseOffset
+      const clean = async () =>
+        (await log.cleaner.run({ topics: ['r'], force: true }))[0]!.compaction
+      await send(log, 'a', 1)
+      await send(log, 'a', 2)
+      expect(await log.roll('r')).toEqual([
+        { topic: 'r', partition: 0, baseOffset: 2, rolled: true },
+      ])
+      await send(log, 'a', 3)
+      await send(log, 'b', 1)
+      // [0, 1] is closed: a@0 goes. [2, 3] is active and young: untouched.
+      expect(await clean()).toEqual({ cleanedUpTo: 2, removedRecords: 1 })
+      // No send for segment.ms: the cleaner rolls [2, 3] itself, and a@1 goes too.
+      now += 1000
+      expect(await clean()).toEqual({ cleanedUpTo: 4, removedRecords: 1 })
+      const rows = async (from: Log) =>
+        (await readAll(from, 'r', 0)).map((m) => [m.offset, m.key, m.value])
+      expect(await rows(log)).toEqual([
+        [2, 'a', 3],
+        [3, 'b', 1],
+      ])
+      await log.close()
+      const again = await openLog({
+        storage: await factory.reopen(storage),
+        cleaner: false,
+        clock: () => now,
+      })
+      expect(await rows(again)).toEqual([
+        [2, 'a', 3],
+        [3, 'b', 1],
+      ])
+      expect(await send(again, 'a', 4)).toBe(4)
+      await again.close()
+    })
+
     test('commits and fetches group offsets; deleting a topic drops them and its records', async () => {
       const { log, admin } = await open()
       await admin.createTopics({ topics: [{ topic: 'o', numPartitions: 2 }] })

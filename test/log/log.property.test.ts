@@ -1,11 +1,12 @@
 // Property tests of the log against a small reference model: random sends, chunked
-// reads, clock advances and cleaner runs on random topic configs, on memory storage and on
+// reads, clock advances, rolls (Log.roll) and cleaner runs on random topic configs, on memory storage and on
 // fake-indexeddb (in Node). The model keeps, per partition, the records that should be present and
 // the segment boundaries. Segments roll on all three of Kafka's triggers, generated here: by
 // records (segment.records), by size (segment.bytes, with values padded up to and past it) and by
 // age (segment.ms, against a clock the commands advance). The model tracks the active segment's
 // bytes and age to know where each roll falls, so it predicts every cleaner report exactly and
-// checks every read record by record.
+// checks every read record by record. The cleaner also rolls an active segment segment.ms old
+// before it cleans (Cleaner.rollIdle), so a partition that went quiet is still cleaned.
 import 'fake-indexeddb/auto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
@@ -77,6 +78,8 @@ type Command =
     }
   | { kind: 'tick'; ms: number }
   | { kind: 'clean' }
+  /** Log.roll of one partition (`partition` modulo the topic's) or, null, of all of them. */
+  | { kind: 'roll'; partition: number | null }
 
 interface ModelRecord {
   offset: number
@@ -182,6 +185,13 @@ const commandArb = ({ policy, keys, tombstones, pad, skew }: Setup): fc.Arbitrar
       }),
     },
     { weight: 3, arbitrary: fc.constant({ kind: 'clean' as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('roll' as const),
+        partition: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }),
+      }),
+    },
   )
 }
 
@@ -388,9 +398,27 @@ async function runScenario(storage: LogStorage, setup: Setup, commands: Command[
         const whole = await log.read({ topic: TOPIC, partition: p, offset })
         expect(whole.records.map(project)).toEqual(expected)
         expect(whole.nextOffset).toBe(part.next)
+      } else if (command.kind === 'roll') {
+        const chosen =
+          command.partition === null
+            ? parts.map((_, p) => p)
+            : [command.partition % setup.numPartitions]
+        const results = await log.roll(TOPIC, ...(command.partition === null ? [] : [chosen[0]!]))
+        // An empty active segment stays; any other closes, and the next append opens a new one.
+        const predicted = chosen.map((p) => ({
+          topic: TOPIC,
+          partition: p,
+          rolled: roll(parts[p]!, now),
+          baseOffset: parts[p]!.next,
+        }))
+        expect(results).toEqual(predicted)
       } else {
         const reports = await log.cleaner.run({ topics: [TOPIC], force: true })
         const predicted: CleanReport[] = parts.map((part, partition) => {
+          // The cleaner first rolls an active segment that is segment.ms old: what the next send
+          // would have rolled, by the same rule (append's age check below).
+          if (part.active.records > 0 && now - part.active.createdAt >= setup.segmentMs)
+            roll(part, now)
           const lowBefore = part.low
           const deletedSegments = retained ? retain(part, setup, now) : 0
           expect(part.low).toBeGreaterThanOrEqual(lowBefore)
@@ -440,11 +468,12 @@ function rowBytes(sizes: number[], maxRowBytes: number): number {
 
 /**
  * One send's records for a partition, in order. Before each record the active segment rolls if it
- * is full: it holds a record and has reached segment.bytes or segment.records, or its first record
- * came segment.ms or longer ago by the clock (so an idle segment rolls at the next send, as in
- * Kafka; nothing rolls between sends). A segment that is not full takes the next record whatever
- * its size, then more of the same send while their own sizes keep it within segment.bytes (their
- * rows' headers count once stored) and below segment.records.
+ * is full: it holds a record and has reached segment.records, or would pass segment.bytes with
+ * this record (Kafka rolls before an append that does not fit: UnifiedLog.maybeRoll), or its first
+ * record came segment.ms or longer ago by the clock (so an idle segment rolls at the next send, as
+ * in Kafka; between sends only Log.roll and the cleaner roll it). The segment takes the record,
+ * then more of the same send while the rows they are stored in keep it within segment.bytes and
+ * below segment.records: only a segment's first record may take it past segment.bytes.
  */
 function append(
   part: ModelPartition,
@@ -461,7 +490,8 @@ function append(
     const active = part.active
     const full = {
       records: active.records >= limit,
-      bytes: active.bytes >= setup.segmentBytes,
+      // The record starts a row of its own: this send's first row in the segment.
+      bytes: active.bytes + ROW_OVERHEAD + recordSize(records[i]!) > setup.segmentBytes,
       age: now - active.createdAt >= setup.segmentMs,
     }
     if (active.records > 0 && (full.records || full.bytes || full.age)) {
@@ -470,16 +500,15 @@ function append(
       part.active = { base: part.next, records: 0, bytes: 0, createdAt: now }
     }
     const segment = part.active
-    let bytes = segment.bytes
-    let j = i
-    do {
-      bytes += recordSize(records[j]!)
-      j++
-    } while (
+    const stored = (end: number) =>
+      segment.bytes + rowBytes(records.slice(i, end).map(recordSize), maxRowBytes)
+    let j = i + 1
+    while (
       j < records.length &&
-      bytes + recordSize(records[j]!) <= setup.segmentBytes &&
-      segment.records + (j - i) < limit
+      segment.records + (j - i) < limit &&
+      stored(j + 1) <= setup.segmentBytes
     )
+      j++
     const chunk = records.slice(i, j)
     segment.bytes += rowBytes(chunk.map(recordSize), maxRowBytes)
     segment.records += chunk.length
@@ -489,6 +518,14 @@ function append(
     }
     i = j
   }
+}
+
+/** Closes the active segment if it holds a record (Log.roll); returns whether it did. */
+function roll(part: ModelPartition, now: number): boolean {
+  if (part.active.records === 0) return false
+  part.closed.push(part.active.base)
+  part.active = { base: part.next, records: 0, bytes: 0, createdAt: now }
+  return true
 }
 
 /**
