@@ -86,6 +86,7 @@ export async function saveSnapshot(
           `A snapshot of "${topic}" at offset ${offsets[p.partition]} is beyond partition ${p.partition}'s end (${p.nextOffset})`,
         )
     }
+    forget(log, topic)
     tx.deleteRange('snapshots', topicRange(topic))
     tx.put('snapshots', { topic, part: 0, header })
     chunks.forEach((chunk, i) => tx.put('snapshots', { topic, part: i + 1, ...chunk }))
@@ -98,6 +99,7 @@ export async function saveSnapshot(
  * partition's range and no record it would need removed. Otherwise null and why.
  */
 export async function loadSnapshot(log: Log, topic: string, label: string): Promise<SnapshotLoad> {
+  const cached = decoded.get(log)?.get(topic)
   const { rows, topicRow, partitions } = await log.storage.read(
     ['topics', 'partitions', 'snapshots'],
     async (tx) => {
@@ -133,6 +135,12 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
     ) &&
     checksum(chunks as PackedChunk[]) === header.checksum
   if (!intact) return none('damaged')
+  // The image this worker decoded a moment ago (the view's, then the topology's restore): the
+  // same write, its bytes checked again above, so its decode is reused instead of repeated.
+  if (cached && sameHeader(header, cached.header)) {
+    forget(log, topic)
+    return { snapshot: { ...cached.snapshot, offsets: [...header.offsets] }, rejected: null }
+  }
   const entries: SnapshotEntry[] = []
   try {
     for (const c of chunks as PackedChunk[]) {
@@ -155,18 +163,55 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
     return none('damaged')
   }
   if (entries.length !== header.entries) return none('damaged')
-  return {
-    snapshot: {
-      topic,
-      topicId: header.topicId,
-      offsets: [...header.offsets],
-      label: header.label,
-      writtenAt: header.writtenAt,
-      entries,
-    },
-    rejected: null,
+  const snapshot: TopicSnapshot = {
+    topic,
+    topicId: header.topicId,
+    offsets: [...header.offsets],
+    label: header.label,
+    writtenAt: header.writtenAt,
+    entries,
   }
+  remember(log, topic, header, snapshot)
+  return { snapshot, rejected: null }
 }
+
+type Header = NonNullable<SnapshotRow['header']>
+
+/**
+ * Images decoded in the last moments, by log and topic, for a second reader of the same image:
+ * at boot a view's mirror and the topology's restore each load their store's snapshot, and the
+ * decode (a JSON.parse of every chunk) was the largest part of a 100,000-key boot, done twice
+ * on one thread. Held until that second read, or a few seconds: an image is state-sized.
+ * The entries are shared, so readers must not change them (neither the mirror nor the restore
+ * does: both copy what they keep).
+ */
+const decoded = new WeakMap<Log, Map<string, { header: Header; snapshot: TopicSnapshot }>>()
+const REMEMBER_MS = 5_000
+
+function remember(log: Log, topic: string, header: Header, snapshot: TopicSnapshot): void {
+  let byTopic = decoded.get(log)
+  if (!byTopic) decoded.set(log, (byTopic = new Map()))
+  const entry = { header, snapshot }
+  byTopic.set(topic, entry)
+  setTimeout(() => {
+    if (byTopic.get(topic) === entry) byTopic.delete(topic)
+  }, REMEMBER_MS)
+}
+
+function forget(log: Log, topic: string): void {
+  decoded.get(log)?.delete(topic)
+}
+
+/** Two headers of the same write: the same topic life, offsets, label, time and checksum. */
+const sameHeader = (a: Header, b: Header): boolean =>
+  a.topicId === b.topicId &&
+  a.label === b.label &&
+  a.writtenAt === b.writtenAt &&
+  a.checksum === b.checksum &&
+  a.parts === b.parts &&
+  a.entries === b.entries &&
+  a.offsets.length === b.offsets.length &&
+  a.offsets.every((o, i) => o === b.offsets[i])
 
 interface PackedChunk {
   keys: string

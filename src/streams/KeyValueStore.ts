@@ -95,6 +95,15 @@ export class KeyValueStore<K = unknown, V = unknown> {
     return this.entries.values()
   }
 
+  /**
+   * Every committed entry in key order: what a snapshot stores, so that a reader (a view) needs
+   * no sort at boot. The sort is paid here, when a snapshot is written in the background.
+   */
+  *committedEntriesInKeyOrder(): IterableIterator<{ key: K; entry: ValueAndTimestamp<V> }> {
+    // Ids compare as strings: the default sort, which is faster than any comparator.
+    for (const id of [...this.entries.keys()].sort()) yield this.entries.get(id)!
+  }
+
   approximateNumEntries(): number {
     return this.entries.size
   }

@@ -5,6 +5,7 @@ import {
   type SnapshotEntry,
   type SnapshotRejection,
 } from '../log/TopicSnapshot.ts'
+import { KeyValueStore } from './KeyValueStore.ts'
 import type { StateStore, Topology } from './Topology.ts'
 import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 
@@ -51,10 +52,16 @@ export function storeSnapshotLabel(topology: Topology, store: string): string {
   return `duality.kv.1 ${store} ${JSON.stringify(shape)}`
 }
 
-/** A store's entries as the changelog holds them: its key's JSON text, value and timestamp. */
+/**
+ * A store's entries as the changelog holds them: its key's JSON text, value and timestamp; a
+ * key-value store's in key order (a view starts from them without sorting), a versioned store's
+ * by key, each key's versions oldest first.
+ */
 export function storeEntries(store: StateStore): SnapshotEntry[] {
   const entries: SnapshotEntry[] = []
-  for (const { key, entry } of store.committedEntries())
+  const all =
+    store instanceof KeyValueStore ? store.committedEntriesInKeyOrder() : store.committedEntries()
+  for (const { key, entry } of all)
     entries.push([JSON.stringify(key), entry.value, entry.timestamp])
   return entries
 }

@@ -1,6 +1,7 @@
 import { ChunkedMap } from './ChunkedMap.ts'
 import {
   idBounds,
+  keyOfText,
   keyOrderId,
   lowerBound,
   textOrderId,
@@ -60,10 +61,12 @@ export class ViewState<K = unknown, V = unknown> {
     let ordered = true
     const map = ChunkedMap.from(
       snapshot.entries.map(([text, value, timestamp]) => {
-        const id = textOrderId(text)
+        // One parse per key (none for a plain string key): the id follows from the key.
+        const key = keyOfText(text) as K
+        const id = typeof key === 'string' ? `s${key}` : `j${text}`
         if (ordered && ids.length > 0 && !(ids[ids.length - 1]! < id)) ordered = false
         ids.push(id)
-        return [id, { key: JSON.parse(text) as K, value: value as V, timestamp }] as const
+        return [id, { key, value: value as V, timestamp }] as const
       }),
     )
     // The worker sends snapshots in key order: then ranges need no sort in the page.
@@ -164,7 +167,7 @@ export class ViewState<K = unknown, V = unknown> {
       diff.puts.map(([text, value, timestamp]) => [
         textOrderId(text),
         (old: ViewEntry<K, V> | undefined) => ({
-          key: old ? old.key : (JSON.parse(text) as K),
+          key: old ? old.key : (keyOfText(text) as K),
           value: value as V,
           timestamp,
         }),

@@ -8,6 +8,7 @@ import {
   storeSnapshotLabel,
   type Log,
 } from '../../src/index.ts'
+import { keyId } from '../../src/streams/KeyValueStore.ts'
 import { ViewMirror } from '../../src/worker/views/ViewMirror.ts'
 import { until } from '../support/until.ts'
 import { CHANGELOG, totalsLabel, totalsTopology } from '../support/snapshotFixtures.ts'
@@ -230,4 +231,19 @@ test('a busy instance snapshots a store once its tail is four times the store, n
   const busy = written.slice(0, -1)
   expect(busy.length).toBeGreaterThanOrEqual(2)
   busy.forEach((offset, i) => expect(offset - (busy[i - 1] ?? 0)).toBeGreaterThanOrEqual(200))
+})
+
+test('a key-value store is imaged in key order, and a second read of the same image reuses its decode', async () => {
+  const log = await seeded(2_000, 20)
+  const first = await loadSnapshot(log, CHANGELOG, totalsLabel())
+  const ids = first.snapshot!.entries.map(([text]) => keyId(JSON.parse(text)))
+  expect(ids).toEqual([...ids].sort())
+  // The view's mirror and the topology's restore read the same image at boot: a decode is
+  // reused by the one read after it, and only by that one (it is not held for the worker's life).
+  const second = await loadSnapshot(log, CHANGELOG, totalsLabel())
+  const third = await loadSnapshot(log, CHANGELOG, totalsLabel())
+  const reusedSecond = second.snapshot!.entries === first.snapshot!.entries
+  const reusedThird = third.snapshot!.entries === second.snapshot!.entries
+  expect(reusedSecond).not.toBe(reusedThird)
+  expect(third.snapshot!.entries).toEqual(first.snapshot!.entries)
 })

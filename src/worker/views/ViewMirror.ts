@@ -264,12 +264,25 @@ export class ViewMirror {
       const { snapshot, rejected } = await loadSnapshot(this.log, this.topic, this.snapshotLabel)
       if (rejected) console.warn(rejectionWarning(this.topic, rejected))
       if (snapshot) {
-        for (const [key, value, timestamp] of snapshot.entries) {
-          const entry: WireEntry = [key, value, timestamp]
+        // Nobody listens to a mirror's first fold: the subscription's snapshot is taken after it.
+        const tell = this.listeners.size > 0
+        // Images are written in key order (storeEntries): then the key order costs no sort.
+        const keys: string[] = []
+        let ordered = true
+        let last = ''
+        for (const entry of snapshot.entries) {
+          const key = entry[0]
+          // The image's entries are shared with other readers and never changed (TopicSnapshot).
           this.entries.set(key, entry)
-          changes.set(key, entry)
+          if (tell) changes.set(key, entry)
+          if (ordered) {
+            const id = textOrderId(key)
+            if (keys.length > 0 && !(last < id)) ordered = false
+            last = id
+            keys.push(key)
+          }
         }
-        this.sorted = null
+        this.sorted = ordered ? keys : null
         this.offsets = snapshot.offsets
       }
     }
