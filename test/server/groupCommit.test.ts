@@ -16,9 +16,9 @@ interface Instrumented {
   commits: number
   flushes: number
   /** Set to make the next outermost commit fail (after its work ran, rolling it all back). */
-  failCommit?: Error
+  failCommit?: Error | undefined
   /** Set to make the next flush reject. */
-  failFlush?: Error
+  failFlush?: Error | undefined
   /** Set to make appendRecords throw for this stream id. */
   throwOn?: { streamId: number; error: unknown }
 }
