@@ -35,3 +35,14 @@ test(
   },
   propertyTimeout(1000),
 )
+
+test('strings ending in backslashes and escaped quotes do not cut a batch early', async () => {
+  const { app } = createApp({ storage: memoryServerStorage() })
+  const values = ['a\\', '\\"', '"\\\\', { k: 'x\\\\\\"y', l: ['\\', ','] }, '\\\\']
+  expect((await app.request('/v1/stream/esc', { method: 'PUT', headers: json })).status).toBe(201)
+  const body = JSON.stringify(values)
+  const posted = await app.request('/v1/stream/esc', { method: 'POST', headers: json, body })
+  expect(posted.status).toBe(204)
+  const text = await (await app.request('/v1/stream/esc?offset=-1')).text()
+  expect(text).toBe(body)
+})

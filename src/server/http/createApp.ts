@@ -4,15 +4,13 @@ import { handleAppend } from './appendHandler.ts'
 import { checkPath } from './checkPath.ts'
 import { handleCreate } from './createHandler.ts'
 import { errorResponse } from './errorResponse.ts'
-import {
-  allowedRequestHeaders,
-  exposedResponseHeaders,
-  topicsPrefix,
-} from '../../protocol/index.ts'
+import { topicsPrefix } from '../../protocol/index.ts'
 import { guard } from './guard.ts'
 import { handleHead, handleRead } from './readHandler.ts'
 import type { SecurityOptions } from '../auth/security.ts'
-import { TransactionAborted, type ServerStorage } from '../engines/embedded/ServerStorage.ts'
+import type { ServerStorage } from '../engines/embedded/ServerStorage.ts'
+import { failureResponse } from './failureResponse.ts'
+import { sharedResponseHeaders } from './sharedResponseHeaders.ts'
 import type { Engine } from '../engine/Engine.ts'
 import { EmbeddedEngine } from '../engines/embedded/EmbeddedEngine.ts'
 import { TopicAdmin } from '../topics/TopicAdmin.ts'
@@ -88,11 +86,7 @@ export function createApp(options: AppOptions): {
       h.append('vary', 'Origin')
     } else if (!options.allowedOrigins) h.set('access-control-allow-origin', '*')
     if (options.authenticate) h.append('vary', 'Authorization')
-    h.set('access-control-allow-methods', 'GET, POST, PUT, DELETE, HEAD, OPTIONS')
-    h.set('access-control-allow-headers', allowedRequestHeaders)
-    h.set('access-control-expose-headers', exposedResponseHeaders)
-    h.set('x-content-type-options', 'nosniff')
-    h.set('cross-origin-resource-policy', 'cross-origin')
+    for (const [name, value] of Object.entries(sharedResponseHeaders)) h.set(name, value)
   })
 
   app.use(async (c, next) => {
@@ -137,23 +131,7 @@ export function createApp(options: AppOptions): {
     return chunkedLimit(c, next)
   })
 
-  app.onError((error, c) => {
-    // A client that hung up mid-body is not a server failure: nothing was written, nobody is
-    // listening for the answer, and logging each would let any client flood the log.
-    if (c.req.raw.signal.aborted || (error as { code?: string }).code === 'ECONNRESET') {
-      return errorResponse(400, 'BAD_REQUEST', 'The request body was cut off')
-    }
-    if (storageFull(error)) {
-      console.error('duality server: storage full', error)
-      return errorResponse(
-        507,
-        'QUOTA_EXCEEDED',
-        "The server's storage is full: nothing was written",
-      )
-    }
-    console.error('duality server: request failed', error)
-    return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
-  })
+  app.onError((error, c) => failureResponse(error, c.req.raw.signal.aborted))
 
   const topics = new TopicAdmin(engine)
   mountTopicRoutes(app, topics)
@@ -222,11 +200,3 @@ const decodable = [
   ['transfer-encoding', 'chunked', 501],
   ['content-encoding', 'identity', 415],
 ] as const
-
-/** SQLite's SQLITE_FULL and JetStream's insufficient (storage) resources. */
-function storageFull(error: unknown): boolean {
-  // A nested write that SQLite's full disk aborted arrives as TransactionAborted, its cause.
-  if (error instanceof TransactionAborted) return storageFull(error.cause)
-  const code = error instanceof Error && 'code' in error ? error.code : undefined
-  return code === 'SQLITE_FULL' || code === 10023 || code === 10047
-}

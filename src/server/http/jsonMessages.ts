@@ -102,10 +102,20 @@ function nestedTooDeeply(body: Uint8Array): boolean {
   return false
 }
 
-/** The index of the closing quote of the JSON string opening at `i` (escapes skip a byte). */
+/**
+ * The index of the closing quote of the JSON string opening at `i`: the next quote not escaped
+ * (preceded by an odd run of backslashes). indexOf is a native scan, several times faster than a
+ * loop over the string's bytes, which was most of an append's JSON cost.
+ */
 function stringEnd(body: Uint8Array, i: number): number {
-  for (i++; body[i] !== quote; i++) if (body[i] === 0x5c) i++
-  return i
+  for (;;) {
+    const end = body.indexOf(quote, i + 1)
+    if (end < 0) return body.length // cannot happen in JSON that parsed
+    let slashes = 0
+    while (body[end - 1 - slashes] === 0x5c) slashes++
+    if (slashes % 2 === 0) return end
+    i = end
+  }
 }
 
 /** How a structural byte changes the nesting depth: [ and { open, ] and } close. */
