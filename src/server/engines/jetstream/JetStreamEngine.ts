@@ -104,10 +104,9 @@ export class JetStreamEngine implements Engine {
     )
     const nc = await connect({ servers: options.servers })
     const replicas = options.replicas ?? 1
-    const kv = await new Kvm(nc).create(options.bucket ?? 'duality_streams', {
-      history: 1,
-      replicas,
-    })
+    const kv = await createBucket(() =>
+      new Kvm(nc).create(options.bucket ?? 'duality_streams', { history: 1, replicas }),
+    )
     const store = new JetStreamMetaStore(kv)
     const jsm = await jetstreamManager(nc)
     const log = new JetStreamLog(jetstream(nc), jsm, headers, replicas, (path) => store.load(path))
@@ -426,4 +425,22 @@ function cutShort(records: readonly LoggedRecord[]): LoggedRecord[] {
   if (start < 0) return last // no first record: the rest of an append begun below the tail
   const size = records[start]!.batchSize
   return size !== undefined && last.length < size ? last : []
+}
+
+/**
+ * The metadata bucket, created or opened. Servers started together over one JetStream race to
+ * create it: the loser's create is refused ("subjects overlap with an existing stream", or the
+ * name in use) while the winner's is being applied; asked again, it opens the bucket that now
+ * exists. Any other refusal, or the same one past a few tries, is the caller's.
+ */
+async function createBucket<T>(create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create()
+    } catch (error) {
+      const raced = /subjects overlap|already in use/i.test(String((error as Error)?.message))
+      if (!raced || attempt >= 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
+  }
 }
