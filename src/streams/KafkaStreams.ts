@@ -3,6 +3,7 @@ import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
 import type { Producer, ProducerConfig, ProducerRecord } from '../log/Producer.ts'
 import type { ChangelogAppend, ChangelogPreview, ChangelogValue } from './ChangelogPreview.ts'
+import { keyOfText } from './keyOfText.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
 import { PartitionGroup, type InputBatch } from './PartitionGroup.ts'
@@ -351,8 +352,8 @@ export class KafkaStreams {
       })
       for (const r of chunk.records) {
         // A versioned store's delete is a tombstone whose record timestamp is the version's.
-        store.put(
-          JSON.parse(r.key!),
+        store.restore(
+          keyOfText(r.key!),
           r.value === null ? null : r.value.value,
           r.value?.timestamp ?? r.timestamp,
         )
@@ -365,7 +366,7 @@ export class KafkaStreams {
     // Where this instance's first batch appends (its previews' `from`). A changelog of several
     // partitions (made by hand) gets no previews: where each record goes is the producer's choice.
     if (partitions.length === 1) this.changelogEnds.set(topic, offset)
-    store.flushChanges()
+    store.discardChanges()
   }
 
   private async run(group: PartitionGroup): Promise<void> {

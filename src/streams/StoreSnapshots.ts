@@ -8,6 +8,7 @@ import {
 import { KeyValueStore } from './KeyValueStore.ts'
 import type { StateStore, Topology } from './Topology.ts'
 import { VersionedKeyValueStore } from './VersionedKeyValueStore.ts'
+import { keyOfText } from './keyOfText.ts'
 
 export interface SnapshotConfig {
   /**
@@ -109,8 +110,7 @@ export class StoreSnapshots {
       store instanceof VersionedKeyValueStore
         ? [...snapshot.entries].sort((a, b) => a[2] - b[2])
         : snapshot.entries
-    for (const [key, value, timestamp] of entries)
-      store.put(JSON.parse(key) as unknown, value, timestamp)
+    for (const [key, value, timestamp] of entries) store.restore(keyOfText(key), value, timestamp)
     this.since.set(name, 0)
     return snapshot.offsets[0]!
   }

@@ -184,6 +184,17 @@ export class VersionedKeyValueStore<K = unknown, V = unknown> {
       for (const v of versions) yield { key, entry: { value: v.value, timestamp: v.timestamp } }
   }
 
+  /** A version read back while restoring: as `put`, and like any put its change is discarded after. */
+  restore(key: K, value: V | null, timestamp: number): void {
+    this.put(key, value, timestamp)
+  }
+
+  /** Forgets the versions written since the last flush (after a restore: already in the changelog). */
+  discardChanges(): void {
+    this.log = []
+    this.outOfOrder = new Map()
+  }
+
   clear(): void {
     this.history.clear()
     this.observedStreamTime = -Infinity

@@ -19,3 +19,5 @@ export { tabBridge } from './tabBridge.ts'
 export { installErrorTransfer } from './errorTransfer.ts'
 export { changelogView, type ViewSpec } from './views/createViewsApi.ts'
 export type * from './views/viewWire.ts'
+// A snapshot message's entries, for code reading views straight from the worker API.
+export { packSnapshot, snapshotEntries } from './views/viewWire.ts'

@@ -1,4 +1,5 @@
 import { ChunkedMap } from './ChunkedMap.ts'
+import { snapshotKeys } from '../worker/views/viewWire.ts'
 import {
   idBounds,
   keyOfText,
@@ -43,34 +44,53 @@ export type ViewStatus = 'loading' | 'live' | 'error'
  */
 export class ViewState<K = unknown, V = unknown> {
   private constructor(
-    /** Entries by key order id (viewKeys.ts). */
-    private readonly map: ChunkedMap<ViewEntry<K, V>>,
+    /**
+     * Entries by key order id (viewKeys.ts). Null on a state made from a snapshot until something
+     * needs it (a diff): building 100,000 keys' map took ~80 ms of the page's boot, and the first
+     * render needs only the sorted entries below.
+     */
+    private map: ChunkedMap<ViewEntry<K, V>> | null,
     /** Next changelog offset per partition that this state reflects. */
     readonly offsets: readonly number[],
     readonly status: ViewStatus,
     readonly error: { code: string; message: string } | null,
+    /** The ids in key order, when known (always when `map` is null). */
     private sorted: string[] | null,
+    /** The entries in key order, beside `sorted`: a snapshot's state until its first diff. */
+    private readonly list: ViewEntry<K, V>[] | null = null,
   ) {}
 
   static empty<K, V>(): ViewState<K, V> {
-    return new ViewState<K, V>(ChunkedMap.from([]), [], 'loading', null, [])
+    return new ViewState<K, V>(null, [], 'loading', null, [], [])
   }
 
   static fromSnapshot<K, V>(snapshot: SnapshotMessage): ViewState<K, V> {
-    const ids: string[] = []
+    const texts = snapshotKeys(snapshot)
+    const values = JSON.parse(snapshot.values) as V[]
+    const ids = new Array<string>(texts.length)
+    const list = new Array<ViewEntry<K, V>>(texts.length)
     let ordered = true
-    const map = ChunkedMap.from(
-      snapshot.entries.map(([text, value, timestamp]) => {
-        // One parse per key (none for a plain string key): the id follows from the key.
-        const key = keyOfText(text) as K
-        const id = typeof key === 'string' ? `s${key}` : `j${text}`
-        if (ordered && ids.length > 0 && !(ids[ids.length - 1]! < id)) ordered = false
-        ids.push(id)
-        return [id, { key, value: value as V, timestamp }] as const
-      }),
-    )
-    // The worker sends snapshots in key order: then ranges need no sort in the page.
-    return new ViewState(map, snapshot.offsets, 'live', null, ordered ? ids : null)
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!
+      // One parse per key (none for a plain string key): the id follows from the key.
+      const key = keyOfText(text) as K
+      const id = typeof key === 'string' ? `s${key}` : `j${text}`
+      if (ordered && i > 0 && !(ids[i - 1]! < id)) ordered = false
+      ids[i] = id
+      list[i] = { key, value: values[i]!, timestamp: snapshot.timestamps[i]! }
+    }
+    // The worker sends snapshots in key order: then the page needs no sort and no map yet.
+    if (ordered) return new ViewState(null, snapshot.offsets, 'live', null, ids, list)
+    const map = ChunkedMap.from(ids.map((id, i) => [id, list[i]!] as const))
+    return new ViewState(map, snapshot.offsets, 'live', null, null)
+  }
+
+  /**
+   * Builds the map of a snapshot's state ahead of its first diff (ViewSubscription calls it when
+   * the page is idle), so that the first send after boot does not pay for it.
+   */
+  prepare(): void {
+    this.mapOf()
   }
 
   /** Set on a state with pending changes on top: the state they are on top of. */
@@ -118,29 +138,32 @@ export class ViewState<K = unknown, V = unknown> {
   }
 
   get size(): number {
-    return this.map.size
+    return this.map ? this.map.size : this.list!.length
   }
 
   get(key: K): V | undefined {
-    return this.map.get(keyOrderId(key))?.value
+    return this.entryOf(keyOrderId(key))?.value
   }
 
   getEntry(key: K): ViewEntry<K, V> | undefined {
-    return this.map.get(keyOrderId(key))
+    return this.entryOf(keyOrderId(key))
   }
 
   has(key: K): boolean {
-    return this.map.has(keyOrderId(key))
+    return this.entryOf(keyOrderId(key)) !== undefined
   }
 
   /** Every entry in no particular order: cheaper than all(), which sorts the keys once a state. */
   *entries(): IterableIterator<ViewEntry<K, V>> {
-    yield* this.map.values()
+    if (this.map) yield* this.map.values()
+    else yield* this.list!
   }
 
   /** Every entry, in key order. */
   all(): ViewEntry<K, V>[] {
-    return this.sortedIds().map((id) => this.map.get(id)!)
+    if (!this.map) return this.list!.slice()
+    const map = this.map
+    return this.sortedIds().map((id) => map.get(id)!)
   }
 
   /** Entries with keys in [from, to] (either end open), in key order. */
@@ -163,7 +186,7 @@ export class ViewState<K = unknown, V = unknown> {
 
   /** The state after `diff` (which must start at this state's offsets: see ViewSubscription). */
   apply(diff: DiffMessage): ViewState<K, V> {
-    const { map, added, removed } = this.map.update(
+    const { map, added, removed } = this.mapOf().update(
       diff.puts.map(([text, value, timestamp]) => [
         textOrderId(text),
         (old: ViewEntry<K, V> | undefined) => ({
@@ -179,7 +202,7 @@ export class ViewState<K = unknown, V = unknown> {
 
   /** The same data, marked as no longer following the worker. */
   failed(error: { code: string; message: string }): ViewState<K, V> {
-    const state = new ViewState(this.map, this.offsets, 'error', error, this.sorted)
+    const state = new ViewState(this.map, this.offsets, 'error', error, this.sorted, this.list)
     state.base = this.base
     state.pendingIds = this.pendingIds
     return state
@@ -192,14 +215,27 @@ export class ViewState<K = unknown, V = unknown> {
     for (let i = lowerBound(ids, lo); i < ids.length; i++) {
       const id = ids[i]!
       if ((hi !== undefined && id > hi) || (prefix !== undefined && !id.startsWith(prefix))) break
-      out.push(this.map.get(id)!)
+      out.push(this.list ? this.list[i]! : this.map!.get(id)!)
     }
     return out
   }
 
   private sortedIds(): string[] {
-    this.sorted ??= [...this.map.keys()].sort()
+    this.sorted ??= [...this.map!.keys()].sort()
     return this.sorted
+  }
+
+  private mapOf(): ChunkedMap<ViewEntry<K, V>> {
+    const list = this.list!
+    this.map ??= ChunkedMap.from(this.sorted!.map((id, i) => [id, list[i]!] as const))
+    return this.map
+  }
+
+  /** The entry of an id: from the map, or by binary search over a snapshot's sorted ids. */
+  private entryOf(id: string): ViewEntry<K, V> | undefined {
+    if (this.map) return this.map.get(id)
+    const i = lowerBound(this.sorted!, id)
+    return this.sorted![i] === id ? this.list![i] : undefined
   }
 
   /** The key order after a diff, kept incrementally when it was known (range hooks ask per diff). */

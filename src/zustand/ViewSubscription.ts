@@ -102,8 +102,11 @@ export class ViewSubscription {
       return
     }
     if (message.type === 'snapshot') {
-      this.set(ViewState.fromSnapshot<never, never>(message).withPending(this.pending))
+      const state = ViewState.fromSnapshot<never, never>(message)
+      this.set(state.withPending(this.pending))
       this.settle.resolve()
+      // The first render did without the state's map; the first diff will need it.
+      whenIdle(() => state.prepare())
       return
     }
     if (message.type === 'error') {
@@ -128,4 +131,12 @@ export class ViewSubscription {
     this.state = state
     for (const listener of this.listeners) listener(state)
   }
+}
+
+/** Runs `task` when the page is idle (within a second), or in the next task where there is no idle callback. */
+function whenIdle(task: () => void): void {
+  const idle = (globalThis as { requestIdleCallback?: (cb: () => void, o?: object) => number })
+    .requestIdleCallback
+  if (idle) idle(task, { timeout: 1000 })
+  else setTimeout(task, 0)
 }

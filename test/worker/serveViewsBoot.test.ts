@@ -106,3 +106,42 @@ test("a view boots while the tab's topology has not started (its offsets read he
   await running.log.producer().send({ topic: 'payments', messages: [{ key: 'k0', value: 5 }] })
   await until(() => view.getState().get('k0') === 15)
 })
+
+test('the topology starts after the views a page opened during boot have sent their snapshots', async () => {
+  const disk = heldStorage()
+  const first = await boot(disk.storage)
+  const served = await first.served
+  const messages = Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, value: 1 }))
+  await served.log.producer().send({ topic: 'payments', messages })
+  await until(async () => {
+    const [c] = await served.log.admin().fetchOffsets({ groupId: 'app', topics: ['payments'] })
+    return c!.partitions[0]!.offset === 30
+  })
+  await served.close()
+
+  // What the worker posts (comlink's call of the page's listener carries the view's snapshot),
+  // and when the topology's start first reads its consumer offsets, in one sequence.
+  const order: string[] = []
+  const post = MessagePort.prototype.postMessage
+  MessagePort.prototype.postMessage = function (this: MessagePort, ...args: unknown[]) {
+    const message = args[0] as { argumentList?: { value?: { type?: string } }[] } | undefined
+    if (message?.argumentList?.[0]?.value?.type === 'snapshot') order.push('view snapshot posted')
+    return (post as (...a: unknown[]) => void).apply(this, args)
+  } as typeof post
+  closers.push(() => (MessagePort.prototype.postMessage = post))
+  const storage: LogStorage = {
+    ...disk.storage,
+    read(stores, body) {
+      if (stores.includes('offsets')) order.push('offsets read')
+      return disk.storage.read(stores, body)
+    },
+  }
+  // The page subscribes at once, before the worker has opened its database (as a page does).
+  const second = await boot(storage)
+  const view = createViewStore<string, number>(second.client, 'totals')
+  closers.push(() => view.close())
+  const running = await second.served
+  closers.push(() => running.close())
+  await until(() => view.getState().size === 3)
+  expect(order.slice(0, 2)).toEqual(['view snapshot posted', 'offsets read'])
+})

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import type { Client, DiffMessage, ViewMessage, WireEntry } from '../../src/worker/index.ts'
+import { packSnapshot, snapshotEntries } from '../../src/worker/index.ts'
 import { createViewStore, ViewState } from '../../src/zustand/index.ts'
 import { propertyRuns, propertyTimeout } from '../support/propertyRuns.ts'
 
@@ -31,14 +32,15 @@ test(
         (initial, diffs, sorted) => {
           const model = new Map<string, { key: unknown; value: number }>()
           for (const [k, v] of initial) model.set(order(k), { key: k, value: v })
-          let state = ViewState.fromSnapshot<unknown, number>({
-            type: 'snapshot',
-            // Sorted as the worker sends it; the state must also cope with any order.
-            entries: [...model.entries()]
-              .sort(([a], [b]) => (sorted ? (a < b ? -1 : a > b ? 1 : 0) : 0))
-              .map(([, { key, value }]): WireEntry => [text(key), value, 0]),
-            offsets: [0],
-          })
+          let state = ViewState.fromSnapshot<unknown, number>(
+            packSnapshot(
+              // Sorted as the worker sends it; the state must also cope with any order.
+              [...model.entries()]
+                .sort(([a], [b]) => (sorted ? (a < b ? -1 : a > b ? 1 : 0) : 0))
+                .map(([, { key, value }]): WireEntry => [text(key), value, 0]),
+              [0],
+            ),
+          )
           if (!sorted) state.all() // the key order is then kept incrementally, diff by diff
           diffs.forEach((d, i) => {
             // One diff has each key once, in puts or in deletes (the worker merges by key).
@@ -95,18 +97,13 @@ test('windows of a key come back by start, other keys left out', () => {
   const state = ViewState.fromSnapshot<
     { key: string; window: { start: number; end: number } },
     number
-  >({
-    type: 'snapshot',
-    // 120000 sorts before 60000 as text: the order must come from the numbers.
-    entries: [
-      w('ada', 120_000, 3),
-      w('ada', 60_000, 2),
-      w('ad', 0, 9),
-      w('ada', 0, 1),
-      w('bob', 0, 5),
-    ],
-    offsets: [5],
-  })
+  >(
+    packSnapshot(
+      // 120000 sorts before 60000 as text: the order must come from the numbers.
+      [w('ada', 120_000, 3), w('ada', 60_000, 2), w('ad', 0, 9), w('ada', 0, 1), w('bob', 0, 5)],
+      [5],
+    ),
+  )
   expect(state.windows('ada').map((x) => [x.window.start, x.value])).toEqual([
     [0, 1],
     [60_000, 2],
@@ -131,11 +128,11 @@ function scriptedClient() {
   return { client, subscriptions }
 }
 
-const snapshot = (offsets: number[], entries: [string, number][]): ViewMessage => ({
-  type: 'snapshot',
-  entries: entries.map(([k, v]): WireEntry => [text(k), v, 0]),
-  offsets,
-})
+const snapshot = (offsets: number[], entries: [string, number][]): ViewMessage =>
+  packSnapshot(
+    entries.map(([k, v]): WireEntry => [text(k), v, 0]),
+    offsets,
+  )
 const diff = (from: number[], to: number[], puts: [string, number][]): ViewMessage => ({
   type: 'diff',
   from,
@@ -188,4 +185,57 @@ test('a store drops a diff it already has, and takes a new snapshot after a gap 
     ['cy', 1],
   ])
   store.close()
+})
+
+test('a snapshot state answers from its sorted entries until it needs its map, and the same after', () => {
+  // In key order, as the worker sends them (other keys' ids sort before strings').
+  const entries: WireEntry[] = [[text({ id: 2 }), 7, 1] as WireEntry].concat(
+    ['ada', 'bob', 'cy'].map((k, i): WireEntry => [text(k), i + 1, 10 + i]),
+  )
+  const state = ViewState.fromSnapshot<unknown, number>(packSnapshot(entries, [4]))
+  const answers = () => ({
+    size: state.size,
+    get: ['ada', 'bob', 'cy', 'dan', { id: 2 }, { id: 3 }].map((k) => [
+      state.get(k),
+      state.has(k),
+      state.getEntry(k)?.timestamp,
+    ]),
+    all: state.all().map((e) => e.key),
+    range: state.range({ from: 'b', to: 'cz' }).map((e) => e.value),
+    entries: [...state.entries()].map((e) => e.value).sort(),
+  })
+  const before = answers()
+  expect(before).toEqual({
+    size: 4,
+    get: [
+      [1, true, 10],
+      [2, true, 11],
+      [3, true, 12],
+      [undefined, false, undefined],
+      [7, true, 1],
+      [undefined, false, undefined],
+    ],
+    all: [{ id: 2 }, 'ada', 'bob', 'cy'],
+    range: [2, 3],
+    entries: [1, 2, 3, 7],
+  })
+  const ada = state.getEntry('ada')
+  state.prepare()
+  expect(answers()).toEqual(before)
+  expect(state.getEntry('ada')).toBe(ada)
+  // all() hands out a copy: a caller sorting it does not reorder the state.
+  state.all().reverse()
+  expect(state.all().map((e) => e.key)).toEqual(before.all)
+})
+
+test('a snapshot message carries its entries packed and gives them back', () => {
+  const entries: WireEntry[] = [
+    [text('a'), { n: 1, s: 'x\ny' }, 5],
+    [text('b "q"'), [1, 2], 6],
+    [text({ k: 1 }), 'v', 7],
+  ]
+  const message = packSnapshot(entries, [3, 0])
+  expect(snapshotEntries(structuredClone(message))).toEqual(entries)
+  expect(snapshotEntries(packSnapshot([], []))).toEqual([])
+  expect(() => packSnapshot([['raw\nkey', 1, 0]], [1])).toThrow(TypeError)
 })

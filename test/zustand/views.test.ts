@@ -10,6 +10,8 @@ import {
 import {
   changelogView,
   createWorkerApi,
+  packSnapshot,
+  snapshotEntries,
   type DiffMessage,
   type ViewMessage,
   type WireEntry,
@@ -80,7 +82,7 @@ function follower() {
     messages.push(message)
     if (message.type === 'snapshot') {
       state.clear()
-      for (const [key, value] of message.entries) state.set(key, value)
+      for (const [key, value] of snapshotEntries(message)) state.set(key, value)
       offsets = message.offsets
     } else if (message.type === 'diff') {
       // Every diff starts exactly where the previous state ended: no gap, no overlap.
@@ -149,7 +151,7 @@ test('a view whose changelog does not exist yet starts empty and fills once the 
   const { log, api } = await open()
   const page = follower()
   await api.views.subscribe('totals', page.onMessage)
-  expect(page.messages).toEqual([{ type: 'snapshot', entries: [], offsets: [] }])
+  expect(page.messages).toEqual([packSnapshot([], [])])
   await log.admin().createTopics({ topics: [{ topic: 'payments', numPartitions: 3 }] })
   await send(log, 'cy', 2)
   await start(log)

@@ -6,6 +6,7 @@ import { FrameBatcher, type FrameScheduler } from './FrameBatcher.ts'
 import { idBounds, inBounds, textOrderId } from './viewKeys.ts'
 import { ViewMirror } from './ViewMirror.ts'
 import { pendingTopic } from './PendingOverlay.ts'
+import { packSnapshot } from './viewWire.ts'
 import type {
   PendingValue,
   SubscribeOptions,
@@ -68,6 +69,8 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     return overlay
   }
   const subscriptions = new Map<string, () => void>()
+  /** Subscriptions that have not sent their first message yet. */
+  const opening = new Set<Promise<unknown>>()
   const offPreviews = options.previews?.((preview) => {
     for (const mirror of mirrors.values()) mirror.offer(preview)
   })
@@ -95,6 +98,68 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     return opened
   }
 
+  /** subscribe() below: the snapshot, then the diffs. */
+  const subscribe = async (
+    name: string,
+    onMessage: (message: ViewMessage) => void,
+    subscribeOptions: SubscribeOptions,
+  ): Promise<string> => {
+    const mirror = await mirrorOf(name)
+    const { lo, hi } = idBounds(subscribeOptions.range)
+    const ranged = lo !== undefined || hi !== undefined
+    const inRange = (keyText: string) => !ranged || inBounds(textOrderId(keyText), lo, hi)
+    // In key order: the worker sorts (once per set of keys), so the page's main thread need not.
+    const snapshot = (): ViewMessage => {
+      const keys = mirror.sortedKeys()
+      const entries: WireEntry[] = []
+      for (let i = ranged ? mirror.seek(lo ?? '') : 0; i < keys.length; i++) {
+        const key = keys[i]!
+        if (ranged && !inRange(key)) break
+        entries.push(mirror.entries.get(key)!)
+      }
+      return packSnapshot(entries, [...mirror.offsets])
+    }
+    const batcher = new FrameBatcher(onMessage, options.schedule)
+    await mirror.idle()
+    // Snapshot and listener in one go, between folds: the first diff starts where it ends.
+    onMessage(snapshot())
+    const off = mirror.subscribe((change) => {
+      if (change.reset) {
+        batcher.clear()
+        onMessage(snapshot())
+        return
+      }
+      const changes = ranged
+        ? new Map([...change.changes].filter(([key]) => inRange(key)))
+        : change.changes
+      // Pushed even when nothing in range changed: the batcher carries the offsets over into
+      // the next diff that has changes, so the page's offsets stay contiguous.
+      batcher.push({ from: change.from, to: change.to, changes })
+    })
+    const overlay = overlayOf(name)
+    const sendPending = () => {
+      const value = overlay.entries.values().next().value?.[1] as PendingValue | undefined
+      onMessage({
+        type: 'pending',
+        puts: (value?.puts ?? []).filter(([key]) => inRange(key)),
+        deletes: (value?.deletes ?? []).filter(inRange),
+      })
+    }
+    await overlay.loaded.catch(() => undefined)
+    if (overlay.entries.size > 0) sendPending()
+    const offPending = overlay.subscribe(sendPending)
+    const offError = mirror.onError((error) => onMessage({ type: 'error', ...errorJSON(error) }))
+    const id = crypto.randomUUID()
+    subscriptions.set(id, () => {
+      off()
+      offPending()
+      offError()
+      batcher.close()
+      ;(onMessage as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.()
+    })
+    return id
+  }
+
   return {
     /** The views this worker serves. */
     list: () => specs.map((s) => ({ ...s })),
@@ -103,65 +168,21 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
      * Sends `onMessage` a snapshot of the view (or of `range`), then a diff per frame in which it
      * changed, in order, each tagged with the offsets it covers. Returns the subscription's id.
      */
-    async subscribe(
+    subscribe(
       name: string,
       onMessage: (message: ViewMessage) => void,
       subscribeOptions: SubscribeOptions = {},
     ): Promise<string> {
-      const mirror = await mirrorOf(name)
-      const { lo, hi } = idBounds(subscribeOptions.range)
-      const ranged = lo !== undefined || hi !== undefined
-      const inRange = (keyText: string) => !ranged || inBounds(textOrderId(keyText), lo, hi)
-      // In key order: the worker sorts (once per set of keys), so the page's main thread need not.
-      const snapshot = (): ViewMessage => {
-        const keys = mirror.sortedKeys()
-        const entries: WireEntry[] = []
-        for (let i = ranged ? mirror.seek(lo ?? '') : 0; i < keys.length; i++) {
-          const key = keys[i]!
-          if (ranged && !inRange(key)) break
-          entries.push(mirror.entries.get(key)!)
-        }
-        return { type: 'snapshot', entries, offsets: [...mirror.offsets] }
-      }
-      const batcher = new FrameBatcher(onMessage, options.schedule)
-      await mirror.idle()
-      // Snapshot and listener in one go, between folds: the first diff starts where it ends.
-      onMessage(snapshot())
-      const off = mirror.subscribe((change) => {
-        if (change.reset) {
-          batcher.clear()
-          onMessage(snapshot())
-          return
-        }
-        const changes = ranged
-          ? new Map([...change.changes].filter(([key]) => inRange(key)))
-          : change.changes
-        // Pushed even when nothing in range changed: the batcher carries the offsets over into
-        // the next diff that has changes, so the page's offsets stay contiguous.
-        batcher.push({ from: change.from, to: change.to, changes })
-      })
-      const overlay = overlayOf(name)
-      const sendPending = () => {
-        const value = overlay.entries.values().next().value?.[1] as PendingValue | undefined
-        onMessage({
-          type: 'pending',
-          puts: (value?.puts ?? []).filter(([key]) => inRange(key)),
-          deletes: (value?.deletes ?? []).filter(inRange),
-        })
-      }
-      await overlay.loaded.catch(() => undefined)
-      if (overlay.entries.size > 0) sendPending()
-      const offPending = overlay.subscribe(sendPending)
-      const offError = mirror.onError((error) => onMessage({ type: 'error', ...errorJSON(error) }))
-      const id = crypto.randomUUID()
-      subscriptions.set(id, () => {
-        off()
-        offPending()
-        offError()
-        batcher.close()
-        ;(onMessage as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.()
-      })
-      return id
+      const subscribed = subscribe(name, onMessage, subscribeOptions)
+      const first = subscribed.catch(() => undefined)
+      opening.add(first)
+      void first.finally(() => opening.delete(first))
+      return subscribed
+    },
+
+    /** Resolves once every subscription made so far has sent its snapshot (or failed). */
+    async opened(): Promise<void> {
+      await Promise.all([...opening])
     },
 
     unsubscribe(id: string): void {

@@ -1,7 +1,10 @@
+import { keyOfText, stringOfText } from '../../streams/keyOfText.ts'
+
 /**
  * Key order shared by the worker's mirror and the page's stores. It is the order of the streams
- * stores (KeyValueStore's keyId): strings as themselves, other keys by their JSON text, strings
- * first. The id is computed from a key, or from the changelog's key text (its JSON).
+ * stores (KeyValueStore's keyId): strings as themselves, other keys by their JSON text, other keys
+ * before strings (ids 'j…' before 's…'). The id is computed from a key, or from the changelog's
+ * key text (its JSON).
  */
 export const keyOrderId = (key: unknown): string =>
   typeof key === 'string' ? `s${key}` : `j${JSON.stringify(key)}`
@@ -9,17 +12,7 @@ export const keyOrderId = (key: unknown): string =>
 export const textOrderId = (keyText: string): string =>
   keyText.startsWith('"') ? `s${stringOfText(keyText)}` : `j${keyText}`
 
-/**
- * A key from its changelog text (its JSON). A string key without escapes is its text without the
- * quotes: no parse, which at boot is most of a 100,000-key view's cost per key.
- */
-export const keyOfText = (keyText: string): unknown =>
-  keyText.startsWith('"') ? stringOfText(keyText) : JSON.parse(keyText)
-
-const stringOfText = (text: string): string =>
-  text.indexOf('\\') < 0 && text.length >= 2 && text.endsWith('"')
-    ? text.slice(1, -1)
-    : (JSON.parse(text) as string)
+export { keyOfText }
 
 /** The id bounds of a range (inclusive; an open end is unbounded). */
 export function idBounds(range: { from?: unknown; to?: unknown } | undefined): {

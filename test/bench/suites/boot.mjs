@@ -78,17 +78,15 @@ export async function runBoot({ options: o, progress, launch }) {
       { keys: 10_000, snapshots: false },
       { keys: 100_000, snapshots: true },
       { keys: 100_000, snapshots: false },
-      // What the views would take if they did not wait for the topology's start (see boot.worker.ts).
-      { keys: 100_000, snapshots: true, early: true },
     ]
-    for (const { keys, snapshots, early = false } of variants) {
+    for (const { keys, snapshots } of variants) {
       {
-        const variant = `${kilo(keys)}${snapshots ? '' : '.no-snapshot'}${early ? '.views-early' : ''}`
+        const variant = `${kilo(keys)}${snapshots ? '' : '.no-snapshot'}`
         const profile = mkdtempSync(join(tmpdir(), 'duality-bench-boot-'))
         try {
           const url = (mode) =>
             new URL(
-              `test/bench/boot.html?mode=${mode}&db=bench-boot&keys=${keys}&events=${events}&snapshots=${snapshots ? 1 : 0}${early ? '&views=early' : ''}`,
+              `test/bench/boot.html?mode=${mode}&db=bench-boot&keys=${keys}&events=${events}&snapshots=${snapshots ? 1 : 0}`,
               built.url,
             ).href
           progress(`${SUITE}: ${variant}: filling ${events} events over ${keys} keys`)
@@ -98,7 +96,7 @@ export async function runBoot({ options: o, progress, launch }) {
             progress(`${SUITE}: ${variant}: cold load ${r + 1} of ${reloads}`)
             boots.push(await inBrowser(profile, launch, url('boot'), progress))
           }
-          rows.push(...variantRows({ keys, snapshots, early, variant, events, filled, boots }))
+          rows.push(...variantRows({ keys, snapshots, variant, events, filled, boots }))
         } finally {
           rmSync(profile, { recursive: true, force: true })
         }
@@ -127,11 +125,10 @@ async function inBrowser(profile, launch, url, progress) {
 /** The worker's mark `name` (the `nth` of that name), in ms since navigation start. */
 const markAt = (boot, name, nth = 0) => boot.marks.filter((m) => m.name === name)[nth]?.at
 
-function variantRows({ keys, snapshots, early, variant, events, filled, boots }) {
+function variantRows({ keys, snapshots, variant, events, filled, boots }) {
   const peer =
     `duality, ${kilo(keys)} keys, ${kilo(events)} events stored, ` +
-    (snapshots ? 'snapshot' : 'no snapshot (changelog rebuild)') +
-    (early ? ', views not waiting for the topology (own KafkaStreams + attach)' : '')
+    (snapshots ? 'snapshot' : 'no snapshot (changelog rebuild)')
   const latencyRow = (id, workload, values, note) => ({
     id,
     peer,
@@ -147,19 +144,15 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
     ['page module', (b) => b.moduleAt],
     ['worker script', (b) => markAt(b, 'worker script running')],
     ['IndexedDB open', (b) => markAt(b, 'IndexedDB open')],
-    ...(early
-      ? [
-          ['first snapshot read', (b) => markAt(b, 'snapshot read end', 0)],
-          ['second snapshot read', (b) => markAt(b, 'snapshot read end', 1)],
-        ]
-      : snapshots
-        ? [
-            ['topology snapshot read', (b) => markAt(b, 'snapshot read end', 0)],
-            ['topology running', (b) => markAt(b, 'topology running')],
-            ['view snapshot read', (b) => markAt(b, 'snapshot read end', 1)],
-          ]
-        : [['topology running (changelog restore)', (b) => markAt(b, 'topology running')]]),
-    ['view message posted (decode, fold, sort)', (b) => markAt(b, 'view message post start')],
+    // The views go first (serve() starts the topology once the page's views have their
+    // snapshots), so the first read of the snapshots store is the view's.
+    ...(snapshots ? [['view snapshot read', (b) => markAt(b, 'snapshot read end', 0)]] : []),
+    [
+      snapshots
+        ? 'view message posted (decode, mirror fill, tail, pack)'
+        : 'view message posted (changelog fold, sort, pack)',
+      (b) => markAt(b, 'view message post start'),
+    ],
     ['serialised', (b) => markAt(b, 'view message post end')],
     ['in the page (transit)', (b) => b.viewMessageAt ?? undefined],
     ['first view (deserialise, state, zustand)', (b) => b.firstViewAt],
@@ -179,8 +172,8 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
   const caughtUp = boots.every((b) => b.marks.some((m) => m.name === 'caught up'))
   const iso = filled.isolated ?? {}
   const isolatedNote = snapshots
-    ? `warm worker, one at a time: snapshot read + decode ${ms(iso.snapshotReadDecodeMs)}, view mirror load ${ms(iso.mirrorLoadMs)}, key sort ${ms(iso.sortMs)}, structured clone of the first message ${ms(iso.cloneMs)} ms`
-    : `warm worker, one at a time: view mirror folds the changelog ${ms(iso.mirrorLoadMs)}, key sort ${ms(iso.sortMs)}, structured clone of the first message ${ms(iso.cloneMs)} ms`
+    ? `warm worker, one at a time: snapshot read + decode ${ms(iso.snapshotReadDecodeMs)}, view mirror load ${ms(iso.mirrorLoadMs)}, key sort ${ms(iso.sortMs)}, first message packed + structured clone ${ms(iso.cloneMs)} ms`
+    : `warm worker, one at a time: view mirror folds the changelog ${ms(iso.mirrorLoadMs)}, key sort ${ms(iso.sortMs)}, first message packed + structured clone ${ms(iso.cloneMs)} ms`
   const changelog = filled.changelog
   const rows = [
     latencyRow(
@@ -190,9 +183,6 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
       [
         `${boots.length} cold loads (new browser on the profile)`,
         `median split, ms: ${split.join(', ')}`,
-        early
-          ? `topology running at ${ms(median(boots.map((b) => markAt(b, 'topology running'))))} ms`
-          : undefined,
         isolatedNote,
         `changelog ${changelog.high - changelog.low} records` +
           (snapshots ? `, snapshot at offset ${filled.snapshotAt} of ${changelog.high}` : ''),
@@ -200,7 +190,7 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
     ),
     latencyRow(
       `boot.topology.${variant}`,
-      'worker start -> topology running (store restored)',
+      "worker start -> topology running (store restored; it starts once the page's views have their snapshots)",
       running,
       [
         caughtUp ? 'caught up at start (committed = input end)' : 'NOT caught up at start',
@@ -220,7 +210,7 @@ function variantRows({ keys, snapshots, early, variant, events, filled, boots })
       note: `topology caught up ${ms(filled.caughtUpMs)} ms after the fill started (${ms(filled.caughtUpMs - filled.fillMs)} after its last send)`,
     },
   ]
-  if (filled.write && !early) {
+  if (filled.write) {
     const { ms: writeMs, syncMs, stallMs } = filled.write
     rows.push({
       id: `boot.snapshot-write.${kilo(keys)}`,

@@ -16,7 +16,6 @@ const events = Number(params.get('events'))
 /** Keys the view has once every stored event is in it. */
 const keys = Math.min(Number(params.get('keys')), events)
 const snapshots = params.get('snapshots') === '1'
-const early = params.get('views') === 'early'
 
 /** The worker's marks, in ms since this page's navigation start. */
 const marks: { name: string; at: number }[] = []
@@ -39,7 +38,7 @@ async function fill() {
   const ready = reply()
   const worker = new Worker(new URL('./boot.worker.ts', import.meta.url), {
     type: 'module',
-    name: JSON.stringify({ db, snapshots, mode, early }),
+    name: JSON.stringify({ db, snapshots, mode }),
   })
   worker.onerror = (event) => replies.shift()?.resolve({ type: 'failed', message: event.message })
   await ready
@@ -77,7 +76,7 @@ MessagePort.prototype.addEventListener = function (
 async function boot() {
   const worker = new Worker(new URL('./boot.worker.ts', import.meta.url), {
     type: 'module',
-    name: JSON.stringify({ db, snapshots, mode, early }),
+    name: JSON.stringify({ db, snapshots, mode }),
   })
   const workerAt = performance.now()
   const client = connect(worker)

@@ -5,27 +5,22 @@
 // 'boot' is a cold start on what is stored. It posts a mark for every step of its boot on the
 // channel 'duality-bench:boot:<db>' (absolute times, performance.timeOrigin + now()), so the page
 // can split its page load -> first view.
-import { KafkaStreams, StreamsBuilder, storeSnapshotLabel } from '../../../src/index.ts'
+import { StreamsBuilder, storeSnapshotLabel } from '../../../src/index.ts'
 import type { LogStorage } from '../../../src/log/LogStorage.ts'
 import { loadSnapshot, saveSnapshot } from '../../../src/log/TopicSnapshot.ts'
 import { idbStorage } from '../../../src/storage/idb/index.ts'
 import type { KeyValueStore } from '../../../src/streams/KeyValueStore.ts'
 import { storeEntries } from '../../../src/streams/StoreSnapshots.ts'
 import { ViewMirror } from '../../../src/worker/views/ViewMirror.ts'
-import { changelogView, serve } from '../../../src/worker/index.ts'
+import { packSnapshot } from '../../../src/worker/views/viewWire.ts'
+import { serve } from '../../../src/worker/index.ts'
 
 const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const { db, snapshots, mode, early } = JSON.parse(self.name) as {
+const { db, snapshots, mode } = JSON.parse(self.name) as {
   db: string
   snapshots: boolean
   mode: 'fill' | 'boot'
-  /**
-   * The views opened before the topology has restored: the worker runs its KafkaStreams itself
-   * (serve({ views }) and served.attach) instead of serve({ streams }), whose API calls, the
-   * views' included, wait for the topology's start.
-   */
-  early: boolean
 }
 const TOPIC = 'amounts'
 const APP = 'boot'
@@ -79,24 +74,13 @@ builder.stream<string, number>(TOPIC).groupByKey().count({ materialized: 'totals
 const topology = builder.build()
 const label = storeSnapshotLabel(topology, 'totals')
 const streamsConfig = { applicationId: APP, ...(snapshots ? {} : { snapshots: false as const }) }
-const served = early
-  ? await serve({
-      name: db,
-      storage,
-      topics: [{ topic: TOPIC, numPartitions: 3 }],
-      views: [{ ...changelogView(APP, 'totals'), ...(snapshots ? { snapshotLabel: label } : {}) }],
-    })
-  : await serve({
-      name: db,
-      storage,
-      topics: [{ topic: TOPIC, numPartitions: 3 }],
-      streams: { ...streamsConfig, topology },
-    })
-const streams = served.streams ?? new KafkaStreams(topology, served.log, streamsConfig)
-if (early) {
-  served.attach(streams)
-  await streams.start()
-}
+const served = await serve({
+  name: db,
+  storage,
+  topics: [{ topic: TOPIC, numPartitions: 3 }],
+  streams: { ...streamsConfig, topology },
+})
+const streams = served.streams!
 // serve({ streams }) resolves once its topology has restored its store and runs.
 if (streams.currentState !== 'RUNNING') throw new Error(`topology is ${streams.currentState}`)
 mark('topology running')
@@ -236,7 +220,7 @@ async function writeCost(store: KeyValueStore<string, number>, end: number) {
 /**
  * The view's boot steps one at a time in this (warm) worker: the snapshot's read and decode, a
  * fresh mirror's load (snapshot or the whole changelog, then its tail), the key sort of the
- * subscription's first message, and a structured clone of that message (what postMessage copies).
+ * subscription's first message, and its packing and structured clone (what postMessage copies).
  */
 async function isolated(withSnapshot: boolean) {
   const out: Record<string, number> = {}
@@ -255,7 +239,7 @@ async function isolated(withSnapshot: boolean) {
   const entries = keys.map((k) => mirror.entries.get(k)!)
   out.sortMs = performance.now() - t
   t = performance.now()
-  structuredClone({ type: 'snapshot', entries, offsets: mirror.offsets })
+  structuredClone(packSnapshot(entries, mirror.offsets))
   out.cloneMs = performance.now() - t
   mirror.close()
   return out

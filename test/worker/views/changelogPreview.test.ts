@@ -8,7 +8,7 @@ import {
   type Log,
   type LogStorage,
 } from '../../../src/index.ts'
-import { changelogView, type ViewMessage } from '../../../src/worker/index.ts'
+import { changelogView, snapshotEntries, type ViewMessage } from '../../../src/worker/index.ts'
 import { createViewsApi } from '../../../src/worker/views/createViewsApi.ts'
 import { until } from '../../support/until.ts'
 
@@ -122,7 +122,7 @@ function follower() {
     messages.push(message)
     if (message.type === 'snapshot') {
       state.clear()
-      for (const [key, value] of message.entries) state.set(key, value)
+      for (const [key, value] of snapshotEntries(message)) state.set(key, value)
       offsets = message.offsets
     } else if (message.type === 'diff') {
       expect(message.from).toEqual(offsets)
