@@ -5,12 +5,12 @@ import {
   errorFromJSON,
   InvalidArgumentError,
   InvalidRecordError,
+  KEY_LOOKUP_OFFSETS,
   memoryStorage,
   openLog,
   type Log,
   type LogStorage,
 } from '../../src/index.ts'
-import { KEY_LOOKUP_OFFSETS } from '../../src/log/lastKeyOffsets.ts'
 import { idbStorage, type IdbStorage } from '../../src/storage/idb/index.ts'
 
 // Optimistic concurrency (expectedOffset / expectedKeyOffset), against both storages: the check
