@@ -237,6 +237,24 @@ describe.each(storages)('expected offsets: %s', (_, create, another) => {
     await log.close()
   })
 
+  test('a key written before many others is still found (the lookup widens its window)', async () => {
+    const { log } = await fresh()
+    const p = log.producer()
+    await p.send({ topic: 't', messages: [{ key: 'early', value: 'e' }] })
+    await p.send({
+      topic: 't',
+      messages: Array.from({ length: 2500 }, (_, i) => ({ key: `k${i}`, value: `${i}` })),
+    })
+    expect(
+      await caught(
+        p.send({ topic: 't', messages: [{ key: 'early', value: 'x', expectedKeyOffset: -1 }] }),
+      ),
+    ).toMatchObject({ expected: -1, actual: 0 })
+    await p.send({ topic: 't', messages: [{ key: 'early', value: 'y', expectedKeyOffset: 0 }] })
+    expect((await log.admin().fetchTopicOffsets('t'))[0]!.high).toBe(2502)
+    await log.close()
+  })
+
   test('the key lookup reads back a bounded window, and says so past it rather than guess', async () => {
     const { log } = await fresh()
     // A follower's offsets may jump: an old record far below the window, a new one inside it.
