@@ -299,8 +299,12 @@ function checkExpectations(
             actual: offset,
           })
         }
-        if (expect?.keyOffset !== undefined && ident !== undefined) {
-          const actual = keys.get(keyId) ?? keyLast.get(keyId) ?? lookedUp!.get(ident)
+        if (expect?.keyOffset !== undefined) {
+          // No lookup for the key (there always is one): refused as unknown, never let through.
+          const actual =
+            ident === undefined
+              ? undefined
+              : (keys.get(keyId) ?? keyLast.get(keyId) ?? lookedUp!.get(ident))
           if (actual === undefined) {
             return new InvalidArgumentError(
               `Send to ${topic.name}-${partition}: cannot check expectedKeyOffset, the key has no ` +
