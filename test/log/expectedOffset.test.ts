@@ -154,7 +154,7 @@ describe.each(storages)('expected offsets: %s', (_, create, another) => {
     await log.close()
   })
 
-  test('sends racing with one expectation: exactly one wins, in one group commit', async () => {
+  test('sends racing with one expectation in one tab (one group commit or several): exactly one wins', async () => {
     const { log } = await fresh()
     const [p, q] = [log.producer(), log.producer()]
     const results = await Promise.allSettled([
