@@ -48,6 +48,7 @@ export { defaultPartitioner, keyPartition } from './log/partitioner.ts'
 export type { Partitioner } from './log/partitioner.ts'
 export type { LogRecord, RecordKey, RecordValue, RecordHeaders } from './log/record.ts'
 export * from './log/errors.ts'
+export { KEY_LOOKUP_OFFSETS } from './log/lastKeyOffsets.ts'
 export type {
   LogStorage,
   ReadTx,

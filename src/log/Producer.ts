@@ -1,9 +1,15 @@
-import { InvalidArgumentError, InvalidRecordError, RecordTooLargeError } from './errors.ts'
+import type { Expectation } from './appendTransaction.ts'
+import {
+  InvalidArgumentError,
+  InvalidOffsetError,
+  InvalidRecordError,
+  RecordTooLargeError,
+} from './errors.ts'
 import type { Log, TopicAppend } from './Log.ts'
 import type { TopicRow } from './LogStorage.ts'
 import { defaultPartitioner, type Partitioner } from './partitioner.ts'
 import { recordSize } from './RecordBatch.ts'
-import type { RecordHeaders, RecordInput } from './record.ts'
+import type { RecordHeaders, RecordInput, RecordKey } from './record.ts'
 import type { Serde } from './Serde.ts'
 import { isCompacted } from './TopicConfig.ts'
 import { checkPartition } from './validate.ts'
@@ -31,6 +37,19 @@ export interface ProducerMessage<V = unknown, K = unknown> {
   partition?: number
   /** Milliseconds since the epoch (default: now). KafkaJS's numeric strings are accepted. */
   timestamp?: number | string
+  /**
+   * Optimistic concurrency: the partition's end offset (the offset this message will get) as the
+   * sender last saw it. If another write came first the whole send is refused with a
+   * ConcurrencyError carrying the actual end offset, and nothing of it is written.
+   */
+  expectedOffset?: number
+  /**
+   * Optimistic concurrency per key (EventStoreDB's expected revision per stream): the offset of
+   * this key's last record in its partition, or -1 for "the key has no record yet". A tombstone
+   * counts as the key's last record. Refused as `expectedOffset` is. The lookup reads back at most
+   * KEY_LOOKUP_OFFSETS offsets from the end (the log has no key index; see lastKeyOffsets.ts).
+   */
+  expectedKeyOffset?: number
 }
 
 export interface ProducerRecord<V = unknown, K = unknown> {
@@ -214,10 +233,41 @@ export class Producer {
       let part = parts.get(partition)
       if (!part) parts.set(partition, (part = { records: [], sizes: [] }))
       const input: RecordInput = { timestamp, key, value, headers }
+      const expectation = expectationOf(m, key, where)
+      if (expectation) {
+        if (target !== meta) {
+          throw new InvalidArgumentError(
+            `${where}: expectedOffset and expectedKeyOffset are not supported on synced topics yet ` +
+              `(the server would have to check them; a local check could not hold against other clients)`,
+          )
+        }
+        ;(part.expect ??= [])[part.records.length] = expectation
+      }
       part.records.push(input)
       part.sizes.push(size)
     })
     return { topic: target, parts, json: serde.format === 'json' }
+  }
+}
+
+/** A message's stated expectations, checked; undefined when it states none. */
+function expectationOf(m: ProducerMessage, key: RecordKey, where: string): Expectation | undefined {
+  const { expectedOffset: offset, expectedKeyOffset: keyOffset } = m
+  if (offset === undefined && keyOffset === undefined) return undefined
+  if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) {
+    throw new InvalidOffsetError(`${where}: expectedOffset must be an offset (>= 0), got ${offset}`)
+  }
+  if (keyOffset !== undefined) {
+    if (!Number.isSafeInteger(keyOffset) || keyOffset < -1) {
+      throw new InvalidOffsetError(
+        `${where}: expectedKeyOffset must be an offset, or -1 for "no record yet", got ${keyOffset}`,
+      )
+    }
+    if (key === null) throw new InvalidRecordError(`${where} has expectedKeyOffset but no key`)
+  }
+  return {
+    ...(offset === undefined ? {} : { offset }),
+    ...(keyOffset === undefined ? {} : { keyOffset }),
   }
 }
 

@@ -25,6 +25,7 @@ export type DualityErrorCode =
   | 'PRODUCER_FENCED'
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
   | 'NETWORK_EXCEPTION'
+  | 'WRONG_EXPECTED_OFFSET'
 
 export class DualityError extends Error {
   // Spelled out: a minifier renames classes, and `name` is what logs and catch blocks read.
@@ -43,9 +44,20 @@ export class DualityError extends Error {
     this.retriable = options?.retriable ?? false
   }
 
-  toJSON(): { code: DualityErrorCode; name: string; message: string } {
+  toJSON(): DualityErrorJSON {
     return { code: this.code, name: this.name, message: this.message }
   }
+}
+
+/**
+ * An error as it crosses a worker or network boundary. `details` holds the fields of the classes
+ * that carry more than a message (ConcurrencyError), for `errorFromJSON` to put back.
+ */
+export interface DualityErrorJSON {
+  code: DualityErrorCode
+  name: string
+  message: string
+  details?: ConcurrencyDetails
 }
 
 export class UnknownTopicError extends DualityError {
@@ -232,6 +244,68 @@ export class NetworkError extends DualityError {
   }
 }
 
+/** What a ConcurrencyError says: which expectation of which message failed, and what was found. */
+export interface ConcurrencyDetails {
+  topic: string
+  partition: number
+  /** The message's key as stored (its serde's output); null for a keyless message. */
+  key: string | Uint8Array | null
+  /** `offset`: the partition's end offset; `keyOffset`: the offset of the key's last record. */
+  expectation: 'offset' | 'keyOffset'
+  expected: number
+  /** What the log holds: the end offset, or the key's last record's offset (-1: it has none). */
+  actual: number
+}
+
+/**
+ * A send stated what it expected (`expectedOffset` or `expectedKeyOffset`, EventStoreDB's expected
+ * revision) and the log had moved on. Nothing of the send was written; read again and decide.
+ */
+export class ConcurrencyError extends DualityError {
+  override name = 'ConcurrencyError'
+  readonly topic: string
+  readonly partition: number
+  readonly key: string | Uint8Array | null
+  readonly expectation: 'offset' | 'keyOffset'
+  readonly expected: number
+  readonly actual: number
+
+  constructor(message: string, details?: ConcurrencyDetails) {
+    super('WRONG_EXPECTED_OFFSET', message)
+    // Rebuilt from a bare message (an old peer), the fields say "unknown" rather than lie.
+    this.topic = details?.topic ?? ''
+    this.partition = details?.partition ?? -1
+    this.key = details?.key ?? null
+    this.expectation = details?.expectation ?? 'offset'
+    this.expected = details?.expected ?? -1
+    this.actual = details?.actual ?? -1
+  }
+
+  static of(details: ConcurrencyDetails): ConcurrencyError {
+    const { topic, partition, key, expectation, expected, actual } = details
+    const where = `Send to ${topic}-${partition}`
+    const named =
+      key === null
+        ? 'no key'
+        : typeof key === 'string'
+          ? JSON.stringify(key)
+          : `bytes(${key.length})`
+    const found = actual === -1 ? 'the key has no record' : `its last record is at offset ${actual}`
+    const message =
+      expectation === 'offset'
+        ? `${where} expected the partition's end offset ${expected}, but it is ${actual}`
+        : expected === -1
+          ? `${where} expected key ${named} to have no record yet, but ${found}`
+          : `${where} expected key ${named}'s last record at offset ${expected}, but ${found}`
+    return new ConcurrencyError(`${message}; nothing was written`, details)
+  }
+
+  override toJSON(): DualityErrorJSON {
+    const { topic, partition, key, expectation, expected, actual } = this
+    return { ...super.toJSON(), details: { topic, partition, key, expectation, expected, actual } }
+  }
+}
+
 const classes: Record<DualityErrorCode, new (message: string) => DualityError> = {
   UNKNOWN_TOPIC_OR_PARTITION: UnknownTopicError,
   TOPIC_ALREADY_EXISTS: TopicExistsError,
@@ -254,10 +328,16 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   PRODUCER_FENCED: ProducerFencedError,
   OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,
   NETWORK_EXCEPTION: NetworkError,
+  WRONG_EXPECTED_OFFSET: ConcurrencyError,
 }
 
 /** Rebuilds a typed error from its JSON form (the worker and the server send errors this way). */
-export function errorFromJSON(json: { code: string; message: string }): DualityError {
+export function errorFromJSON(json: {
+  code: string
+  message: string
+  details?: ConcurrencyDetails | undefined
+}): DualityError {
+  if (json.code === 'WRONG_EXPECTED_OFFSET') return new ConcurrencyError(json.message, json.details)
   const Class = (classes as Record<string, (new (message: string) => DualityError) | undefined>)[
     json.code
   ]

@@ -1,7 +1,10 @@
 import { transferHandlers, type TransferHandler } from 'comlink'
-import { DualityError, errorFromJSON } from '../log/errors.ts'
+import { DualityError, errorFromJSON, type ConcurrencyDetails } from '../log/errors.ts'
 
-type Thrown = { isError: boolean; value: { message: string; name: string; code?: string } }
+type Thrown = {
+  isError: boolean
+  value: { message: string; name: string; code?: string; details?: ConcurrencyDetails }
+}
 
 let installed = false
 
@@ -19,12 +22,18 @@ export function installErrorTransfer(): void {
     serialize(thrown) {
       const [serialized, transferables] = base.serialize(thrown)
       const error = (thrown as { value: unknown }).value
-      if (error instanceof DualityError) serialized.value.code = error.code
+      if (error instanceof DualityError) {
+        const { code, details } = error.toJSON()
+        serialized.value.code = code
+        // The fields of errors that carry more than a message (ConcurrencyError's offsets).
+        if (details) serialized.value.details = details
+      }
       return [serialized, transferables]
     },
     deserialize(serialized: Thrown) {
       if (serialized.isError && serialized.value.code) {
-        throw errorFromJSON({ code: serialized.value.code, message: serialized.value.message })
+        const { code, message, details } = serialized.value
+        throw errorFromJSON({ code, message, details })
       }
       return base.deserialize(serialized)
     },

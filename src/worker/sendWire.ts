@@ -21,6 +21,8 @@ export interface SendWire {
   partitions: (number | undefined)[] | null
   timestamps: (number | string | undefined)[] | null
   headers: (RecordHeaders | undefined)[] | null
+  /** Per record: its expectedOffset and expectedKeyOffset (optimistic concurrency), if any. */
+  expected: ([offset: number | undefined, keyOffset: number | undefined] | undefined)[] | null
 }
 
 const json = Serdes.JSON()
@@ -41,6 +43,7 @@ export class SendWireBuilder {
     partitions: null,
     timestamps: null,
     headers: null,
+    expected: null,
   }
 
   /** Adds one send; throws (adding nothing) if the send is malformed or a value is not JSON. */
@@ -69,6 +72,9 @@ export class SendWireBuilder {
       if (m.partition !== undefined) (w.partitions ??= [])[base + i] = m.partition
       if (m.timestamp !== undefined) (w.timestamps ??= [])[base + i] = m.timestamp
       if (m.headers !== undefined) (w.headers ??= [])[base + i] = m.headers
+      if (m.expectedOffset !== undefined || m.expectedKeyOffset !== undefined) {
+        ;(w.expected ??= [])[base + i] = [m.expectedOffset, m.expectedKeyOffset]
+      }
     })
     w.sends.push({ kind: 'json', topic, count: messages.length })
   }
@@ -96,6 +102,9 @@ export function decodeSendWire(
       if (partition !== undefined) message.partition = partition
       if (timestamp !== undefined) message.timestamp = timestamp
       if (headers !== undefined) message.headers = headers
+      const expected = wire.expected?.[i]
+      if (expected?.[0] !== undefined) message.expectedOffset = expected[0]
+      if (expected?.[1] !== undefined) message.expectedKeyOffset = expected[1]
       messages.push(message)
     }
     at += send.count
