@@ -94,12 +94,46 @@ export async function saveSnapshot(
 }
 
 /**
+ * An image as stored, checked but not decoded: its entries as packed chunks (a JSON array of key
+ * texts, a JSON array of values, their timestamps). A view can hand these to a page as they are
+ * (the page parses them once) and decode them itself afterwards, off the boot's path.
+ */
+export interface SnapshotImage {
+  topic: string
+  header: Header
+  chunks: readonly SnapshotChunk[]
+}
+
+/** One stored chunk of an image (at most 10,000 entries). */
+export interface SnapshotChunk {
+  /** JSON array of the entries' key texts. */
+  keys: string
+  /** JSON array of their values. */
+  values: string
+  timestamps: Float64Array
+}
+
+export type SnapshotImageLoad =
+  { image: SnapshotImage; rejected: null } | { image: null; rejected: SnapshotRejection | null }
+
+/**
  * The topic's snapshot if one is stored and still true of the topic: written under `label`, of
  * this topic (not an earlier one of the same name), intact, with its offsets inside each
  * partition's range and no record it would need removed. Otherwise null and why.
  */
 export async function loadSnapshot(log: Log, topic: string, label: string): Promise<SnapshotLoad> {
-  const cached = decoded.get(log)?.get(topic)
+  const { image, rejected } = await loadSnapshotImage(log, topic, label)
+  if (!image) return { snapshot: null, rejected }
+  const snapshot = decodeSnapshotImage(log, image)
+  return snapshot ? { snapshot, rejected: null } : { snapshot: null, rejected: 'damaged' }
+}
+
+/** loadSnapshot's checks, without the decode: the image's chunks as stored. */
+export async function loadSnapshotImage(
+  log: Log,
+  topic: string,
+  label: string,
+): Promise<SnapshotImageLoad> {
   const { rows, topicRow, partitions } = await log.storage.read(
     ['topics', 'partitions', 'snapshots'],
     async (tx) => {
@@ -111,7 +145,10 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
       return { rows, topicRow, partitions }
     },
   )
-  const none = (rejected: SnapshotRejection | null): SnapshotLoad => ({ snapshot: null, rejected })
+  const none = (rejected: SnapshotRejection | null): SnapshotImageLoad => ({
+    image: null,
+    rejected,
+  })
   if (rows.length === 0 || !topicRow) return none(null)
   const header = rows[0]!.header
   if (!header || rows[0]!.part !== 0) return none('damaged')
@@ -133,17 +170,31 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
         typeof c.values === 'string' &&
         c.timestamps instanceof Float64Array,
     ) &&
-    checksum(chunks as PackedChunk[]) === header.checksum
+    checksum(chunks as SnapshotChunk[]) === header.checksum
   if (!intact) return none('damaged')
-  // The image this worker decoded a moment ago (the view's, then the topology's restore): the
-  // same write, its bytes checked again above, so its decode is reused instead of repeated.
+  const packed = (chunks as SnapshotChunk[]).map(({ keys, values, timestamps }) => ({
+    keys,
+    values,
+    timestamps,
+  }))
+  return { image: { topic, header, chunks: packed }, rejected: null }
+}
+
+/**
+ * The entries of a checked image, or null if they do not parse as an image's (written wrong).
+ * The second decode of the same image within moments (a view's mirror, then the topology's
+ * restore, or the other way round) reuses the first.
+ */
+export function decodeSnapshotImage(log: Log, image: SnapshotImage): TopicSnapshot | null {
+  const { topic, header, chunks } = image
+  const cached = decoded.get(log)?.get(topic)
   if (cached && sameHeader(header, cached.header)) {
     forget(log, topic)
-    return { snapshot: { ...cached.snapshot, offsets: [...header.offsets] }, rejected: null }
+    return { ...cached.snapshot, offsets: [...header.offsets] }
   }
   const entries: SnapshotEntry[] = []
   try {
-    for (const c of chunks as PackedChunk[]) {
+    for (const c of chunks) {
       const keys = JSON.parse(c.keys) as unknown
       const values = JSON.parse(c.values) as unknown
       if (
@@ -152,17 +203,17 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
         keys.length !== values.length ||
         keys.length !== c.timestamps.length
       )
-        return none('damaged')
+        return null
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i] as unknown
-        if (typeof key !== 'string') return none('damaged')
+        if (typeof key !== 'string') return null
         entries.push([key, values[i], c.timestamps[i]!])
       }
     }
   } catch {
-    return none('damaged')
+    return null
   }
-  if (entries.length !== header.entries) return none('damaged')
+  if (entries.length !== header.entries) return null
   const snapshot: TopicSnapshot = {
     topic,
     topicId: header.topicId,
@@ -172,7 +223,7 @@ export async function loadSnapshot(log: Log, topic: string, label: string): Prom
     entries,
   }
   remember(log, topic, header, snapshot)
-  return { snapshot, rejected: null }
+  return snapshot
 }
 
 type Header = NonNullable<SnapshotRow['header']>
@@ -213,14 +264,8 @@ const sameHeader = (a: Header, b: Header): boolean =>
   a.offsets.length === b.offsets.length &&
   a.offsets.every((o, i) => o === b.offsets[i])
 
-interface PackedChunk {
-  keys: string
-  values: string
-  timestamps: Float64Array
-}
-
-function packChunks(entries: readonly SnapshotEntry[]): PackedChunk[] {
-  const chunks: PackedChunk[] = []
+function packChunks(entries: readonly SnapshotEntry[]): SnapshotChunk[] {
+  const chunks: SnapshotChunk[] = []
   for (let start = 0; start < entries.length; start += CHUNK) {
     const slice = entries.slice(start, start + CHUNK)
     const timestamps = new Float64Array(slice.length)
@@ -242,7 +287,7 @@ function packChunks(entries: readonly SnapshotEntry[]): PackedChunk[] {
  * FNV-1a over the chunks' texts and timestamps' bytes: not a defence against an attacker (who can
  * write the storage anyway), but any damaged byte changes it, and it costs ~1 ms per MB.
  */
-function checksum(chunks: readonly PackedChunk[]): number {
+function checksum(chunks: readonly SnapshotChunk[]): number {
   let h = 0x811c9dc5
   const mix = (n: number) => {
     h ^= n

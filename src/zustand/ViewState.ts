@@ -1,5 +1,5 @@
 import { ChunkedMap } from './ChunkedMap.ts'
-import { snapshotKeys } from '../worker/views/viewWire.ts'
+import { forEachSnapshotEntry } from '../worker/views/viewWire.ts'
 import {
   idBounds,
   keyOfText,
@@ -65,20 +65,17 @@ export class ViewState<K = unknown, V = unknown> {
   }
 
   static fromSnapshot<K, V>(snapshot: SnapshotMessage): ViewState<K, V> {
-    const texts = snapshotKeys(snapshot)
-    const values = JSON.parse(snapshot.values) as V[]
-    const ids = new Array<string>(texts.length)
-    const list = new Array<ViewEntry<K, V>>(texts.length)
+    const ids: string[] = []
+    const list: ViewEntry<K, V>[] = []
     let ordered = true
-    for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]!
+    forEachSnapshotEntry(snapshot, (text, value, timestamp) => {
       // One parse per key (none for a plain string key): the id follows from the key.
       const key = keyOfText(text) as K
       const id = typeof key === 'string' ? `s${key}` : `j${text}`
-      if (ordered && i > 0 && !(ids[i - 1]! < id)) ordered = false
-      ids[i] = id
-      list[i] = { key, value: values[i]!, timestamp: snapshot.timestamps[i]! }
-    }
+      if (ordered && ids.length > 0 && !(ids[ids.length - 1]! < id)) ordered = false
+      ids.push(id)
+      list.push({ key, value: value as V, timestamp })
+    })
     // The worker sends snapshots in key order: then the page needs no sort and no map yet.
     if (ordered) return new ViewState(null, snapshot.offsets, 'live', null, ids, list)
     const map = ChunkedMap.from(ids.map((id, i) => [id, list[i]!] as const))

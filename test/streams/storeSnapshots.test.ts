@@ -10,6 +10,15 @@ import {
 } from '../../src/index.ts'
 import { keyId } from '../../src/streams/KeyValueStore.ts'
 import { ViewMirror } from '../../src/worker/views/ViewMirror.ts'
+import { createViewsApi } from '../../src/worker/views/createViewsApi.ts'
+import {
+  changelogView,
+  snapshotEntries,
+  type SnapshotMessage,
+  type ViewMessage,
+} from '../../src/worker/index.ts'
+import { loadSnapshotImage } from '../../src/log/TopicSnapshot.ts'
+import { ViewState } from '../../src/zustand/ViewState.ts'
 import { until } from '../support/until.ts'
 import { CHANGELOG, totalsLabel, totalsTopology } from '../support/snapshotFixtures.ts'
 
@@ -246,4 +255,66 @@ test('a key-value store is imaged in key order, and a second read of the same im
   const reusedThird = third.snapshot!.entries === second.snapshot!.entries
   expect(reusedSecond).not.toBe(reusedThird)
   expect(third.snapshot!.entries).toEqual(first.snapshot!.entries)
+})
+
+test("a view at its stored snapshot sends the snapshot's chunks as stored, then follows appends", async () => {
+  const log = await seeded(300, 30)
+  const { image } = await loadSnapshotImage(log, CHANGELOG, totalsLabel())
+  expect(image).not.toBeNull()
+  const api = createViewsApi(log, [
+    { ...changelogView('app', 'totals'), snapshotLabel: totalsLabel() },
+  ])
+  closers.push(() => api.close())
+  const messages: ViewMessage[] = []
+  await api.subscribe('totals', (m) => messages.push(m))
+  const first = messages[0] as SnapshotMessage
+  // Not decoded and packed again: the stored chunks themselves.
+  expect(first.chunks).toEqual(image!.chunks)
+  expect(first.offsets).toEqual(image!.header.offsets)
+  let state = ViewState.fromSnapshot<string, number>(first)
+  expect(state.size).toBe(30)
+  expect(state.get('k0')).toBe(10)
+  // A record after it: the mirror decodes its snapshot and the diff starts where the page is.
+  const streams = new KafkaStreams(totalsTopology(), log, { applicationId: 'app', pollMs: 20 })
+  closers.push(() => streams.close())
+  await streams.start()
+  await log.producer().send({ topic: 'payments', messages: [{ key: 'k0', value: 5 }] })
+  await until(() => messages.some((m) => m.type === 'diff'))
+  for (const m of messages.slice(1)) if (m.type === 'diff') state = state.apply(m)
+  expect(state.get('k0')).toBe(15)
+  expect(state.get('k1')).toBe(10)
+  expect(state.size).toBe(30)
+})
+
+test('a view whose changelog moved past its snapshot decodes it and sends the entries with the tail', async () => {
+  const log = await seeded(300, 30)
+  // Two records past the snapshot, written without a new snapshot.
+  const streams = new KafkaStreams(totalsTopology(), log, {
+    applicationId: 'app',
+    pollMs: 20,
+    snapshots: false,
+  })
+  await streams.start()
+  await log.producer().send({
+    topic: 'payments',
+    messages: [
+      { key: 'k0', value: 5 },
+      { key: 'new', value: 1 },
+    ],
+  })
+  await until(async () => {
+    const [c] = await log.admin().fetchOffsets({ groupId: 'app', topics: ['payments'] })
+    return c!.partitions[0]!.offset === 302
+  })
+  await streams.close()
+  const api = createViewsApi(log, [
+    { ...changelogView('app', 'totals'), snapshotLabel: totalsLabel() },
+  ])
+  closers.push(() => api.close())
+  const messages: ViewMessage[] = []
+  await api.subscribe('totals', (m) => messages.push(m))
+  const entries = new Map(snapshotEntries(messages[0] as SnapshotMessage).map((e) => [e[0], e[1]]))
+  expect(entries.size).toBe(31)
+  expect(entries.get('"k0"')).toBe(15)
+  expect(entries.get('"new"')).toBe(1)
 })

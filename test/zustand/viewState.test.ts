@@ -237,5 +237,4 @@ test('a snapshot message carries its entries packed and gives them back', () => 
   const message = packSnapshot(entries, [3, 0])
   expect(snapshotEntries(structuredClone(message))).toEqual(entries)
   expect(snapshotEntries(packSnapshot([], []))).toEqual([])
-  expect(() => packSnapshot([['raw\nkey', 1, 0]], [1])).toThrow(TypeError)
 })

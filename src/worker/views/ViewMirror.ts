@@ -1,6 +1,11 @@
 import { OffsetOutOfRangeError, UnknownTopicError } from '../../log/errors.ts'
 import type { Log } from '../../log/Log.ts'
-import { loadSnapshot } from '../../log/TopicSnapshot.ts'
+import {
+  decodeSnapshotImage,
+  loadSnapshotImage,
+  type SnapshotChunk,
+  type SnapshotImage,
+} from '../../log/TopicSnapshot.ts'
 import { rejectionWarning } from '../../streams/StoreSnapshots.ts'
 import type { ChangelogPreview, ChangelogValue } from '../../streams/ChangelogPreview.ts'
 import { textOrderId } from './viewKeys.ts'
@@ -43,8 +48,17 @@ interface Unconfirmed {
  * start over (`reset`).
  */
 export class ViewMirror {
-  /** Entries by the changelog's key text. */
-  readonly entries = new Map<string, WireEntry>()
+  /** Entries by the changelog's key text (see `entries`). */
+  private readonly map = new Map<string, WireEntry>()
+  /**
+   * The stored snapshot this mirror starts from, not decoded yet: a subscription's first message
+   * can carry its chunks as stored (the page parses them once), and the decode waits until
+   * something needs the entries (a diff, a query, a range) or the worker is idle. At 100,000 keys
+   * the decode, fill and packing were ~150 ms of the first view's path.
+   */
+  private image: SnapshotImage | null = null
+  /** The stored snapshot did not decode: fold from the changelog's start instead. */
+  private skipSnapshot = false
   /** Next offset per changelog partition: what the entries reflect. */
   offsets: number[] = []
   readonly loaded: Promise<void>
@@ -115,6 +129,27 @@ export class ViewMirror {
     this.loaded.catch(() => undefined)
   }
 
+  /** Entries by the changelog's key text (decoding the snapshot first if it is not yet). */
+  get entries(): Map<string, WireEntry> {
+    if (this.image) this.decode()
+    return this.map
+  }
+
+  /**
+   * The snapshot's chunks as stored, while the mirror is exactly that snapshot (not decoded, no
+   * record folded since): what a subscription of the whole view can send as its first message.
+   */
+  storedChunks(): readonly SnapshotChunk[] | null {
+    return this.image?.chunks ?? null
+  }
+
+  /** Decodes the snapshot in a later task, when nothing has needed it before. */
+  decodeSoon(): void {
+    setTimeout(() => {
+      if (this.image) this.decode()
+    }, 0)
+  }
+
   /** The last error following the changelog, if the latest catch-up failed. */
   get error(): unknown {
     return this.failure
@@ -146,6 +181,8 @@ export class ViewMirror {
       if (append.topic !== this.topic) continue
       const { partition, from, records } = append
       if (this.running || this.exact || this.mustReset || this.offsets[partition] !== from) continue
+      // A preview applies to the entries: decode the snapshot first (a failed decode restarts).
+      if (this.image && !this.decode()) return
       const before = new Map<string, WireEntry | null>()
       const changes = new Map<string, WireEntry | null>()
       for (const r of records) {
@@ -207,6 +244,7 @@ export class ViewMirror {
   }
 
   close(): void {
+    this.image = null
     this.off()
     this.listeners.clear()
     this.errorListeners.clear()
@@ -260,30 +298,23 @@ export class ViewMirror {
   /** Reads every partition from where the mirror is to its high watermark into the entries. */
   private async fold(changes: Map<string, WireEntry | null>): Promise<void> {
     // Before the offsets are read, so the snapshot is never newer than what they say.
-    if (this.snapshotLabel !== undefined && this.offsets.length === 0 && this.entries.size === 0) {
-      const { snapshot, rejected } = await loadSnapshot(this.log, this.topic, this.snapshotLabel)
+    if (
+      this.snapshotLabel !== undefined &&
+      !this.skipSnapshot &&
+      this.offsets.length === 0 &&
+      this.map.size === 0
+    ) {
+      const { image, rejected } = await loadSnapshotImage(this.log, this.topic, this.snapshotLabel)
       if (rejected) console.warn(rejectionWarning(this.topic, rejected))
-      if (snapshot) {
-        // Nobody listens to a mirror's first fold: the subscription's snapshot is taken after it.
-        const tell = this.listeners.size > 0
-        // Images are written in key order (storeEntries): then the key order costs no sort.
-        const keys: string[] = []
-        let ordered = true
-        let last = ''
-        for (const entry of snapshot.entries) {
-          const key = entry[0]
-          // The image's entries are shared with other readers and never changed (TopicSnapshot).
-          this.entries.set(key, entry)
-          if (tell) changes.set(key, entry)
-          if (ordered) {
-            const id = textOrderId(key)
-            if (keys.length > 0 && !(last < id)) ordered = false
-            last = id
-            keys.push(key)
-          }
+      if (image) {
+        this.image = image
+        this.offsets = [...image.header.offsets]
+        // Nobody listens to a mirror's first fold (the subscription's snapshot is taken after
+        // it); if someone does, they need the entries as changes.
+        if (this.listeners.size > 0) {
+          if (!this.decode()) throw new Lost()
+          for (const [key, entry] of this.map) changes.set(key, entry)
         }
-        this.sorted = ordered ? keys : null
-        this.offsets = snapshot.offsets
       }
     }
     let partitions: { partition: number; low: number; high: number }[]
@@ -298,7 +329,7 @@ export class ViewMirror {
       } catch (error) {
         if (!(error instanceof UnknownTopicError)) throw error
         // Not created yet (the streams instance creates it when it starts): an empty view.
-        if (this.entries.size > 0 || this.offsets.length > 0) throw new Lost()
+        if (this.map.size > 0 || this.image || this.offsets.length > 0) throw new Lost()
         return
       }
     }
@@ -320,6 +351,8 @@ export class ViewMirror {
           const gone = error instanceof OffsetOutOfRangeError || error instanceof UnknownTopicError
           throw gone ? new Lost() : error
         }
+        // Records after the snapshot: they apply to its entries, so decode it now.
+        if (this.image && chunk.records.length > 0 && !this.decode()) throw new Lost()
         for (const r of chunk.records) {
           if (r.key === null) continue
           const entry: WireEntry | null =
@@ -354,10 +387,50 @@ export class ViewMirror {
     this.mustReset = true
   }
 
+  /**
+   * Turns the stored snapshot into the entries. False if it does not decode (written wrong, its
+   * checksum notwithstanding): the mirror then starts over from the changelog, and subscribers
+   * are told to take a new snapshot.
+   */
+  private decode(): boolean {
+    const image = this.image
+    if (!image) return true
+    this.image = null
+    const snapshot = decodeSnapshotImage(this.log, image)
+    if (!snapshot) {
+      console.warn(rejectionWarning(this.topic, 'damaged'))
+      this.skipSnapshot = true
+      this.restart()
+      this.mustReset = true
+      void this.catchUp().catch((error: unknown) => {
+        for (const listener of this.errorListeners) listener(error)
+      })
+      return false
+    }
+    // Images are written in key order (storeEntries): then the key order costs no sort.
+    const keys: string[] = []
+    let ordered = true
+    let last = ''
+    for (const entry of snapshot.entries) {
+      const key = entry[0]
+      // The image's entries are shared with other readers and never changed (TopicSnapshot).
+      this.map.set(key, entry)
+      if (ordered) {
+        const id = textOrderId(key)
+        if (keys.length > 0 && !(last < id)) ordered = false
+        last = id
+        keys.push(key)
+      }
+    }
+    this.sorted = ordered ? keys : null
+    return true
+  }
+
   private restart(): void {
     this.unconfirmed = []
     this.exact = true
-    this.entries.clear()
+    this.image = null
+    this.map.clear()
     this.offsets = []
     this.sorted = null
   }

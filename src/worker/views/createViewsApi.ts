@@ -110,6 +110,12 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     const inRange = (keyText: string) => !ranged || inBounds(textOrderId(keyText), lo, hi)
     // In key order: the worker sorts (once per set of keys), so the page's main thread need not.
     const snapshot = (): ViewMessage => {
+      // Booting from a stored snapshot with nothing folded since: its chunks as they are.
+      const stored = ranged ? null : mirror.storedChunks()
+      if (stored) {
+        mirror.decodeSoon()
+        return { type: 'snapshot', chunks: [...stored], offsets: [...mirror.offsets] }
+      }
       const keys = mirror.sortedKeys()
       const entries: WireEntry[] = []
       for (let i = ranged ? mirror.seek(lo ?? '') : 0; i < keys.length; i++) {

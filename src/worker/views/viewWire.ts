@@ -11,19 +11,23 @@ export type WireEntry = [keyText: string, value: unknown, timestamp: number]
 
 /**
  * The whole view (or the subscribed range) as of `offsets`: where a subscription starts. Entries
- * come in key order (viewKeys.ts), packed column by column (`packSnapshot`, `snapshotEntries`):
- * a structured clone of 100,000 `[key, value, timestamp]` arrays cost the page ~100-200 ms to
- * deserialise at boot, three strings and a typed array cost it a copy and two JSON.parse calls.
+ * come in key order (viewKeys.ts), packed in chunks column by column, as store snapshots keep
+ * them (TopicSnapshot): a structured clone of 100,000 `[key, value, timestamp]` arrays cost the
+ * page ~100-200 ms to deserialise at boot; strings and typed arrays clone as a copy, and a view
+ * booting from a snapshot sends its stored chunks as they are (`packSnapshot` and
+ * `snapshotEntries` are the two ends).
  */
 export interface SnapshotMessage {
   type: 'snapshot'
-  /** The entries' key texts, one per line (JSON text has no raw line break). */
-  keys: string
-  /** JSON array text of the entries' values, in the same order. */
-  values: string
-  /** The entries' timestamps, in the same order. */
-  timestamps: Float64Array
+  chunks: SnapshotChunk[]
   offsets: number[]
+}
+
+/** A run of entries: their key texts and values as JSON arrays, and their timestamps. */
+export interface SnapshotChunk {
+  keys: string
+  values: string
+  timestamps: Float64Array
 }
 
 /**
@@ -88,9 +92,8 @@ export interface ViewPage {
 }
 
 /**
- * A snapshot message of `entries` (in key order). Values must be JSON (a view's values come from
- * its changelog, whose serde is JSON); a key text holding a raw line break (a key not written by
- * JSON.stringify) is refused rather than split wrongly.
+ * A snapshot message of `entries` (in key order), as one chunk. Values must be JSON (a view's
+ * values come from its changelog, whose serde is JSON).
  */
 export function packSnapshot(entries: readonly WireEntry[], offsets: number[]): SnapshotMessage {
   const keys: string[] = new Array<string>(entries.length)
@@ -98,28 +101,29 @@ export function packSnapshot(entries: readonly WireEntry[], offsets: number[]): 
   const timestamps = new Float64Array(entries.length)
   for (let i = 0; i < entries.length; i++) {
     const [key, value, timestamp] = entries[i]!
-    if (key.includes('\n'))
-      throw new TypeError(`A view key must be JSON text without raw line breaks: ${key}`)
     keys[i] = key
     values[i] = value
     timestamps[i] = timestamp
   }
-  return {
-    type: 'snapshot',
-    keys: keys.join('\n'),
-    values: JSON.stringify(values),
-    timestamps,
-    offsets,
+  const chunk = { keys: JSON.stringify(keys), values: JSON.stringify(values), timestamps }
+  return { type: 'snapshot', chunks: [chunk], offsets }
+}
+
+/** Calls `each` with every entry of a snapshot message, in order. */
+export function forEachSnapshotEntry(
+  message: SnapshotMessage,
+  each: (keyText: string, value: unknown, timestamp: number) => void,
+): void {
+  for (const chunk of message.chunks) {
+    const keys = JSON.parse(chunk.keys) as string[]
+    const values = JSON.parse(chunk.values) as unknown[]
+    for (let i = 0; i < keys.length; i++) each(keys[i]!, values[i], chunk.timestamps[i]!)
   }
 }
 
-/** The key texts of a snapshot message, in its order. */
-export const snapshotKeys = (message: SnapshotMessage): string[] =>
-  message.keys === '' ? [] : message.keys.split('\n')
-
 /** The entries of a snapshot message, unpacked. */
 export function snapshotEntries(message: SnapshotMessage): WireEntry[] {
-  const keys = snapshotKeys(message)
-  const values = JSON.parse(message.values) as unknown[]
-  return keys.map((key, i) => [key, values[i], message.timestamps[i]!])
+  const entries: WireEntry[] = []
+  forEachSnapshotEntry(message, (key, value, timestamp) => entries.push([key, value, timestamp]))
+  return entries
 }

@@ -109,6 +109,7 @@ export async function runViews({ page, context, baseUrl, options: o, progress })
           note: [
             `one send at a time, 10-20 ms apart, ${warmUp} warm-up`,
             `send resolved p50 ${latencyStats(twoTabs.acks).p50.toFixed(1)} ms`,
+            `p50 split: send -> append committed ${p50(twoTabs.phases.append)}, -> topology's preview ${p50(twoTabs.phases.process)}, -> listener ${p50(twoTabs.phases.view)} (append -> changelog committed ${p50(twoTabs.phases.streams)}) ms (${twoTabs.phases.view.length} samples)`,
           ].join('; '),
         },
         {
