@@ -35,17 +35,18 @@ const viewed = new Promise<void>((resolve) => {
   }
 })
 mark('worker created', performance.timeOrigin)
-// The view's first message (its snapshot) is the one post that takes long to serialise: mark where
-// it starts and ends (comlink calls the page's listener over a MessagePort).
+// The view's first message (its snapshot): mark where its post starts and ends (comlink calls the
+// page's listener over a MessagePort with the message as the call's first argument).
 const post = MessagePort.prototype.postMessage
 MessagePort.prototype.postMessage = function (this: MessagePort, ...args: unknown[]) {
+  const call = args[0] as { argumentList?: { value?: { type?: string } }[] } | undefined
+  const first = !posted && call?.argumentList?.[0]?.value?.type === 'snapshot'
   const started = now()
   ;(post as (...a: unknown[]) => void).apply(this, args)
-  const ended = now()
-  if (ended - started > 1 && !posted) {
+  if (first) {
     posted = true
     mark('view message post start', started)
-    mark('view message post end', ended)
+    mark('view message post end')
   }
 } as typeof post
 let posted = false
