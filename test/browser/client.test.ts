@@ -1,21 +1,10 @@
-import { afterEach, expect, test } from 'vitest'
-import { connect, type Client } from '../../src/worker/index.ts'
+import { expect, test } from 'vitest'
+import { uniqueName, workerTabs } from './workerTabs.ts'
 import { InvalidPartitionsError, UnknownTopicError, TopicExistsError } from '../../src/index.ts'
 
 // Each worker stands for one tab: its own log over the shared database, as in a real app.
-const workers: Worker[] = []
-const tab = (name: string): Client => {
-  const worker = new Worker(new URL('../../worker/duality.worker.ts', import.meta.url), {
-    type: 'module',
-    name,
-  })
-  workers.push(worker)
-  return connect(worker)
-}
-afterEach(() => {
-  for (const w of workers.splice(0)) w.terminate()
-})
-const dbName = () => `client-${Date.now()}-${Math.random().toString(36).slice(2)}`
+const { tab, spawn } = workerTabs()
+const dbName = () => uniqueName('client')
 
 test('the page client sends, fetches and administers through the worker', async () => {
   const client = tab(dbName())
@@ -99,7 +88,7 @@ test('a record sent in one tab reaches a live consumer in another', async () => 
 
 test('the background cleaner runs in exactly one tab, and moves when that tab dies', async () => {
   const name = dbName()
-  const a = tab(name)
+  const { worker: first, client: a } = spawn(name)
   await a.admin().listTopics()
   const b = tab(name)
   await b.admin().listTopics()
@@ -109,7 +98,7 @@ test('the background cleaner runs in exactly one tab, and moves when that tab di
     await new Promise((r) => setTimeout(r, 20))
   }
   expect(await both()).toEqual([true, false])
-  workers[0]!.terminate()
+  first.terminate()
   const start = Date.now()
   while (!(await b.status()).cleaner && Date.now() - start < 3000) {
     await new Promise((r) => setTimeout(r, 20))

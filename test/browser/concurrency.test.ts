@@ -1,22 +1,11 @@
-import { afterEach, expect, test } from 'vitest'
-import { connect, type Client } from '../../src/worker/index.ts'
+import { expect, test } from 'vitest'
+import { uniqueName, workerTabs } from './workerTabs.ts'
 import { ConcurrencyError } from '../../src/index.ts'
 
 // Optimistic concurrency through the page client, in real Chromium on real IndexedDB: each
 // worker stands for one tab, with its own log over the shared database.
-const workers: Worker[] = []
-const tab = (name: string): Client => {
-  const worker = new Worker(new URL('../../worker/duality.worker.ts', import.meta.url), {
-    type: 'module',
-    name,
-  })
-  workers.push(worker)
-  return connect(worker)
-}
-afterEach(() => {
-  for (const w of workers.splice(0)) w.terminate()
-})
-const dbName = () => `occ-${Date.now()}-${Math.random().toString(36).slice(2)}`
+const { tab } = workerTabs()
+const dbName = () => uniqueName('occ')
 
 test('a refused expectation arrives in the page as a ConcurrencyError with its fields', async () => {
   const client = tab(dbName())

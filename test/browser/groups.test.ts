@@ -1,20 +1,10 @@
-import { afterEach, expect, test } from 'vitest'
-import { connect, type Client, type ClientConsumer } from '../../src/worker/index.ts'
+import { expect, test } from 'vitest'
+import { type Client, type ClientConsumer } from '../../src/worker/index.ts'
+import { workerTabs } from './workerTabs.ts'
 import { until } from '../support/until.ts'
 
 // Three workers in one page are three tabs to each other: own log, own locks, own channel.
-const workers: Worker[] = []
-const spawn = (name: string): { worker: Worker; client: Client } => {
-  const worker = new Worker(new URL('../../worker/duality.worker.ts', import.meta.url), {
-    type: 'module',
-    name,
-  })
-  workers.push(worker)
-  return { worker, client: connect(worker) }
-}
-afterEach(() => {
-  for (const w of workers.splice(0)) w.terminate()
-})
+const { spawn } = workerTabs()
 
 type Seen = { tab: number; partition: number; offset: number }
 

@@ -300,26 +300,18 @@ describe.each(storages)('expected offsets: %s', (_, create, another) => {
 })
 
 test('a ConcurrencyError crosses a boundary as its JSON and comes back with its fields', () => {
-  const error = ConcurrencyError.of({
+  const fields = {
     topic: 't',
     partition: 2,
     key: 'k',
     expectation: 'keyOffset',
     expected: 4,
     actual: 7,
-  })
+  } as const
+  const error = ConcurrencyError.of(fields)
   const back = errorFromJSON(JSON.parse(JSON.stringify(error)) as ConcurrencyError)
   expect(back).toBeInstanceOf(ConcurrencyError)
-  expect(back).toMatchObject({
-    name: 'ConcurrencyError',
-    message: error.message,
-    topic: 't',
-    partition: 2,
-    key: 'k',
-    expectation: 'keyOffset',
-    expected: 4,
-    actual: 7,
-  })
+  expect(back).toMatchObject({ name: 'ConcurrencyError', message: error.message, ...fields })
 })
 
 test('a routed (synced) topic refuses expectations: the server would have to check them', async () => {

@@ -74,10 +74,9 @@ async function boot(storage: LogStorage) {
   return { served, client }
 }
 
-test("a view boots while the tab's topology has not started (its offsets read held)", async () => {
-  const disk = heldStorage()
-  // First boot: 30 payments over 3 keys, processed and committed.
-  const first = await boot(disk.storage)
+/** A first boot: 30 payments over 3 keys, processed and committed, then closed. */
+async function seed(storage: LogStorage) {
+  const first = await boot(storage)
   const served = await first.served
   const messages = Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, value: 1 }))
   await served.log.producer().send({ topic: 'payments', messages })
@@ -86,6 +85,11 @@ test("a view boots while the tab's topology has not started (its offsets read he
     return c!.partitions[0]!.offset === 30
   })
   await served.close()
+}
+
+test("a view boots while the tab's topology has not started (its offsets read held)", async () => {
+  const disk = heldStorage()
+  await seed(disk.storage)
 
   // Second boot with the topology's start held at its offsets read.
   disk.hold()
@@ -109,15 +113,7 @@ test("a view boots while the tab's topology has not started (its offsets read he
 
 test('the topology starts after the views a page opened during boot have sent their snapshots', async () => {
   const disk = heldStorage()
-  const first = await boot(disk.storage)
-  const served = await first.served
-  const messages = Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}`, value: 1 }))
-  await served.log.producer().send({ topic: 'payments', messages })
-  await until(async () => {
-    const [c] = await served.log.admin().fetchOffsets({ groupId: 'app', topics: ['payments'] })
-    return c!.partitions[0]!.offset === 30
-  })
-  await served.close()
+  await seed(disk.storage)
 
   // What the worker posts (comlink's call of the page's listener carries the view's snapshot),
   // and when the topology's start first reads its consumer offsets, in one sequence.
