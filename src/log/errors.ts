@@ -21,6 +21,7 @@ export type DualityErrorCode =
   | 'INVALID_TOPOLOGY'
   | 'PROCESSING_ERROR'
   | 'UNAUTHORIZED'
+  | 'TOPIC_AUTHORIZATION_FAILED'
   | 'RATE_LIMITED'
   | 'PRODUCER_FENCED'
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
@@ -212,6 +213,19 @@ export class UnauthorizedError extends DualityError {
   }
 }
 
+/**
+ * The server knows who is asking and refuses the request (HTTP 403: its `authorize` said no, the
+ * origin is not allowed, or the producer id is not the caller's); Kafka's TOPIC_AUTHORIZATION_FAILED.
+ * Asking again with the same credentials gets the same answer: a synced send refused so leaves
+ * the outbox as a rejection.
+ */
+export class ForbiddenError extends DualityError {
+  override name = 'ForbiddenError'
+  constructor(message: string) {
+    super('TOPIC_AUTHORIZATION_FAILED', message)
+  }
+}
+
 /** The server asks to slow down (HTTP 429); retry later. */
 export class RateLimitedError extends DualityError {
   override name = 'RateLimitedError'
@@ -324,6 +338,7 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   INVALID_TOPOLOGY: TopologyError,
   PROCESSING_ERROR: ProcessingError,
   UNAUTHORIZED: UnauthorizedError,
+  TOPIC_AUTHORIZATION_FAILED: ForbiddenError,
   RATE_LIMITED: RateLimitedError,
   PRODUCER_FENCED: ProducerFencedError,
   OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,

@@ -1,25 +1,30 @@
 import { useEffect, useState, useSyncExternalStore } from 'react'
 import type { SyncStatus } from '../sync/Sync.ts'
-import { createSyncStore } from '../zustand/createSyncStore.ts'
+import { createSyncStore, type SyncStore } from '../zustand/createSyncStore.ts'
 import { useClient } from './DualityProvider.ts'
 
 /**
  * The worker's sync status (null until known, or when the worker syncs nothing): connection
- * ('online' | 'offline' | 'syncing') and, per synced topic, `pending`, `lag` and `upToDate`.
- * One store per component, opened on mount and closed on unmount.
+ * ('online' | 'offline' | 'syncing') and, per synced topic, `pending`, `lag`, `upToDate` and
+ * `rejections`. One store per component, opened on mount and closed on unmount.
  */
 export function useSyncStatus(): SyncStatus | null {
+  const current = useSyncStore() ?? nullStore
+  return useSyncExternalStore(current.subscribe, current.getState, current.getState)
+}
+
+/** A sync store of the provider's client for this component (null during its first render). */
+export function useSyncStore(): SyncStore | null {
   const client = useClient()
   // Created in an effect, not during render: a store holds a subscription in the worker, which
   // a render that React throws away (StrictMode, Suspense) would leak.
-  const [store, setStore] = useState<ReturnType<typeof createSyncStore> | null>(null)
+  const [store, setStore] = useState<SyncStore | null>(null)
   useEffect(() => {
     const created = createSyncStore(client)
     setStore(created)
     return () => created.close()
   }, [client])
-  const current = store ?? nullStore
-  return useSyncExternalStore(current.subscribe, current.getState, current.getState)
+  return store
 }
 
 const nullStore = {

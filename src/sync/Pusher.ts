@@ -1,5 +1,7 @@
 import {
+  ConcurrencyError,
   DualityError,
+  ForbiddenError,
   InvalidRecordError,
   OutOfOrderSequenceError,
   ProducerFencedError,
@@ -7,6 +9,7 @@ import {
 } from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
 import { backoffDelay, sleep } from './backoff.ts'
+import { recordRejections, type Rejection, type RefusedRecord } from './rejections.ts'
 import {
   ORIGIN_HEADER,
   outboxTopic,
@@ -14,11 +17,14 @@ import {
   writePushState,
   type PushState,
 } from './syncState.ts'
-import type { OutboundRecord, SyncTransport } from './SyncTransport.ts'
+import type { SyncTransport } from './SyncTransport.ts'
 
 export interface PusherEvents {
-  /** The server refused a record for good (4xx other than auth): it leaves the outbox. */
-  rejected(event: { topic: string; partition: number; offset: number; error: DualityError }): void
+  /**
+   * The server refused records for good (403, 400, 409 on an expectation, 413): they left the
+   * outbox and are kept as rejections (`rejections.ts`), in outbox order.
+   */
+  rejected(event: { rejections: Rejection[]; error: DualityError }): void
   /** A request failed and will be retried (network down, 5xx, 429, 401...). */
   retrying(error: unknown): void
   /** A request succeeded. */
@@ -72,12 +78,19 @@ export class Pusher {
         await writePushState(this.log, this.topic, this.partition, state.pushed, push)
       }
       const { seq, end } = push.inflight!
-      const records = await this.readOutbox(state.pushed, end, push.producerId)
+      const waiting = await this.readOutbox(state.pushed, end)
+      const origin = (r: RefusedRecord) => `${push.producerId}:${r.offset}`
       try {
         await this.transport.append(
           this.topic,
           this.partition,
-          records,
+          waiting.map((r) => ({
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+            // Lets the puller tell this batch from others when it comes back from the server.
+            headers: { ...(r.headers ?? {}), [ORIGIN_HEADER]: origin(r) },
+          })),
           { id: push.producerId, epoch: push.epoch, seq },
           signal,
         )
@@ -91,8 +104,18 @@ export class Pusher {
         this.events.succeeded()
       } catch (error) {
         if (signal.aborted) return
-        if (error instanceof InvalidRecordError || error instanceof RecordTooLargeError) {
-          await this.refused(state.pushed, end, push, error)
+        if (
+          error instanceof InvalidRecordError ||
+          error instanceof RecordTooLargeError ||
+          error instanceof ConcurrencyError
+        ) {
+          await this.refused(state.pushed, end, push, error, waiting)
+          continue
+        }
+        if (error instanceof ForbiddenError) {
+          // Not one record's fault: the caller may not append here. Asking again gets the same
+          // answer, so the whole batch is refused at once (no narrowing down).
+          await this.reject(end, push, waiting, error)
           continue
         }
         if (error instanceof ProducerFencedError || error instanceof OutOfOrderSequenceError) {
@@ -117,10 +140,16 @@ export class Pusher {
 
   /**
    * A refused batch: narrow it down to the record the server refuses, which then leaves the
-   * outbox with a `rejected` event; the records before it go on. The sequence number is reused:
-   * the server accepted nothing.
+   * outbox as a rejection; the records before it go on. The sequence number is reused: the server
+   * accepted nothing.
    */
-  private async refused(from: number, end: number, push: PushState, error: DualityError) {
+  private async refused(
+    from: number,
+    end: number,
+    push: PushState,
+    error: DualityError,
+    outbox: RefusedRecord[],
+  ) {
     if (end - from > 1) {
       this.maxBatch = Math.max(1, Math.floor((end - from) / 2))
       await writePushState(this.log, this.topic, this.partition, from, {
@@ -129,17 +158,27 @@ export class Pusher {
       })
       return
     }
+    await this.reject(end, push, outbox, error)
+  }
+
+  /**
+   * The in-flight batch leaves the outbox: its records are written down as rejections first, then
+   * the pushed mark moves past them (a crash in between refuses them again, under the same keys).
+   */
+  private async reject(end: number, push: PushState, outbox: RefusedRecord[], error: DualityError) {
+    const rejections = await recordRejections(this.log, this.topic, this.partition, outbox, error)
     await writePushState(this.log, this.topic, this.partition, end, {
       ...push,
       seq: push.inflight!.seq,
       inflight: null,
-      rejected: [...push.rejected, from],
+      rejected: [...push.rejected, ...outbox.map((r) => r.offset)],
     })
-    this.events.rejected({ topic: this.topic, partition: this.partition, offset: from, error })
+    this.events.rejected({ rejections, error })
   }
 
-  private async readOutbox(from: number, end: number, producerId: string) {
-    const out: OutboundRecord[] = []
+  /** The outbox records in [from, end), as they wait there (headers without the origin). */
+  private async readOutbox(from: number, end: number): Promise<RefusedRecord[]> {
+    const out: RefusedRecord[] = []
     for (let offset = from; offset < end;) {
       const chunk = await this.log.read({
         topic: outboxTopic(this.topic),
@@ -150,11 +189,11 @@ export class Pusher {
       for (const r of chunk.records) {
         if (r.offset >= end) break
         out.push({
+          offset: r.offset,
           key: r.key as string | null,
           value: r.value as string | null,
           timestamp: r.timestamp,
-          // Lets the puller tell this batch from others when it comes back from the server.
-          headers: { ...(r.headers ?? {}), [ORIGIN_HEADER]: `${producerId}:${r.offset}` },
+          headers: r.headers ?? null,
         })
       }
       if (chunk.nextOffset <= offset) break

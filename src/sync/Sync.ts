@@ -2,6 +2,7 @@ import type { TopicSpec } from '../log/Admin.ts'
 import {
   DualityError,
   errorFromJSON,
+  InvalidArgumentError,
   InvalidConfigError,
   NetworkError,
   UnknownError,
@@ -12,6 +13,13 @@ import { backoffDelay, sleep } from './backoff.ts'
 import { Puller } from './Puller.ts'
 import { Pusher } from './Pusher.ts'
 import { outboxTopic, PUSHED, readSyncState, REMOTE } from './syncState.ts'
+import {
+  dismissRejections,
+  readRejections,
+  rejectionsTopic,
+  rejectionsTopicSpec,
+  type Rejection,
+} from './rejections.ts'
 import type { SyncRelay } from './syncRelay.ts'
 import type { SyncTransport } from './SyncTransport.ts'
 
@@ -38,6 +46,11 @@ export interface TopicStatus {
   upToDate: boolean
   /** The last error that stopped this topic (a partition count mismatch...), if any. */
   error: DualityError | null
+  /**
+   * Local sends the server refused for good (403, 400, 409, 413), oldest first, until the app
+   * dismisses them (`dismissRejections`): they are neither pending nor shown in views.
+   */
+  rejections: Rejection[]
 }
 
 export interface SyncStatus {
@@ -47,7 +60,18 @@ export interface SyncStatus {
 
 export type SyncEvent =
   | { type: 'status'; status: SyncStatus }
-  | { type: 'rejected'; topic: string; partition: number; offset: number; error: DualityError }
+  /**
+   * The server refused local sends for good: they left the outbox (`offset`: the first of them;
+   * `rejections`: each with its record and reason, as `rejections()` lists them until dismissed).
+   */
+  | {
+      type: 'rejected'
+      topic: string
+      partition: number
+      offset: number
+      error: DualityError
+      rejections: Rejection[]
+    }
   | { type: 'reset'; topic: string }
 
 /**
@@ -110,6 +134,13 @@ export class Sync {
   async prepare(): Promise<void> {
     if (this.prepared) return this.prepared
     this.prepared = this.createTopics()
+    // Refusals are written by the syncing tab and dismissed in any tab: every tab's status shows
+    // the same list (appends elsewhere reach this log through the tab bridge).
+    const rejections = new Set(this.options.topics.map((spec) => rejectionsTopic(spec.topic)))
+    const off = this.log.onAppend((events) => {
+      if (events.some((e) => rejections.has(e.topic))) this.changed()
+    })
+    this.abort.signal.addEventListener('abort', off)
     return this.prepared
   }
 
@@ -122,6 +153,7 @@ export class Sync {
       ifNotExists: true,
       topics: specs.flatMap((spec) => [
         spec,
+        rejectionsTopicSpec(spec.topic),
         {
           topic: outboxTopic(spec.topic),
           numPartitions: spec.numPartitions ?? 1,
@@ -155,8 +187,7 @@ export class Sync {
    */
   relay(message: SyncRelay): void {
     if (message.type === 'rejected') {
-      const { topic, partition, offset } = message
-      this.emit({ type: 'rejected', topic, partition, offset, error: errorFromJSON(message.error) })
+      this.emit({ ...message, error: errorFromJSON(message.error) })
       this.changed()
       return
     }
@@ -204,22 +235,59 @@ export class Sync {
         else lag += Math.max(0, serverEnd - ends[partition]!.high)
       }
       const upToDate = ends.every((e) => s.upToDate.get(e.partition) === true)
-      topics[spec.topic] = { pending, lag, upToDate, error: s.error }
+      const rejections = await readRejections(this.log, spec.topic)
+      topics[spec.topic] = { pending, lag, upToDate, error: s.error, rejections }
     }
     return { connection: this.connection, topics }
+  }
+
+  /** The refused sends of `topic` (of every synced topic without it), oldest first. */
+  async rejections(topic?: string): Promise<Rejection[]> {
+    const topics = topic === undefined ? this.options.topics.map((s) => s.topic) : [topic]
+    for (const t of topics) this.checkSynced(t)
+    const lists = await Promise.all(topics.map((t) => readRejections(this.log, t)))
+    return lists.flat()
+  }
+
+  /**
+   * Removes refusals the app has dealt with (shown, or sent again as a new record), each named by
+   * its outbox partition and offset; without `which`, all of the topic's.
+   */
+  async dismissRejections(
+    topic: string,
+    which?: readonly { partition: number; offset: number }[],
+  ): Promise<void> {
+    this.checkSynced(topic)
+    await dismissRejections(this.log, topic, which ?? (await readRejections(this.log, topic)))
+  }
+
+  private checkSynced(topic: string): void {
+    if (!this.synced.has(topic))
+      throw new InvalidArgumentError(`Topic "${topic}" is not synced: it has no rejections`)
   }
 
   private emit(event: SyncEvent): void {
     for (const listener of this.listeners) listener(event)
   }
 
+  /**
+   * Tells the listeners the status, once for the changes of one turn: a refused batch of 500
+   * records, say, is one status read, not 500.
+   */
   private changed(): void {
-    if (this.listeners.size === 0) return
-    void this.status().then(
-      (status) => this.emit({ type: 'status', status }),
-      () => undefined,
-    )
+    if (this.listeners.size === 0 || this.statusQueued) return
+    this.statusQueued = true
+    queueMicrotask(() => {
+      // Cleared before the read starts: a change during it queues a read after it.
+      this.statusQueued = false
+      void this.status().then(
+        (status) => this.emit({ type: 'status', status }),
+        () => undefined,
+      )
+    })
   }
+
+  private statusQueued = false
 
   private setConnection(error: unknown): void {
     const next: Connection =
@@ -321,8 +389,16 @@ export class Sync {
             spec.topic,
             partition,
             {
-              rejected: (event) => {
-                this.emit({ type: 'rejected', ...event })
+              rejected: ({ rejections, error }) => {
+                const { offset } = rejections[0]!
+                this.emit({
+                  type: 'rejected',
+                  topic: spec.topic,
+                  partition,
+                  offset,
+                  error,
+                  rejections,
+                })
                 this.changed()
               },
               retrying: (error) => this.setConnection(error),

@@ -40,9 +40,10 @@ export interface ProducerCoordinates {
  * `memoryTransport` (an in-process server for tests). Both pass `test/contract/transportContract.ts`.
  *
  * Failures are typed: UnknownTopicError (404), OffsetOutOfRangeError (410: below the server's
- * retention, or the partition was re-created), UnauthorizedError (401/403), RateLimitedError
- * (429), ProducerFencedError (stale epoch), OutOfOrderSequenceError (a sequence gap),
- * InvalidRecordError / RecordTooLargeError (the server refuses the batch), NetworkError.
+ * retention, or the partition was re-created), UnauthorizedError (401), ForbiddenError (403),
+ * RateLimitedError (429), ProducerFencedError (stale epoch), OutOfOrderSequenceError (a sequence
+ * gap), InvalidRecordError / RecordTooLargeError / ConcurrencyError (the server refuses the
+ * batch for one of its records), NetworkError.
  */
 export interface SyncTransport {
   describeTopic(topic: string, signal?: AbortSignal): Promise<RemoteTopic>

@@ -1,5 +1,7 @@
 import {
+  ConcurrencyError,
   DualityError,
+  ForbiddenError,
   InvalidArgumentError,
   InvalidRecordError,
   NetworkError,
@@ -172,7 +174,10 @@ async function failure(response: Response, what: string): Promise<DualityError> 
     return new ProducerFencedError(message)
   if (status === 409 && (has(H.producerExpectedSeq) || code === 'PRODUCER_SEQUENCE_GAP'))
     return new OutOfOrderSequenceError(message)
-  if (status === 401 || status === 403) return new UnauthorizedError(message)
+  if (status === 401) return new UnauthorizedError(message)
+  if (status === 403) return new ForbiddenError(message)
+  // Our own check of a send's expectation (expectedOffset / expectedKeyOffset), on the server.
+  if (status === 409 && code === 'WRONG_EXPECTED_OFFSET') return new ConcurrencyError(message)
   if (status === 404) return new UnknownTopicError(message)
   if (status === 410) return new OffsetOutOfRangeError(message)
   if (status === 413) return new RecordTooLargeError(message)

@@ -17,3 +17,4 @@ export { memoryTransport, type MemoryTransportOptions } from './memoryTransport.
 export { outboxTopic } from './syncState.ts'
 export { backoffDelay } from './backoff.ts'
 export { httpTransport, type HttpTransportOptions } from './httpTransport.ts'
+export { rejectionsTopic, type Rejection } from './rejections.ts'

@@ -1,3 +1,4 @@
+import type { Rejection } from './rejections.ts'
 import type { Connection, SyncEvent } from './Sync.ts'
 
 /**
@@ -17,6 +18,7 @@ export type SyncRelay =
       partition: number
       offset: number
       error: { code: string; message: string }
+      rejections: Rejection[]
     }
   | { type: 'reset'; topic: string }
   /** A tab that starts asks the syncing tab for its current status. */

@@ -8,7 +8,8 @@ import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import { topicRange } from '../log/LogStorage.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import type { Sync, SyncStatus } from '../sync/Sync.ts'
-import type { SyncRelay } from '../sync/syncRelay.ts'
+import type { Rejection } from '../sync/rejections.ts'
+import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
 import { createViewsApi, type ViewSpec, type ViewsApiOptions } from './views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
 
@@ -128,10 +129,8 @@ export function createWorkerApi(
       subscribeEvents(listener: (event: SyncNotice) => void): string {
         const id = crypto.randomUUID()
         const off = options.sync?.subscribe((event) => {
-          if (event.type === 'rejected') {
-            const { topic, partition, offset, error } = event
-            listener({ type: 'rejected', topic, partition, offset, error: error.toJSON() })
-          } else if (event.type === 'reset') listener({ type: 'reset', topic: event.topic })
+          if (event.type === 'rejected' || event.type === 'reset')
+            listener(toRelay(event) as SyncNotice)
         })
         syncListeners.set(id, () => {
           off?.()
@@ -139,6 +138,12 @@ export function createWorkerApi(
         })
         return id
       },
+      /** The refused sends of a synced topic not dismissed yet (every synced topic's without one). */
+      rejections: (topic?: string): Promise<Rejection[]> =>
+        options.sync?.rejections(topic) ?? Promise.resolve([]),
+      /** Removes refusals the app has dealt with (all of the topic's without `which`). */
+      dismiss: (topic: string, which?: { partition: number; offset: number }[]): Promise<void> =>
+        options.sync?.dismissRejections(topic, which) ?? Promise.resolve(),
       unsubscribe(id: string): void {
         syncListeners.get(id)?.()
         syncListeners.delete(id)

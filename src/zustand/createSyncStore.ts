@@ -13,13 +13,18 @@ export interface SyncStore extends Omit<StoreApi<SyncStatus | null>, 'setState'>
    * the app's error) or a synced topic was copied again after a server reset.
    */
   onNotice(listener: (notice: SyncNotice) => void): () => void
+  /**
+   * Removes refusals the app has dealt with from `topics[topic].rejections` (in every tab), each
+   * named by its outbox partition and offset; without `which`, all of the topic's.
+   */
+  dismiss(topic: string, which?: readonly { partition: number; offset: number }[]): Promise<void>
   close(): void
 }
 
 /**
  * The sync status for the UI: connection ('online' | 'offline' | 'syncing'), and per synced topic
- * the pending local sends, the replication lag and whether the replica is up to date. Updated by
- * the worker whenever it changes.
+ * the pending local sends, the replication lag, whether the replica is up to date and the sends
+ * the server refused (`rejections`, until dismissed). Updated by the worker whenever it changes.
  *
  *   const sync = createSyncStore(client)
  *   sync.subscribe((s) => badge.textContent = s ? `${s.connection}` : '')
@@ -50,6 +55,13 @@ export function createSyncStore(client: Client): SyncStore {
       notices.add(listener)
       return () => notices.delete(listener)
     },
+    dismiss: (topic, which) =>
+      remote.dismiss(
+        topic,
+        which === undefined
+          ? undefined
+          : which.map(({ partition, offset }) => ({ partition, offset })),
+      ),
     getState: store.getState,
     getInitialState: store.getInitialState,
     subscribe: store.subscribe,

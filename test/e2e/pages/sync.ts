@@ -10,6 +10,7 @@ import {
 declare global {
   interface Window {
     send: (count: number) => Promise<void>
+    sendMessages: (messages: { key: string | null; value: unknown }[]) => Promise<void>
     sync: SyncStore
     counts: ViewStore<string, number>
     ready: boolean
@@ -19,7 +20,13 @@ declare global {
 const params = new URL(location.href).searchParams
 const worker = new Worker(new URL('./sync.worker.ts', import.meta.url), {
   type: 'module',
-  name: `${params.get('db') ?? 'sync'}|${params.get('server') ?? 'http://127.0.0.1:9'}`,
+  name: [
+    params.get('db') ?? 'sync',
+    params.get('server') ?? 'http://127.0.0.1:9',
+    params.get('token'),
+  ]
+    .filter((part) => part !== null)
+    .join('|'),
 })
 const client = connect(worker)
 window.sync = createSyncStore(client)
@@ -35,6 +42,9 @@ window.send = async (count) => {
       })),
     })
   }
+}
+window.sendMessages = async (messages) => {
+  await client.producer().send({ topic: 'payments', messages })
 }
 await window.sync.ready
 await window.counts.ready
