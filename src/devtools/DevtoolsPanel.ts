@@ -2,6 +2,7 @@ import { createElement as h, useState, type ReactNode } from 'react'
 import { isCompacted } from '../log/TopicConfig.ts'
 import { useClient } from '../react/DualityProvider.ts'
 import { useSyncStatus } from '../react/useSyncStatus.ts'
+import type { StorageStatus } from '../worker/storageStatus.ts'
 import { RecordBrowser } from './RecordBrowser.ts'
 import { useLogSnapshot, type TopicSnapshot } from './useLogSnapshot.ts'
 
@@ -104,15 +105,18 @@ export function DevtoolsPanel(props: DevtoolsPanelProps) {
         ]),
       ),
     ),
+    h('h3', null, 'Storage'),
+    h('p', { 'data-testid': 'devtools-storage' }, storageLine(snapshot.storage)),
     h('h3', null, `Sync: ${sync?.connection ?? 'not syncing'}`),
     sync &&
       table(
-        ['topic', 'pending', 'lag', 'up to date'],
+        ['topic', 'pending', 'lag', 'up to date', 'rejected'],
         Object.entries(sync.topics).map(([topic, s]) => [
           topic,
           s.pending,
           s.lag,
           s.upToDate ? 'yes' : 'no',
+          s.rejections.length,
         ]),
       ),
     h('h3', null, 'Views'),
@@ -128,4 +132,21 @@ export function DevtoolsPanel(props: DevtoolsPanelProps) {
     h('h3', null, 'Records'),
     h(RecordBrowser, { client, topics: snapshot.topics }),
   )
+}
+
+/** "persisted, 1.2 MB of 2.0 GB used" (or what the browser does not say). */
+function storageLine(storage: StorageStatus): string {
+  const persisted =
+    storage.persisted === null
+      ? 'persistence unknown'
+      : storage.persisted
+        ? 'persisted'
+        : 'not persisted (the browser may evict it under storage pressure)'
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
+  const used =
+    storage.usage === null || storage.quota === null
+      ? 'usage unknown'
+      : `${mb(storage.usage)} of ${mb(storage.quota)} used`
+  const full = storage.quotaExceeded ? `; a send was refused: ${storage.quotaExceeded.message}` : ''
+  return `${persisted}, ${used}${full}`
 }

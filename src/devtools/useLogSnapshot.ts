@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import type { TopicConfig } from '../log/TopicConfig.ts'
 import type { Client, RemoteNamespace } from '../worker/connect.ts'
+import type { StorageStatus } from '../worker/storageStatus.ts'
 import type { WorkerApi } from '../worker/workerApi.ts'
 
 export interface PartitionSnapshot {
@@ -27,6 +28,8 @@ export interface LogSnapshot {
   groups: GroupSnapshot[]
   views: { name: string; topic: string }[]
   cleanerActive: boolean
+  /** What the browser says of the origin's storage (persisted, usage and quota). */
+  storage: StorageStatus
   at: number
 }
 
@@ -80,6 +83,7 @@ export function useLogSnapshot(client: Client, groups: string[], everyMs: number
             groups: groupSnapshots,
             views: viewList,
             cleanerActive: status.cleaner,
+            storage: status.storage,
             at: Date.now(),
           })
         }

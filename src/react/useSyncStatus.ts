@@ -1,14 +1,14 @@
 import { useEffect, useState, useSyncExternalStore } from 'react'
-import type { SyncStatus } from '../sync/Sync.ts'
+import type { PageSyncStatus } from '../worker/workerApi.ts'
 import { createSyncStore, type SyncStore } from '../zustand/createSyncStore.ts'
 import { useClient } from './DualityProvider.ts'
 
 /**
  * The worker's sync status (null until known, or when the worker syncs nothing): connection
  * ('online' | 'offline' | 'syncing') and, per synced topic, `pending`, `lag`, `upToDate` and
- * `rejections`. One store per component, opened on mount and closed on unmount.
+ * `rejections`; and `storage` (persisted, usage, quota, a refused write). One store per component, opened on mount and closed on unmount.
  */
-export function useSyncStatus(): SyncStatus | null {
+export function useSyncStatus(): PageSyncStatus | null {
   const current = useSyncStore() ?? nullStore
   return useSyncExternalStore(current.subscribe, current.getState, current.getState)
 }
@@ -28,6 +28,6 @@ export function useSyncStore(): SyncStore | null {
 }
 
 const nullStore = {
-  getState: (): SyncStatus | null => null,
+  getState: (): PageSyncStatus | null => null,
   subscribe: () => () => undefined,
 }

@@ -270,6 +270,11 @@ export class Sync {
     for (const listener of this.listeners) listener(event)
   }
 
+  /** Tells the listeners the status again (something they show besides sync changed). */
+  refresh(): void {
+    this.changed()
+  }
+
   /**
    * Tells the listeners the status, once for the changes of one turn: a refused batch of 500
    * records, say, is one status read, not 500.

@@ -7,6 +7,7 @@ import type { FetchOptions } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
 import { SendWireBuilder } from './sendWire.ts'
+import { requestPersistence } from './storageStatus.ts'
 import type { DeliveredBatch, DeliveryReport, WorkerApi } from './workerApi.ts'
 
 export type RemoteApi = Remote<WorkerApi>
@@ -54,6 +55,7 @@ export type ClientConsumer = ReturnType<typeof createConsumer>
 export function connect(worker: Worker | MessagePort | Endpoint): Client {
   installErrorTransfer()
   const remote = wrap<WorkerApi>(worker as Endpoint)
+  void askPersistence(remote)
   let queue: {
     record: ProducerRecord
     resolve(v: RecordMetadata[]): void
@@ -102,6 +104,20 @@ export function connect(worker: Worker | MessagePort | Endpoint): Client {
     status: () => remote.status(),
     remote,
     close: () => remote[releaseProxy](),
+  }
+}
+
+/**
+ * `serve({ storage: { persist: true } })`: asks the browser to keep the origin's storage, from the
+ * page (workers have no `persist()`), then has the worker read its storage status again.
+ */
+async function askPersistence(remote: RemoteApi): Promise<void> {
+  try {
+    const storage = remote.storage as unknown as RemoteNamespace<WorkerApi['storage']>
+    if (!(await storage.config()).persist) return
+    if ((await requestPersistence()) !== null) await storage.changed()
+  } catch {
+    // A worker that is gone, or an old one without the call: nothing to ask.
   }
 }
 

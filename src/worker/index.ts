@@ -1,5 +1,6 @@
 // duality/worker: serve the log from your own worker file, connect to it from the page.
-export { serve, type ServeOptions, type Served } from './serve.ts'
+export { serve, type ServeOptions, type Served, type StorageOptions } from './serve.ts'
+export type { StorageStatus } from './storageStatus.ts'
 export {
   connect,
   type Client,
@@ -13,6 +14,7 @@ export {
   type DeliveredBatch,
   type DeliveryReport,
   type Settled,
+  type PageSyncStatus,
 } from './workerApi.ts'
 export { lockMembership, type LockMembershipOptions } from './lockMembership.ts'
 export { tabBridge } from './tabBridge.ts'

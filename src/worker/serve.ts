@@ -18,8 +18,12 @@ import { createWorkerApi } from './workerApi.ts'
 export interface ServeOptions extends Omit<LogOptions, 'storage'> {
   /** The database: every tab's worker that serves the same name shares one log. */
   name: string
-  /** Storage (default: IndexedDB under `name`). */
-  storage?: LogStorage
+  /**
+   * Storage: IndexedDB under `name` (the default), with `{ persist: true }` asking the browser to
+   * keep it under storage pressure (the page's `connect()` calls `navigator.storage.persist()`,
+   * which only a page may); or any LogStorage.
+   */
+  storage?: LogStorage | StorageOptions
   /** Topics to create at start if they do not exist yet. */
   topics?: TopicSpec[]
   /** Consumer groups across tabs (Web Locks); `false` makes every consumer own all partitions. */
@@ -39,6 +43,15 @@ export interface ServeOptions extends Omit<LogOptions, 'storage'> {
   /** Where to expose the API (default: the worker's global scope). */
   endpoint?: Endpoint
 }
+
+/** Options of the default storage, IndexedDB under the served name. */
+export interface StorageOptions {
+  /** Ask the browser to make this origin's storage persistent (not evicted under pressure). */
+  persist?: boolean
+}
+
+const isLogStorage = (storage: LogStorage | StorageOptions): storage is LogStorage =>
+  typeof (storage as LogStorage).read === 'function'
 
 export interface Served {
   log: Log
@@ -67,7 +80,10 @@ export interface Served {
  */
 export function serve(options: ServeOptions): Promise<Served> {
   installErrorTransfer()
-  const { name, topics, groups, endpoint, storage, views, streams, sync, ...logOptions } = options
+  const { name, topics, groups, endpoint, views, streams, sync, ...rest } = options
+  const { storage: given, ...logOptions } = rest
+  const storage = given && isLogStorage(given) ? given : undefined
+  const persist = given !== undefined && !isLogStorage(given) && given.persist === true
   // Expose at once (a message that arrives before the listener would be lost); calls wait below.
   const log = new Log({
     ...logOptions,
@@ -137,6 +153,7 @@ export function serve(options: ServeOptions): Promise<Served> {
     topicsChanged: bridge.topicsChanged,
     views: [...app.views, ...(views ?? [])],
     ...(app.sync ? { sync: app.sync } : {}),
+    ...(persist ? { persist: true } : {}),
   })
   // Views first: the subscriptions a page made while the database opened read, decode and post
   // their snapshots before the topology's restore takes the worker's one thread (both read the

@@ -12,11 +12,15 @@ import type { Rejection } from '../sync/rejections.ts'
 import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
 import { createViewsApi, type ViewSpec, type ViewsApiOptions } from './views/createViewsApi.ts'
 import { decodeSendWire, type SendWire } from './sendWire.ts'
+import { storageStatusReader, type StorageStatus } from './storageStatus.ts'
 
 /** An outcome that crosses the worker boundary: errors as their JSON form. */
 export type Settled<T> =
   | { ok: true; value: T }
   | { ok: false; error: { code: string; message: string; details?: ConcurrencyDetails } }
+
+/** The sync status as the page gets it: with what the browser says of the origin's storage. */
+export type PageSyncStatus = SyncStatus & { storage: StorageStatus }
 
 /** What the page hears of sync besides its status (errors as their JSON form). */
 export type SyncNotice = Extract<SyncRelay, { type: 'rejected' | 'reset' }>
@@ -58,8 +62,15 @@ export function createWorkerApi(
     previews?: ViewsApiOptions['previews']
     /** The tab's sync, whose status the page can show. */
     sync?: Sync
+    /** `serve({ storage: { persist: true } })`: the page's `connect()` asks the browser to persist. */
+    persist?: boolean
   } = {},
 ) {
+  const storage = storageStatusReader()
+  const withStorage = async (status: SyncStatus): Promise<PageSyncStatus> => ({
+    ...status,
+    storage: await storage.status(),
+  })
   const consumers = new Map<string, Consumer>()
   const syncListeners = new Map<string, () => void>()
   /** The page callbacks each consumer holds, released when it stops. */
@@ -85,7 +96,7 @@ export function createWorkerApi(
      * checked again here.
      */
     async sendMany(wire: SendWire): Promise<Settled<RecordMetadata[]>[]> {
-      return Promise.all(
+      const outcomes = await Promise.all(
         decodeSendWire(wire).map((send) =>
           Promise.resolve()
             .then(() =>
@@ -96,12 +107,26 @@ export function createWorkerApi(
             .then((value) => ({ ok: true as const, value }), settle),
         ),
       )
+      const last = outcomes.at(-1)
+      // A full disk is shown in the status (sync store, devtools) until a send succeeds again.
+      if (last && storage.sent(last.ok ? null : last.error)) options.sync?.refresh()
+      return outcomes
     },
     sendBatch: (topicMessages: ProducerRecord[]) => producer.sendBatch({ topicMessages }),
     fetch: (fetchOptions: FetchOptions) => log.fetch(fetchOptions),
     runCleaner: (runOptions?: CleanerRunOptions) => log.cleaner.run(runOptions),
-    /** What this worker is doing for the tabs it shares the log with. */
-    status: () => ({ cleaner: log.cleaner.active }),
+    /** What this worker is doing for the tabs it shares the log with, and its storage. */
+    status: async () => ({ cleaner: log.cleaner.active, storage: await storage.status() }),
+    storage: {
+      /** What `serve({ storage })` asked for: `connect()` asks the browser to persist (a page may). */
+      config: () => ({ persist: options.persist === true }),
+      status: () => storage.status(),
+      /** The page asked the browser to persist: read the figures again and tell the tabs. */
+      changed(): void {
+        storage.invalidate()
+        options.sync?.refresh()
+      },
+    },
     /** Views as zustand stores in the page (see src/views/createViewsApi.ts). */
     views: createViewsApi(log, options.views, {
       ...(options.previews ? { previews: options.previews } : {}),
@@ -109,12 +134,13 @@ export function createWorkerApi(
 
     /** Sync status: connection, pending local sends and lag per synced topic (null: no sync). */
     sync: {
-      status: (): Promise<SyncStatus> | null => options.sync?.status() ?? null,
+      status: async (): Promise<PageSyncStatus | null> =>
+        options.sync ? withStorage(await options.sync.status()) : null,
       /** Calls `listener` with each new status; returns an id for `unsubscribe`. */
-      subscribe(listener: (status: SyncStatus) => void): string {
+      subscribe(listener: (status: PageSyncStatus) => void): string {
         const id = crypto.randomUUID()
         const off = options.sync?.subscribe((event) => {
-          if (event.type === 'status') listener(event.status)
+          if (event.type === 'status') void withStorage(event.status).then(listener)
         })
         syncListeners.set(id, () => {
           off?.()

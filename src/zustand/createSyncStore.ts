@@ -1,11 +1,10 @@
 import { proxy } from 'comlink'
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { SyncStatus } from '../sync/Sync.ts'
 import type { Client, RemoteNamespace } from '../worker/connect.ts'
-import type { SyncNotice, WorkerApi } from '../worker/workerApi.ts'
+import type { PageSyncStatus, SyncNotice, WorkerApi } from '../worker/workerApi.ts'
 
 /** A read-only zustand store of the worker's sync status (null: the worker syncs nothing). */
-export interface SyncStore extends Omit<StoreApi<SyncStatus | null>, 'setState'> {
+export interface SyncStore extends Omit<StoreApi<PageSyncStatus | null>, 'setState'> {
   /** Resolves once the store holds the worker's first status. */
   readonly ready: Promise<void>
   /**
@@ -31,10 +30,10 @@ export interface SyncStore extends Omit<StoreApi<SyncStatus | null>, 'setState'>
  */
 export function createSyncStore(client: Client): SyncStore {
   const remote = client.remote.sync as unknown as RemoteNamespace<WorkerApi['sync']>
-  const store = createStore<SyncStatus | null>()(() => null)
+  const store = createStore<PageSyncStatus | null>()(() => null)
   let closed = false
   const id = remote.subscribe(
-    proxy((status: SyncStatus) => {
+    proxy((status: PageSyncStatus) => {
       if (!closed) store.setState(status, true)
     }),
   )

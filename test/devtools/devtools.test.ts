@@ -88,3 +88,12 @@ test('the panel lists topics with their offsets and compaction state', async () 
   )
   expect(row?.textContent).toContain('delete')
 })
+
+test('the panel shows what the platform says of its storage (here: nothing, so unknown)', async () => {
+  await setup()
+  await waitFor(() => expect(screen.getByTestId('devtools-storage')).toBeTruthy())
+  // jsdom has no StorageManager: the panel says so rather than showing made-up figures.
+  expect(screen.getByTestId('devtools-storage').textContent).toBe(
+    'persistence unknown, usage unknown',
+  )
+})

@@ -94,6 +94,10 @@ test('403 (authorize refuses the append): every tab lists it, the view drops it,
         window.counts.getState().get('bob') === undefined,
     )
   }
+  // The sync store also carries the browser's word on the origin's storage.
+  const storage = await a.evaluate(() => window.sync.getState()!.storage)
+  expect(storage.quota).toBeGreaterThan(0)
+  expect(typeof storage.persisted).toBe('boolean')
   await b.evaluate(() => window.sync.dismiss('payments'))
   await a.waitForFunction(() => window.sync.getState()?.topics.payments?.rejections.length === 0)
   expect(await rejections(b)).toEqual([])
