@@ -7,6 +7,7 @@ import {
   OffsetOutOfRangeError,
   UnknownTopicError,
   InvalidConfigError,
+  SchemaVersionError,
 } from './errors.ts'
 import { followerRequest, type FollowerRecord } from './followerRequest.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
@@ -412,7 +413,17 @@ export class Log {
           next = o
           break outer
         }
-        out.push(make(row, column, i))
+        let record: R
+        try {
+          record = make(row, column, i)
+        } catch (error) {
+          // A record this code cannot read (newer schema) ends the chunk before it: the reader
+          // gets what it understands, and meets the error on its next fetch, at that record.
+          if (!(error instanceof SchemaVersionError) || out.length === 0) throw error
+          next = o
+          break outer
+        }
+        out.push(record)
       }
       if (rows.full) next = Math.min(high, row.lastOffset + 1)
     }
