@@ -1,5 +1,5 @@
 /**
- * The Standard Schema v1 interface (standardschema.dev), declared here rather than imported: the
+ * The Standard Schema v1 interface, declared here rather than imported: the
  * spec is types only and asks libraries to copy it, so the core keeps no runtime dependency and
  * any schema library that implements it (zod, valibot, arktype, ...) works unchanged.
  */
