@@ -1,5 +1,6 @@
 import {
   InvalidConfigError,
+  InvalidRecordError,
   SchemaValidationError,
   SchemaVersionError,
   type SchemaIssue,
@@ -203,6 +204,17 @@ export function upcastRecord(
   if (from === def.version) return { value, headers }
   let current = value
   // A tombstone has no shape to change.
-  if (current !== null) for (let v = from; v < def.version; v++) current = def.upcast[v]!(current)
+  if (current !== null) {
+    for (let v = from; v < def.version; v++) {
+      try {
+        current = def.upcast[v]!(current)
+      } catch (cause) {
+        throw new InvalidRecordError(
+          `${where}: the upcast step from version ${v} to ${v + 1} of "${def.name}" threw: ${String((cause as Error)?.message ?? cause)}`,
+          { cause },
+        )
+      }
+    }
+  }
   return { value: current, headers: { ...headers, [SCHEMA_VERSION_HEADER]: String(def.version) } }
 }

@@ -3,6 +3,7 @@ import { expect, test } from 'vitest'
 import { z } from 'zod'
 import {
   defineTopic,
+  InvalidRecordError,
   KafkaStreams,
   MemoryDatabase,
   memoryStorage,
@@ -197,4 +198,31 @@ test('a topology meeting a newer record processes and commits what comes before 
   await streams.close()
   const [committed] = await log.admin().fetchOffsets({ groupId: 'app', topics: ['payments'] })
   expect(committed!.partitions[0]!.offset).toBe(6)
+})
+
+test('an upcast step that throws is an InvalidRecordError naming the record and the step', async () => {
+  const { open, first } = await deploys()
+  await first
+    .producer()
+    .send({ topic: 'payments', messages: [{ key: 'EUR', value: 'not an object' }] })
+  const strict = defineTopic({
+    name: 'payments',
+    schema: z.object({ amount: z.number() }),
+    version: 2,
+    upcast: {
+      1: (p: { cents: number }) => {
+        if (typeof p.cents !== 'number') throw new TypeError('no cents')
+        return { amount: p.cents / 100 }
+      },
+    },
+  })
+  const log = await open(strict)
+  const error = await log
+    .fetch({ topic: 'payments', partition: 0, offset: 0 })
+    .catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(InvalidRecordError)
+  expect((error as Error).message).toBe(
+    'Record payments/0@0: the upcast step from version 1 to 2 of "payments" threw: no cents',
+  )
+  expect((error as Error).cause).toBeInstanceOf(TypeError)
 })
