@@ -39,7 +39,12 @@ import type { LogRecord, RecordHeaders, RecordValue } from './record.ts'
 import { rollPartitions } from './rollSegment.ts'
 import { rawKeySerde, Serdes, type Serde, type TopicSerdes } from './Serde.ts'
 import { checkOffset, checkPartition, checkTopicName } from './validate.ts'
-import { upcastRecord, type AnyTopicDefinition, type TopicDefinition } from './TopicDefinition.ts'
+import {
+  SCHEMA_VERSION_HEADER,
+  upcastRecord,
+  type AnyTopicDefinition,
+  type TopicDefinition,
+} from './TopicDefinition.ts'
 
 export interface LogOptions {
   /** Where the log lives. Required: `memoryStorage()` from 'duality' or `idbStorage()` from 'duality/idb'. */
@@ -327,6 +332,7 @@ export class Log {
     const values = this.valueSerde(topic)
     const json = values.format === 'json'
     const schema = this.schemas.get(topic)
+    const currentVersion = schema && String(schema.version)
     return this.scan(options, (row, column, i) => {
       const key = column.keys[i]!
       let message: Message<V, K>
@@ -347,11 +353,14 @@ export class Log {
           { cause },
         )
       }
-      if (!schema) return message
+      // Already current (the common case): nothing to look at but the header.
+      if (!schema || message.headers?.[SCHEMA_VERSION_HEADER] === currentVersion) return message
       // Readers see the current shape only; the stored record stays as it was written.
       const where = `Record ${topic}/${partition}@${message.offset}`
       const current = upcastRecord(schema, message.value, message.headers, where)
-      return { ...message, value: current.value as V | null, headers: current.headers }
+      message.value = current.value as V | null
+      message.headers = current.headers
+      return message
     })
   }
 
