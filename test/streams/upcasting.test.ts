@@ -14,6 +14,7 @@ import {
   type AnyTopicDefinition,
   type Log,
 } from '../../src/index.ts'
+import { TopologyTestDriver } from '../../src/testing/index.ts'
 import { until } from '../support/until.ts'
 
 // Three generations of one topic, as three deploys of an app would have written it:
@@ -225,4 +226,26 @@ test('an upcast step that throws is an InvalidRecordError naming the record and 
     'Record payments/0@0: the upcast step from version 1 to 2 of "payments" threw: no cents',
   )
   expect((error as Error).cause).toBeInstanceOf(TypeError)
+})
+
+test('the topology test driver upcasts records piped with an older version header, typed by the definition', () => {
+  const seen: unknown[] = []
+  const driver = new TopologyTestDriver(totals(seen))
+  const input = driver.createInputTopic(v3)
+  input.pipeInput('EUR', { amount: 4, currency: 'EUR' } as never, 0, {
+    [SCHEMA_VERSION_HEADER]: '2',
+  })
+  input.pipeInput('EUR', { amount: { value: 1, currency: 'EUR' } }, 1)
+  input.pipeInput('EUR', { cents: 50 } as never, 2, { [SCHEMA_VERSION_HEADER]: '1' })
+  expect(seen).toEqual([
+    { amount: { value: 4, currency: 'EUR' } },
+    { amount: { value: 1, currency: 'EUR' } },
+    { amount: { value: 0.5, currency: 'EUR' } },
+  ])
+  expect(driver.getKeyValueStore('totals').get('EUR')).toBe(5.5)
+  expect(() =>
+    input.pipeInput('EUR', { amount: { value: 1, currency: 'EUR' } }, 3, {
+      [SCHEMA_VERSION_HEADER]: '4',
+    }),
+  ).toThrow(SchemaVersionError)
 })
