@@ -73,34 +73,54 @@ export function connect(
   installErrorTransfer()
   const remote = wrap<WorkerApi>(worker as Endpoint)
   const schemas = new Map((options.schemas ?? []).map((d) => [d.name, d]))
+  /** The typed topic a send goes to: as this page was given it, else as the send names it. */
+  const definition = (record: ProducerRecord) =>
+    record === null || typeof record !== 'object'
+      ? undefined
+      : (schemas.get(topicName(record.topic)) ??
+        (isTopicDefinition(record.topic) ? record.topic : undefined))
   /** Refuses a send its topic's schema refuses; what crosses is the send by topic name. */
   const check = async (record: ProducerRecord): Promise<ProducerRecord> => {
     if (record === null || typeof record !== 'object' || !Array.isArray(record.messages))
       return record // the wire names this error
-    const topic = topicName(record.topic)
-    const def = schemas.get(topic) ?? (isTopicDefinition(record.topic) ? record.topic : undefined)
+    const def = definition(record)
     // The worker applies the schema's output itself: only whether the send passes matters here.
     if (def) await validateMessages(def, record.messages)
-    return { topic, messages: record.messages }
+    return { topic: topicName(record.topic), messages: record.messages }
   }
   let queue: {
     record: ProducerRecord
     resolve(v: RecordMetadata[]): void
     reject(e: unknown): void
   }[] = []
-  // Sends cross in the order they were made, even when an async schema keeps one task's waiting:
-  // each task's sends wait for the task before them to have crossed.
+  // Sends cross in the order they were made, even when a schema keeps one task's waiting: each
+  // task's sends wait for the typed tasks before them to have crossed. With none in flight and no
+  // schema in this task, they cross at once, as before there were schemas.
   let crossed: Promise<unknown> = Promise.resolve()
+  let typedInFlight = 0
   const flush = async () => {
     const sends = queue
     queue = []
     // A send the page cannot even encode, or its schema refuses, fails alone before anything crosses.
     const builder = new SendWireBuilder()
     const live: typeof sends = []
-    const checks = Promise.allSettled(sends.map((s) => check(s.record)))
-    const turn = crossed.then(() => checks)
-    crossed = turn
-    const checked = await turn
+    let checked: PromiseSettledResult<ProducerRecord>[]
+    if (typedInFlight === 0 && !sends.some((s) => definition(s.record))) {
+      checked = sends.map((s) => ({
+        status: 'fulfilled',
+        value:
+          s.record === null || typeof s.record !== 'object'
+            ? s.record
+            : { ...s.record, topic: topicName(s.record.topic) },
+      }))
+    } else {
+      typedInFlight++
+      const checks = Promise.allSettled(sends.map((s) => check(s.record)))
+      const turn = crossed.then(() => checks)
+      crossed = turn
+      checked = await turn
+      typedInFlight--
+    }
     for (const [i, s] of sends.entries()) {
       const record = checked[i]!
       if (record.status === 'rejected') {
