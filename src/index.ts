@@ -11,6 +11,14 @@ export type {
   RollResult,
 } from './log/Log.ts'
 export { Producer } from './log/Producer.ts'
+export { defineTopic, SCHEMA_VERSION_HEADER } from './log/TopicDefinition.ts'
+export type {
+  TopicDefinition,
+  TopicDefinitionInput,
+  AnyTopicDefinition,
+  Upcasters,
+} from './log/TopicDefinition.ts'
+export type { StandardSchemaV1 } from './log/standardSchema.ts'
 export type { FollowerRecord } from './log/followerRequest.ts'
 export type {
   ProducerConfig,

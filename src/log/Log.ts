@@ -7,6 +7,7 @@ import {
   OffsetOutOfRangeError,
   UnknownTopicError,
   InvalidConfigError,
+  SchemaVersionError,
 } from './errors.ts'
 import { followerRequest, type FollowerRecord } from './followerRequest.ts'
 import { GroupCommit, type Outcome } from './GroupCommit.ts'
@@ -38,6 +39,12 @@ import type { LogRecord, RecordHeaders, RecordValue } from './record.ts'
 import { rollPartitions } from './rollSegment.ts'
 import { rawKeySerde, Serdes, type Serde, type TopicSerdes } from './Serde.ts'
 import { checkOffset, checkPartition, checkTopicName } from './validate.ts'
+import {
+  SCHEMA_VERSION_HEADER,
+  upcastRecord,
+  type AnyTopicDefinition,
+  type TopicDefinition,
+} from './TopicDefinition.ts'
 
 export interface LogOptions {
   /** Where the log lives. Required: `memoryStorage()` from 'duality' or `idbStorage()` from 'duality/idb'. */
@@ -50,6 +57,11 @@ export interface LogOptions {
   durability?: WriteOptions['durability']
   /** Serdes per topic; keys default to strings/bytes as given, values to JSON. */
   serdes?: Record<string, TopicSerdes>
+  /**
+   * Typed topics (`defineTopic`): sends to them are validated by their schemas and stamped with
+   * their version; reads bring older records up to the current version (see TopicDefinition.ts).
+   */
+  schemas?: readonly AnyTopicDefinition[]
   /** Background retention and compaction; `false` to run it only on demand (default: every 30 s). */
   cleaner?: CleanerOptions | false
   /** The time source, in ms since the epoch (tests pass a fake clock). */
@@ -123,6 +135,7 @@ export class Log {
   /** Partition heads this Log committed last: a guess that each append verifies (appendTransaction). */
   private readonly heads = new Map<string, PartitionRow>()
   private readonly serdes = new Map<string, TopicSerdes>()
+  private readonly schemas = new Map<string, TopicDefinition>()
   private readonly listeners = new Set<(events: AppendEvent[], local: boolean) => void>()
   private readonly appends: GroupCommit<AppendRequest, AppendResult>
   private closed = false
@@ -146,6 +159,7 @@ export class Log {
     this.maxRowBytes = maxRowBytes
     this.durability = options.durability
     for (const [topic, s] of Object.entries(options.serdes ?? {})) this.serdes.set(topic, s)
+    for (const def of options.schemas ?? []) this.setSchema(def)
     this.appends = new GroupCommit((requests) => this.commitAppends(requests), lingerMs)
     this.cleaner = new Cleaner(
       this,
@@ -168,6 +182,16 @@ export class Log {
   /** Sets the serdes of a topic for this Log (they are code, so they are not stored). */
   setSerdes(topic: string, serdes: TopicSerdes): void {
     this.serdes.set(topic, serdes)
+  }
+
+  /** Makes a topic typed for this Log (its definition is code, so it is not stored). */
+  setSchema(def: AnyTopicDefinition): void {
+    this.schemas.set(def.name, def)
+  }
+
+  /** The topic's definition, if it is typed. */
+  schema(topic: string): TopicDefinition | undefined {
+    return this.schemas.get(topic)
   }
 
   keySerde(topic: string): Serde<unknown> {
@@ -307,10 +331,13 @@ export class Log {
     const keys = this.keySerde(topic)
     const values = this.valueSerde(topic)
     const json = values.format === 'json'
+    const schema = this.schemas.get(topic)
+    const currentVersion = schema && String(schema.version)
     return this.scan(options, (row, column, i) => {
       const key = column.keys[i]!
+      let message: Message<V, K>
       try {
-        return {
+        message = {
           offset: recordOffset(row, i),
           timestamp: row.timestamps[i]!,
           key: (key === null ? null : keys.deserialize(key, topic)) as K | null,
@@ -326,6 +353,14 @@ export class Log {
           { cause },
         )
       }
+      // Already current (the common case): nothing to look at but the header.
+      if (!schema || message.headers?.[SCHEMA_VERSION_HEADER] === currentVersion) return message
+      // Readers see the current shape only; the stored record stays as it was written.
+      const where = `Record ${topic}/${partition}@${message.offset}`
+      const current = upcastRecord(schema, message.value, message.headers, where)
+      message.value = current.value as V | null
+      message.headers = current.headers
+      return message
     })
   }
 
@@ -387,7 +422,17 @@ export class Log {
           next = o
           break outer
         }
-        out.push(make(row, column, i))
+        let record: R
+        try {
+          record = make(row, column, i)
+        } catch (error) {
+          // A record this code cannot read (newer schema) ends the chunk before it: the reader
+          // gets what it understands, and meets the error on its next fetch, at that record.
+          if (!(error instanceof SchemaVersionError) || out.length === 0) throw error
+          next = o
+          break outer
+        }
+        out.push(record)
       }
       if (rows.full) next = Math.min(high, row.lastOffset + 1)
     }

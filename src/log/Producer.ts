@@ -12,6 +12,12 @@ import { recordSize } from './RecordBatch.ts'
 import type { RecordHeaders, RecordInput, RecordKey } from './record.ts'
 import type { Serde } from './Serde.ts'
 import { isCompacted } from './TopicConfig.ts'
+import {
+  isTopicDefinition,
+  topicName,
+  validateMessages,
+  type TopicDefinition,
+} from './TopicDefinition.ts'
 import { checkPartition } from './validate.ts'
 
 /** What a send's values are: values for the serde, JSON text to check, or JSON text known good. */
@@ -53,9 +59,13 @@ export interface ProducerMessage<V = unknown, K = unknown> {
 }
 
 export interface ProducerRecord<V = unknown, K = unknown> {
-  topic: string
-  messages: ProducerMessage<V, K>[]
+  /** The topic's name, or its definition (`defineTopic`): then messages are typed by its schema. */
+  topic: string | TopicDefinition<V, K>
+  messages: ProducerMessage<NoInfer<V>, NoInfer<K>>[]
 }
+
+/** A send as the producer works on it: the topic by name. */
+type NamedRecord = ProducerRecord & { topic: string }
 
 /** One entry per partition a send wrote to, as KafkaJS reports it. */
 export interface RecordMetadata {
@@ -89,8 +99,8 @@ export class Producer {
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
 
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    return this.sendBatch({ topicMessages: [record] })
+  async send<V = unknown, K = unknown>(record: ProducerRecord<V, K>): Promise<RecordMetadata[]> {
+    return this.sendBatch({ topicMessages: [record as ProducerRecord] })
   }
 
   /**
@@ -114,9 +124,11 @@ export class Producer {
    * commit it together with other writes, see Log.transact).
    */
   async prepareBatch(topicMessages: ProducerRecord[]): Promise<TopicAppend[]> {
-    const metas = await Promise.all(topicMessages.map((r) => this.targets(r.topic)))
-    return topicMessages
-      .map((record, i) => this.prepare(record, metas[i]!, 'values'))
+    const metas = await Promise.all(topicMessages.map((r) => this.targets(topicName(r.topic))))
+    let checked = this.checkSchemas(topicMessages, 'values')
+    if (checked instanceof Promise) checked = await checked
+    return checked
+      .map(([record, encoding], i) => this.prepare(record, metas[i]!, encoding))
       .filter((t) => t.parts.size > 0)
   }
 
@@ -136,14 +148,19 @@ export class Producer {
     // The append's place in line is taken now, before any await: sends made in one order
     // land in that order, even when one of them must first look its topic up.
     const request = (async () => {
-      const metas = await Promise.all(topicMessages.map((r) => this.targets(r.topic)))
-      return topicMessages
-        .map((record, i) => this.prepare(record, metas[i]!, encoded))
+      const metas = await Promise.all(topicMessages.map((r) => this.targets(topicName(r.topic))))
+      // Every message of every topic is checked before any is prepared: all or nothing.
+      let checked = this.checkSchemas(topicMessages, encoded)
+      if (checked instanceof Promise) checked = await checked
+      return checked
+        .map(([record, encoding], i) => this.prepare(record, metas[i]!, encoding))
         .filter((t) => t.parts.size > 0)
     })()
     const results = await this.log.append(request)
     // KafkaJS reports the topic that was sent to: a routed send's target (an outbox) is ours.
-    const named = new Map(topicMessages.map((r) => [this.route(r.topic), r.topic]))
+    const named = new Map(
+      topicMessages.map((r) => [this.route(topicName(r.topic)), topicName(r.topic)]),
+    )
     return results.map((r) => ({
       topicName: named.get(r.topic) ?? r.topic,
       partition: r.partition,
@@ -171,8 +188,56 @@ export class Producer {
     return [meta, target]
   }
 
+  /**
+   * A typed topic's messages, validated by its schema (the log's definition, else the one the send
+   * names) and stamped with its version. Encoded values are parsed for the schema to see, and go on
+   * as values: the schema's output is what gets written.
+   */
+  private checkSchemas(
+    records: ProducerRecord[],
+    encoded: Encoding,
+  ): [NamedRecord, Encoding][] | Promise<[NamedRecord, Encoding][]> {
+    const checked = records.map((r) => this.checkSchema(r, encoded))
+    // Untyped sends take no extra turn of the event loop: their timing stays what it was.
+    if (checked.some((c) => c instanceof Promise)) return Promise.all(checked)
+    return checked as [NamedRecord, Encoding][]
+  }
+
+  private checkSchema(
+    record: ProducerRecord,
+    encoded: Encoding,
+  ): [NamedRecord, Encoding] | Promise<[NamedRecord, Encoding]> {
+    const topic = topicName(record.topic)
+    const named = { topic, messages: record.messages }
+    const def =
+      this.log.schema(topic) ?? (isTopicDefinition(record.topic) ? record.topic : undefined)
+    return def ? this.validated(def, named, encoded) : [named, encoded]
+  }
+
+  private async validated(
+    def: TopicDefinition,
+    record: NamedRecord,
+    encoded: Encoding,
+  ): Promise<[NamedRecord, Encoding]> {
+    const { topic } = record
+    const messages =
+      encoded === 'values'
+        ? record.messages
+        : record.messages.map((m) =>
+            m === null || typeof m !== 'object' || m.value === null || m.value === undefined
+              ? m
+              : {
+                  ...m,
+                  value: JSON.parse(
+                    encoded === 'checked' ? (m.value as string) : checkJsonText(m.value, topic),
+                  ) as unknown,
+                },
+          )
+    return [{ topic, messages: await validateMessages(def, messages) }, 'values']
+  }
+
   private prepare(
-    { topic, messages }: ProducerRecord,
+    { topic, messages }: NamedRecord,
     [meta, target]: [TopicRow, TopicRow],
     encoded: Encoding,
   ): TopicAppend {

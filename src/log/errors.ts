@@ -27,6 +27,8 @@ export type DualityErrorCode =
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
   | 'NETWORK_EXCEPTION'
   | 'WRONG_EXPECTED_OFFSET'
+  | 'SCHEMA_VALIDATION_FAILED'
+  | 'UNSUPPORTED_SCHEMA_VERSION'
 
 export class DualityError extends Error {
   // Spelled out: a minifier renames classes, and `name` is what logs and catch blocks read.
@@ -58,8 +60,11 @@ export interface DualityErrorJSON {
   code: DualityErrorCode
   name: string
   message: string
-  details?: ConcurrencyDetails
+  details?: ErrorDetails
 }
+
+/** The extra fields an error may carry across a boundary, by the class that carries them. */
+export type ErrorDetails = ConcurrencyDetails | SchemaValidationDetails
 
 export class UnknownTopicError extends DualityError {
   override name = 'UnknownTopicError'
@@ -320,6 +325,74 @@ export class ConcurrencyError extends DualityError {
   }
 }
 
+/** One problem a topic's schema found in a message (Standard Schema's issue, path flattened). */
+export interface SchemaIssue {
+  message: string
+  /** The field's path from the value (or key), e.g. `['items', 0, 'price']`; empty for the whole. */
+  path: (string | number)[]
+}
+
+/** What a SchemaValidationError says: which message of which send, and where it is wrong. */
+export interface SchemaValidationDetails {
+  topic: string
+  /** The message's index in the send's `messages`. */
+  index: number
+  /** Whether the value or the key failed its schema. */
+  field: 'value' | 'key'
+  issues: SchemaIssue[]
+}
+
+/**
+ * A message did not match its topic's schema. The whole send was refused: nothing of it was
+ * written. `index` is the first failing message, `path` the field of its first issue.
+ */
+export class SchemaValidationError extends DualityError {
+  override name = 'SchemaValidationError'
+  readonly topic: string
+  readonly index: number
+  readonly field: 'value' | 'key'
+  readonly issues: SchemaIssue[]
+
+  constructor(message: string, details?: SchemaValidationDetails) {
+    super('SCHEMA_VALIDATION_FAILED', message)
+    // Rebuilt from a bare message (an old peer), the fields say "unknown" rather than lie.
+    this.topic = details?.topic ?? ''
+    this.index = details?.index ?? -1
+    this.field = details?.field ?? 'value'
+    this.issues = details?.issues ?? []
+  }
+
+  /** The first issue's path, e.g. `['amount']`. */
+  get path(): (string | number)[] {
+    return this.issues[0]?.path ?? []
+  }
+
+  static of(details: SchemaValidationDetails): SchemaValidationError {
+    const { topic, index, field, issues } = details
+    const listed = issues.map((i) => `${[field, ...i.path].join('.')}: ${i.message}`).join('; ')
+    return new SchemaValidationError(
+      `Message ${index} to "${topic}" does not match the topic's schema (${listed}); nothing of the send was written`,
+      details,
+    )
+  }
+
+  override toJSON(): DualityErrorJSON {
+    const { topic, index, field, issues } = this
+    return { ...super.toJSON(), details: { topic, index, field, issues } }
+  }
+}
+
+/**
+ * A record was written with a schema version newer than this code knows (an old tab after a
+ * deploy): it cannot be turned into a shape this code understands. Reload to get newer code.
+ */
+export class SchemaVersionError extends DualityError {
+  override name = 'SchemaVersionError'
+  constructor(message: string) {
+    super('UNSUPPORTED_SCHEMA_VERSION', message)
+  }
+}
+
 const classes: Record<DualityErrorCode, new (message: string) => DualityError> = {
   UNKNOWN_TOPIC_OR_PARTITION: UnknownTopicError,
   TOPIC_ALREADY_EXISTS: TopicExistsError,
@@ -344,15 +417,23 @@ const classes: Record<DualityErrorCode, new (message: string) => DualityError> =
   OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,
   NETWORK_EXCEPTION: NetworkError,
   WRONG_EXPECTED_OFFSET: ConcurrencyError,
+  SCHEMA_VALIDATION_FAILED: SchemaValidationError,
+  UNSUPPORTED_SCHEMA_VERSION: SchemaVersionError,
 }
 
 /** Rebuilds a typed error from its JSON form (the worker and the server send errors this way). */
 export function errorFromJSON(json: {
   code: string
   message: string
-  details?: ConcurrencyDetails | undefined
+  details?: ErrorDetails | undefined
 }): DualityError {
-  if (json.code === 'WRONG_EXPECTED_OFFSET') return new ConcurrencyError(json.message, json.details)
+  if (json.code === 'WRONG_EXPECTED_OFFSET')
+    return new ConcurrencyError(json.message, json.details as ConcurrencyDetails | undefined)
+  if (json.code === 'SCHEMA_VALIDATION_FAILED')
+    return new SchemaValidationError(
+      json.message,
+      json.details as SchemaValidationDetails | undefined,
+    )
   const Class = (classes as Record<string, (new (message: string) => DualityError) | undefined>)[
     json.code
   ]

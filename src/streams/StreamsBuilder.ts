@@ -4,6 +4,7 @@ import { KTable, tableSource, type Materialized } from './KTable.ts'
 import { createNode } from './processor.ts'
 import { isVersionedSupplier, type VersionedStoreSupplier } from './Stores.ts'
 import { Topology } from './Topology.ts'
+import { topicName, type TopicDefinition } from '../log/TopicDefinition.ts'
 
 /** Kafka Streams' StreamsBuilder: declare streams and tables over topics, then build(). */
 export class StreamsBuilder {
@@ -15,9 +16,13 @@ export class StreamsBuilder {
     return `${prefix}-${String(this.counter++).padStart(10, '0')}`
   }
 
-  stream<K = unknown, V = unknown>(topic: string | string[]): KStream<K, V> {
+  /** A stream over a typed topic (`defineTopic`): its keys and values are the schema's types. */
+  stream<V, K>(topic: TopicDefinition<V, K>): KStream<K, V>
+  stream<K = unknown, V = unknown>(topic: string | string[]): KStream<K, V>
+  stream<K, V>(topic: string | string[] | TopicDefinition<V, K>): KStream<K, V> {
     const node = createNode(this.nextName('KSTREAM-SOURCE'), (record, emit) => emit(record))
-    for (const t of Array.isArray(topic) ? topic : [topic]) this.topology.addSource(t, node)
+    for (const t of Array.isArray(topic) ? topic : [topic])
+      this.topology.addSource(topicName(t), node)
     return new KStream<K, V>(this, node)
   }
 
@@ -26,13 +31,21 @@ export class StreamsBuilder {
    * in a versioned store (`Materialized.as(Stores.persistentVersionedKeyValueStore(name, ms))`),
    * it keeps each key's history, and stream-table joins read it as of each record's time.
    */
+  table<V, K>(
+    topic: TopicDefinition<V, K>,
+    options?: { materialized?: Materialized | VersionedStoreSupplier },
+  ): KTable<K, V>
   table<K = unknown, V = unknown>(
     topic: string,
+    options?: { materialized?: Materialized | VersionedStoreSupplier },
+  ): KTable<K, V>
+  table<K, V>(
+    topic: string | TopicDefinition<V, K>,
     options: { materialized?: Materialized | VersionedStoreSupplier } = {},
   ): KTable<K, V> {
     const store = this.sourceStore(options.materialized, 'KTABLE-SOURCE-STATE-STORE')
     const node = tableSource(this.nextName('KTABLE-SOURCE'), store, this.topology)
-    this.topology.addSource(topic, node)
+    this.topology.addSource(topicName(topic), node)
     return new KTable<K, V>(this, node, store.name)
   }
 

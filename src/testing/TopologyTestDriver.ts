@@ -1,4 +1,10 @@
 import type { RecordHeaders } from '../log/record.ts'
+import {
+  SCHEMA_VERSION_HEADER,
+  topicName,
+  upcastRecord,
+  type TopicDefinition,
+} from '../log/TopicDefinition.ts'
 import type { KeyValuePair } from '../streams/KeyValueStore.ts'
 import { VersionedKeyValueStore, type VersionedRecord } from '../streams/VersionedKeyValueStore.ts'
 import type { StreamRecord } from '../streams/processor.ts'
@@ -48,13 +54,40 @@ export class TopologyTestDriver {
     }
   }
 
+  /**
+   * An input topic. Given a typed topic's definition, records are typed by its schema, and a
+   * record piped with an older version in its `duality.schema.version` header is upcast as the
+   * log's readers would upcast it (one without the header is taken as current, as a producer
+   * would have stamped it). The schema itself is not run: the driver is synchronous, a schema may
+   * not be.
+   */
+  createInputTopic<V, K>(
+    topic: TopicDefinition<V, K>,
+    options?: { startTimestamp?: number; autoAdvanceMs?: number },
+  ): TestInputTopic<K, V>
   createInputTopic<K = unknown, V = unknown>(
     topic: string,
+    options?: { startTimestamp?: number; autoAdvanceMs?: number },
+  ): TestInputTopic<K, V>
+  createInputTopic<K, V>(
+    topic: string | TopicDefinition<V, K>,
     options: { startTimestamp?: number; autoAdvanceMs?: number } = {},
   ): TestInputTopic<K, V> {
+    const name = topicName(topic)
+    const pipe =
+      typeof topic === 'string'
+        ? this.pipe
+        : (to: string, record: StreamRecord) => {
+            const headers = record.headers ?? {}
+            const stamped = SCHEMA_VERSION_HEADER in headers
+            if (!stamped) return this.pipe(to, record)
+            const where = `Record piped into "${name}"`
+            const current = upcastRecord(topic as TopicDefinition, record.value, headers, where)
+            this.pipe(to, { ...record, value: current.value, headers: current.headers })
+          }
     return new TestInputTopic<K, V>(
-      this.pipe,
-      topic,
+      pipe,
+      name,
       options.startTimestamp ?? this.wallClock,
       options.autoAdvanceMs ?? 0,
     )

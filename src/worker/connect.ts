@@ -5,6 +5,12 @@ import { errorFromJSON, InvalidArgumentError } from '../log/errors.ts'
 import type { TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions } from '../log/Log.ts'
 import type { ProducerRecord, RecordMetadata } from '../log/Producer.ts'
+import {
+  isTopicDefinition,
+  topicName,
+  validateMessages,
+  type AnyTopicDefinition,
+} from '../log/TopicDefinition.ts'
 import { installErrorTransfer } from './errorTransfer.ts'
 import { SendWireBuilder } from './sendWire.ts'
 import { requestPersistence } from './storageStatus.ts'
@@ -41,8 +47,17 @@ export interface Client {
 export interface ClientProducer {
   connect(): Promise<void>
   disconnect(): Promise<void>
-  send(record: ProducerRecord): Promise<RecordMetadata[]>
+  send<V = unknown, K = unknown>(record: ProducerRecord<V, K>): Promise<RecordMetadata[]>
   sendBatch(batch: { topicMessages: ProducerRecord[] }): Promise<RecordMetadata[]>
+}
+
+export interface ConnectOptions {
+  /**
+   * Typed topics (`defineTopic`, the same ones the worker serves): sends to them are validated
+   * here, before they cross to the worker, and refused at once with a SchemaValidationError.
+   * The worker validates them again before it appends.
+   */
+  schemas?: readonly AnyTopicDefinition[]
 }
 
 export type ClientConsumer = ReturnType<typeof createConsumer>
@@ -52,24 +67,70 @@ export type ClientConsumer = ReturnType<typeof createConsumer>
  * the same task travel in one message (and share the worker's group commit), and consumers
  * receive whole batches, running `eachMessage` in the page.
  */
-export function connect(worker: Worker | MessagePort | Endpoint): Client {
+export function connect(
+  worker: Worker | MessagePort | Endpoint,
+  options: ConnectOptions = {},
+): Client {
   installErrorTransfer()
   const remote = wrap<WorkerApi>(worker as Endpoint)
   void askPersistence(remote)
+  const schemas = new Map((options.schemas ?? []).map((d) => [d.name, d]))
+  /** The typed topic a send goes to: as this page was given it, else as the send names it. */
+  const definition = (record: ProducerRecord) =>
+    record === null || typeof record !== 'object'
+      ? undefined
+      : (schemas.get(topicName(record.topic)) ??
+        (isTopicDefinition(record.topic) ? record.topic : undefined))
+  /** Refuses a send its topic's schema refuses; what crosses is the send by topic name. */
+  const check = async (record: ProducerRecord): Promise<ProducerRecord> => {
+    if (record === null || typeof record !== 'object' || !Array.isArray(record.messages))
+      return record // the wire names this error
+    const def = definition(record)
+    // The worker applies the schema's output itself: only whether the send passes matters here.
+    if (def) await validateMessages(def, record.messages)
+    return { topic: topicName(record.topic), messages: record.messages }
+  }
   let queue: {
     record: ProducerRecord
     resolve(v: RecordMetadata[]): void
     reject(e: unknown): void
   }[] = []
+  // Sends cross in the order they were made, even when a schema keeps one task's waiting: each
+  // task's sends wait for the typed tasks before them to have crossed. With none in flight and no
+  // schema in this task, they cross at once, as before there were schemas.
+  let crossed: Promise<unknown> = Promise.resolve()
+  let typedInFlight = 0
   const flush = async () => {
     const sends = queue
     queue = []
-    // A send the page cannot even encode fails alone, before anything crosses.
+    // A send the page cannot even encode, or its schema refuses, fails alone before anything crosses.
     const builder = new SendWireBuilder()
     const live: typeof sends = []
-    for (const s of sends) {
+    let checked: PromiseSettledResult<ProducerRecord>[]
+    if (typedInFlight === 0 && !sends.some((s) => definition(s.record))) {
+      checked = sends.map((s) => ({
+        status: 'fulfilled',
+        value:
+          s.record === null || typeof s.record !== 'object'
+            ? s.record
+            : { ...s.record, topic: topicName(s.record.topic) },
+      }))
+    } else {
+      typedInFlight++
+      const checks = Promise.allSettled(sends.map((s) => check(s.record)))
+      const turn = crossed.then(() => checks)
+      crossed = turn
+      checked = await turn
+      typedInFlight--
+    }
+    for (const [i, s] of sends.entries()) {
+      const record = checked[i]!
+      if (record.status === 'rejected') {
+        s.reject(record.reason)
+        continue
+      }
       try {
-        builder.add(s.record)
+        builder.add(record.value)
         live.push(s)
       } catch (error) {
         s.reject(error)
@@ -90,10 +151,14 @@ export function connect(worker: Worker | MessagePort | Endpoint): Client {
     disconnect: async () => undefined,
     send(record) {
       return new Promise((resolve, reject) => {
-        if (queue.push({ record, resolve, reject }) === 1) queueMicrotask(() => void flush())
+        if (queue.push({ record: record as ProducerRecord, resolve, reject }) === 1)
+          queueMicrotask(() => void flush())
       })
     },
-    sendBatch: ({ topicMessages }) => remote.sendBatch(topicMessages),
+    sendBatch: async ({ topicMessages }) =>
+      remote.sendBatch(
+        Array.isArray(topicMessages) ? await Promise.all(topicMessages.map(check)) : topicMessages,
+      ),
   }
   return {
     producer: () => producer,

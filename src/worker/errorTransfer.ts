@@ -1,9 +1,9 @@
 import { transferHandlers, type TransferHandler } from 'comlink'
-import { DualityError, errorFromJSON, type ConcurrencyDetails } from '../log/errors.ts'
+import { DualityError, errorFromJSON, type ErrorDetails } from '../log/errors.ts'
 
 type Thrown = {
   isError: boolean
-  value: { message: string; name: string; code?: string; details?: ConcurrencyDetails }
+  value: { message: string; name: string; code?: string; details?: ErrorDetails }
 }
 
 let installed = false

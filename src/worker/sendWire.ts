@@ -2,6 +2,7 @@ import { InvalidArgumentError, InvalidRecordError } from '../log/errors.ts'
 import type { ProducerMessage, ProducerRecord } from '../log/Producer.ts'
 import type { RecordHeaders } from '../log/record.ts'
 import { Serdes } from '../log/Serde.ts'
+import { topicName } from '../log/TopicDefinition.ts'
 
 /**
  * The sends of one page task as they cross to the worker: one message, in flat columns, values
@@ -51,9 +52,11 @@ export class SendWireBuilder {
     if (record === null || typeof record !== 'object' || !Array.isArray(record.messages)) {
       throw new InvalidArgumentError('send needs { topic, messages: [{ key, value }] }')
     }
-    const { topic, messages } = record
+    // A topic's definition holds functions (its schema): only its name can cross.
+    const topic = topicName(record.topic)
+    const { messages } = record
     if (!messages.every((m) => plainJson(m?.value))) {
-      this.wire.sends.push({ kind: 'raw', record })
+      this.wire.sends.push({ kind: 'raw', record: { topic, messages } })
       return
     }
     const values = messages.map((m, i) => {

@@ -2,7 +2,7 @@ import { proxy, releaseProxy } from 'comlink'
 import type { CreateTopicsOptions, OffsetCommit } from '../log/Admin.ts'
 import type { CleanerRunOptions } from '../log/Cleaner.ts'
 import type { Consumer, ConsumerConfig } from '../log/Consumer.ts'
-import { DualityError, InvalidArgumentError, type ConcurrencyDetails } from '../log/errors.ts'
+import { DualityError, InvalidArgumentError, type ErrorDetails } from '../log/errors.ts'
 import type { GroupMembership, TopicPartition } from '../log/GroupMembership.ts'
 import type { FetchOptions, Log, Message } from '../log/Log.ts'
 import { topicRange } from '../log/LogStorage.ts'
@@ -17,7 +17,7 @@ import { storageStatusReader, type StorageStatus } from './storageStatus.ts'
 /** An outcome that crosses the worker boundary: errors as their JSON form. */
 export type Settled<T> =
   | { ok: true; value: T }
-  | { ok: false; error: { code: string; message: string; details?: ConcurrencyDetails } }
+  | { ok: false; error: { code: string; message: string; details?: ErrorDetails } }
 
 /** The sync status as the page gets it: with what the browser says of the origin's storage. */
 export type PageSyncStatus = SyncStatus & { storage: StorageStatus }
