@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
-import { memoryServerStorage } from '../../src/server/index.ts'
-import { serve, type RunningServer } from '../../src/server/node/index.ts'
+import type { RunningServer } from '../../src/server/node/index.ts'
+import { policyServer } from '../support/policyServer.ts'
 import { startChromium, type ChromiumHarness } from '../support/chromium.ts'
 
 // Real tabs syncing with the real server over HTTP, one test per reason the server refuses a send
@@ -23,19 +23,9 @@ async function server(options: {
   configEntries?: { name: string; value: string }[]
   appends?: boolean
 }) {
-  const running = await serve({
-    port: 0,
-    storage: memoryServerStorage(),
-    cleanerIntervalMs: 0,
-    authenticate: (request) =>
-      request.headers.get('authorization') === 'Bearer t' ? { id: 'u' } : null,
-    authorize: (_principal, _resource, action) => action !== 'append' || options.appends !== false,
-  })
+  const { running, policy } = await policyServer({ numPartitions: 2, ...options })
+  policy.appends = options.appends !== false
   servers.push(running)
-  await running.topics.createTopic('payments', {
-    numPartitions: 2,
-    configEntries: options.configEntries ?? [],
-  })
   return running
 }
 

@@ -9,8 +9,7 @@ import {
   type Rejection,
   type SyncEvent,
 } from '../../src/index.ts'
-import { memoryServerStorage } from '../../src/server/index.ts'
-import { serve } from '../../src/server/node/index.ts'
+import { policyServer } from '../support/policyServer.ts'
 import { until } from '../support/until.ts'
 
 // The fate of a synced send the server refuses for good, against the real server over HTTP: it
@@ -22,19 +21,11 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
 })
 
-/** A server that knows one user (`Bearer t`), may refuse appends, and counts append requests. */
+/** The policy server (`Bearer t`, appends refused while `policy.appends` is false), counting append requests. */
 async function server(configEntries: { name: string; value: string }[] = []) {
-  const policy = { appends: true, appendRequests: 0 }
-  const running = await serve({
-    port: 0,
-    storage: memoryServerStorage(),
-    cleanerIntervalMs: 0,
-    authenticate: (request) =>
-      request.headers.get('authorization') === 'Bearer t' ? { id: 'u' } : null,
-    authorize: (_principal, _resource, action) => action !== 'append' || policy.appends,
-  })
+  const { running, policy: refusing } = await policyServer({ numPartitions: 1, configEntries })
   closers.push(() => running.close())
-  await running.topics.createTopic('payments', { numPartitions: 1, configEntries })
+  const policy = Object.assign(refusing, { appendRequests: 0 })
   const counting: typeof fetch = (input, init) => {
     if (init?.method === 'POST') policy.appendRequests++
     return fetch(input, init)

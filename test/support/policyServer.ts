@@ -1,0 +1,27 @@
+import { memoryServerStorage } from '../../src/server/index.ts'
+import { serve, type RunningServer } from '../../src/server/node/index.ts'
+
+/**
+ * The real server over HTTP on a free port, with one user (`Bearer t`, principal `u`, so producer
+ * ids start `u/`) whose appends its `authorize` refuses while `policy.appends` is false, and a
+ * `payments` topic with the given partitions and config. Close it with `running.close()`.
+ */
+export async function policyServer(options: {
+  numPartitions: number
+  configEntries?: { name: string; value: string }[]
+}): Promise<{ running: RunningServer; policy: { appends: boolean } }> {
+  const policy = { appends: true }
+  const running = await serve({
+    port: 0,
+    storage: memoryServerStorage(),
+    cleanerIntervalMs: 0,
+    authenticate: (request) =>
+      request.headers.get('authorization') === 'Bearer t' ? { id: 'u' } : null,
+    authorize: (_principal, _resource, action) => action !== 'append' || policy.appends,
+  })
+  await running.topics.createTopic('payments', {
+    numPartitions: options.numPartitions,
+    configEntries: options.configEntries ?? [],
+  })
+  return { running, policy }
+}
