@@ -6,8 +6,9 @@ import {
   InvalidConfigError,
   NetworkError,
   UnknownError,
+  UnknownTopicError,
 } from '../log/errors.ts'
-import type { Log } from '../log/Log.ts'
+import type { Log, PartitionOffsets } from '../log/Log.ts'
 import type { Producer, ProducerConfig } from '../log/Producer.ts'
 import { backoffDelay, sleep } from './backoff.ts'
 import { Puller } from './Puller.ts'
@@ -222,7 +223,7 @@ export class Sync {
     const topics: Record<string, TopicStatus> = {}
     for (const spec of this.options.topics) {
       const s = this.state.get(spec.topic)!
-      const ends = await this.log.offsets(spec.topic)
+      const ends = await this.replicaEnds(spec.topic)
       const outbox = await this.log.offsets(outboxTopic(spec.topic))
       let pending = 0
       let lag: number | null = 0
@@ -231,14 +232,28 @@ export class Sync {
         const rejected = (sync.push?.rejected ?? []).filter((o) => o >= sync.confirmed).length
         pending += Math.max(0, high - sync.confirmed - rejected)
         const serverEnd = s.serverEnd.get(partition)
-        if (serverEnd === undefined || lag === null) lag = null
-        else lag += Math.max(0, serverEnd - ends[partition]!.high)
+        const end = ends?.[partition]
+        if (serverEnd === undefined || end === undefined || lag === null) lag = null
+        else lag += Math.max(0, serverEnd - end.high)
       }
-      const upToDate = ends.every((e) => s.upToDate.get(e.partition) === true)
+      const upToDate = ends !== null && ends.every((e) => s.upToDate.get(e.partition) === true)
       const rejections = await readRejections(this.log, spec.topic)
       topics[spec.topic] = { pending, lag, upToDate, error: s.error, rejections }
     }
     return { connection: this.connection, topics }
+  }
+
+  /**
+   * The replica's partition ends; null while a reset has deleted it and not yet created it again
+   * (a status asked for then is "catching up", not an error).
+   */
+  private async replicaEnds(topic: string): Promise<PartitionOffsets[] | null> {
+    try {
+      return await this.log.offsets(topic)
+    } catch (error) {
+      if (error instanceof UnknownTopicError) return null
+      throw error
+    }
   }
 
   /** The refused sends of `topic` (of every synced topic without it), oldest first. */
