@@ -44,6 +44,7 @@ export class Puller {
         if (signal.aborted) return
         attempt = 0
         if (chunk.records.length > 0) await this.apply(chunk.records)
+        else await this.passRefused()
         position = Math.max(position === 'start' ? 0 : position, chunk.nextOffset)
         live = chunk.upToDate
         this.events.pulled({
@@ -63,6 +64,24 @@ export class Puller {
         await sleep(backoffDelay(attempt++), signal)
       }
     }
+  }
+
+  /**
+   * Records the server refused never come back, so no pulled record confirms past them: with
+   * nothing pulled, the confirmed mark steps over refusals at its head itself. Otherwise a device
+   * whose sends are all refused (a 403 for good) would remember every refused offset forever.
+   */
+  private async passRefused(): Promise<void> {
+    const state = await readSyncState(this.log, this.topic, this.partition)
+    const rejected = new Set(state.push?.rejected ?? [])
+    let confirmed = state.confirmed
+    while (rejected.has(confirmed)) confirmed++
+    if (confirmed === state.confirmed) return
+    await this.log.admin().setOffsets({
+      groupId: CONFIRMED,
+      topic: outboxTopic(this.topic),
+      partitions: [{ partition: this.partition, offset: confirmed, metadata: null }],
+    })
   }
 
   private async apply(records: Parameters<Log['appendAsFollower']>[2]): Promise<void> {

@@ -9,12 +9,17 @@ import { serve, type RunningServer } from '../../src/server/node/index.ts'
 export async function policyServer(options: {
   numPartitions: number
   configEntries?: { name: string; value: string }[]
+  /** How long a live read waits for records before an empty answer (server default 30 s). */
+  longPollTimeoutMs?: number
 }): Promise<{ running: RunningServer; policy: { appends: boolean } }> {
   const policy = { appends: true }
   const running = await serve({
     port: 0,
     storage: memoryServerStorage(),
     cleanerIntervalMs: 0,
+    ...(options.longPollTimeoutMs === undefined
+      ? {}
+      : { longPollTimeoutMs: options.longPollTimeoutMs }),
     authenticate: (request) =>
       request.headers.get('authorization') === 'Bearer t' ? { id: 'u' } : null,
     authorize: (_principal, _resource, action) => action !== 'append' || policy.appends,

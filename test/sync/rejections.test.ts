@@ -9,6 +9,7 @@ import {
   type Rejection,
   type SyncEvent,
 } from '../../src/index.ts'
+import { readSyncState } from '../../src/sync/syncState.ts'
 import { policyServer } from '../support/policyServer.ts'
 import { until } from '../support/until.ts'
 
@@ -22,8 +23,15 @@ afterEach(async () => {
 })
 
 /** The policy server (`Bearer t`, appends refused while `policy.appends` is false), counting append requests. */
-async function server(configEntries: { name: string; value: string }[] = []) {
-  const { running, policy: refusing } = await policyServer({ numPartitions: 1, configEntries })
+async function server(
+  configEntries: { name: string; value: string }[] = [],
+  longPollTimeoutMs?: number,
+) {
+  const { running, policy: refusing } = await policyServer({
+    numPartitions: 1,
+    configEntries,
+    ...(longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs }),
+  })
   closers.push(() => running.close())
   const policy = Object.assign(refusing, { appendRequests: 0 })
   const counting: typeof fetch = (input, init) => {
@@ -158,3 +166,24 @@ test('rejections outlive a restart until dismissed, one by one or all', async ()
   expect((await again.log.offsets(outboxTopic('payments')))[0]!.high).toBe(3)
   await expect(again.sync.rejections('orders')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
 })
+
+test('refusals at the head of the outbox are stepped over: the device does not remember them forever', async () => {
+  // The mark steps over them when a live read comes back empty: here after half a second.
+  const { policy, transport } = await server([], 500)
+  policy.appends = false
+  const a = await device(transport)
+  await a.sync.producer().send({
+    topic: 'payments',
+    messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: n })),
+  })
+  await until(async () => (await a.sync.rejections('payments')).length === 3)
+  // Nothing of ours comes back from the server, yet the confirmed mark passes the refusals ...
+  await until(async () => (await readSyncState(a.log, 'payments', 0)).confirmed === 3, 10_000)
+  // ... and the next push forgets them (they are behind the confirmed mark).
+  policy.appends = true
+  await a.sync.producer().send({ topic: 'payments', messages: [{ key: 'k4', value: 4 }] })
+  await until(async () => (await readSyncState(a.log, 'payments', 0)).confirmed === 4, 10_000)
+  await until(async () => (await readSyncState(a.log, 'payments', 0)).push?.rejected.length === 0)
+  expect((await a.sync.status()).topics.payments!.pending).toBe(0)
+  expect(await a.sync.rejections('payments')).toHaveLength(3)
+}, 20_000)
