@@ -109,12 +109,10 @@ class Scan {
   private skipSpace(nested: boolean): void {
     const body = this.body
     const from = this.i
-    for (;;) {
-      const b = body[this.i]
-      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) break
-      this.i++
-    }
-    if (nested && this.i > from) this.spaced = true
+    let i = from
+    while (i < body.length && isSpace[body[i]!] === 1) i++
+    if (nested && i > from) this.spaced = true
+    this.i = i
   }
 
   /** A key, the colon and the whitespace up to the value (keys are always inside an element). */
@@ -140,13 +138,18 @@ class Scan {
   /** The string opening at i: no control characters, only JSON's escapes. */
   private string(): boolean {
     const body = this.body
+    const n = body.length
     let i = this.i + 1
     for (;;) {
-      const b = body[i]
-      if (b === undefined || b < 0x20) return false
+      // Most of a body is string bytes: one table look-up each for the common case.
+      while (i < n && stringByte[body[i]!] === plain) i++
+      if (i >= n) return false
+      const b = body[i]!
       if (b === quote) break
+      if (b < 0x20) return false
       if (b >= 0x80) this.sawHighByte = true
-      else if (b === backslash) {
+      else {
+        // A backslash.
         const e = body[++i]
         if (e === 0x75 /* u */) {
           for (let k = 0; k < 4; k++) if (!isHex(body[++i])) return false
@@ -180,6 +183,15 @@ class Scan {
     return true
   }
 }
+
+const plain = 0
+/** 1 for the bytes a string cannot simply continue with: quote, backslash, control, >= 0x80. */
+const stringByte = new Uint8Array(256).map((_, b) =>
+  b === quote || b === backslash || b < 0x20 || b >= 0x80 ? 1 : plain,
+)
+const isSpace = new Uint8Array(256).map((_, b) =>
+  b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 ? 1 : 0,
+)
 
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= digit0 && b <= digit9
 

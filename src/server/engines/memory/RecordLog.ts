@@ -21,30 +21,38 @@ interface Chunk {
 }
 
 function pack(records: readonly StoredRecord[]): Chunk {
+  const n = records.length
+  const first = records[0]!
   let size = 0
-  for (const r of records) size += r.data.length
-  const bytes = new Uint8Array(size)
-  const chunk: Chunk = {
-    offsets: new Array<number>(records.length),
-    ends: new Array<number>(records.length),
-    bytes,
-    timestamps: records.every((r) => r.timestamp === records[0]!.timestamp)
-      ? records[0]!.timestamp
-      : records.map((r) => r.timestamp),
-    batchStarts: records.every((r, i) => r.batchStart === (i === 0))
-      ? null
-      : records.map((r) => r.batchStart),
-    keys: records.some((r) => r.key !== null) ? records.map((r) => r.key) : null,
+  let sameTime = true
+  let onlyFirstStarts = true
+  let anyKey = false
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!
+    size += r.data.length
+    if (r.timestamp !== first.timestamp) sameTime = false
+    if (r.batchStart !== (i === 0)) onlyFirstStarts = false
+    if (r.key !== null) anyKey = true
   }
+  const bytes = new Uint8Array(size)
+  const offsets = new Array<number>(n)
+  const ends = new Array<number>(n)
   let at = 0
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < n; i++) {
     const r = records[i]!
     bytes.set(r.data, at)
     at += r.data.length
-    chunk.offsets[i] = r.offset
-    chunk.ends[i] = at
+    offsets[i] = r.offset
+    ends[i] = at
   }
-  return chunk
+  return {
+    offsets,
+    ends,
+    bytes,
+    timestamps: sameTime ? first.timestamp : records.map((r) => r.timestamp),
+    batchStarts: onlyFirstStarts ? null : records.map((r) => r.batchStart),
+    keys: anyKey ? records.map((r) => r.key) : null,
+  }
 }
 
 function unpack(chunk: Chunk, i: number): StoredRecord {
