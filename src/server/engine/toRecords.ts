@@ -20,22 +20,23 @@ export function toRecords(
     ? parseJsonMessages(body, initial)
     : { ok: true as const, messages: [body] }
   if (!messages.ok) return messages
-  const records: StoredRecord[] = []
+  const records: StoredRecord[] = new Array<StoredRecord>(messages.messages.length)
   const config = topicConfigOf(row)
-  for (const [i, message] of messages.messages.entries()) {
+  for (let i = 0; i < records.length; i++) {
+    const message = messages.messages[i]!
     const topicRecord =
       row.topic === null ? undefined : topicRecordOf(row, config, message, timestamp)
     if (topicRecord instanceof RecordTooLargeError) {
       return { ok: false, message: topicRecord.message, tooLarge: true }
     }
     if (topicRecord instanceof Error) return { ok: false, message: topicRecord.message }
-    records.push({
+    records[i] = {
       offset: row.nextOffset + i,
       data: topicRecord?.data ?? message,
       batchStart: i === 0,
       timestamp: topicRecord?.timestamp ?? timestamp,
       key: topicRecord?.key ?? null,
-    })
+    }
   }
   return { ok: true, records }
 }

@@ -1,4 +1,5 @@
-import { errorResponse } from './errorResponse.ts'
+import { toResponse, type Answer } from './answer.ts'
+import { errorAnswer } from './errorResponse.ts'
 import { formatOffset, H } from '../../protocol/index.ts'
 import type { AppendOutcome, ProducerHeaders } from '../engine/outcomes.ts'
 import type { Engine } from '../engine/Engine.ts'
@@ -7,7 +8,7 @@ const strictInteger = /^\d+$/
 const maxProducerIdLength = 256
 
 /** The producer headers: all three or none (PROTOCOL.md §5.2.1). */
-export function parseProducer(headers: Headers): ProducerHeaders | undefined | string {
+export function parseProducer(headers: RequestHeaders): ProducerHeaders | undefined | string {
   const id = headers.get(H.producerId)
   const epoch = headers.get(H.producerEpoch)
   const seq = headers.get(H.producerSeq)
@@ -28,22 +29,37 @@ export function parseProducer(headers: Headers): ProducerHeaders | undefined | s
   return { id, epoch: e, seq: s }
 }
 
-/** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
+/** A request's headers by lower-case name (a web Headers, or node:http's headers behind a getter). */
+export interface RequestHeaders {
+  get(name: string): string | null
+}
+
+/** POST on hono: the web Response of appendAnswer. */
 export async function handleAppend(
   engine: Engine,
   path: string,
-  headers: Headers,
+  headers: RequestHeaders,
   body: Uint8Array,
 ): Promise<Response> {
+  return toResponse(await appendAnswer(engine, path, headers, body))
+}
+
+/** POST: append, close, or both; maps the engine's outcome to the protocol's statuses. */
+export async function appendAnswer(
+  engine: Engine,
+  path: string,
+  headers: RequestHeaders,
+  body: Uint8Array,
+): Promise<Answer> {
   const producer = parseProducer(headers)
-  if (typeof producer === 'string') return errorResponse(400, 'BAD_REQUEST', producer)
+  if (typeof producer === 'string') return errorAnswer(400, 'BAD_REQUEST', producer)
   const close = headers.get(H.closed) === 'true'
   if (body.length === 0 && !close) {
-    return errorResponse(400, 'BAD_REQUEST', 'An append needs a non-empty body')
+    return errorAnswer(400, 'BAD_REQUEST', 'An append needs a non-empty body')
   }
   const contentType = headers.get('content-type') ?? undefined
   if (body.length > 0 && contentType === undefined) {
-    return errorResponse(400, 'BAD_REQUEST', 'An append needs a Content-Type')
+    return errorAnswer(400, 'BAD_REQUEST', 'An append needs a Content-Type')
   }
   const outcome = await engine.append({
     path,
@@ -53,10 +69,10 @@ export async function handleAppend(
     producer,
     close,
   })
-  return appendResponse(outcome)
+  return appendAnswerOf(outcome)
 }
 
-function appendResponse(outcome: AppendOutcome): Response {
+function appendAnswerOf(outcome: AppendOutcome): Answer {
   switch (outcome.kind) {
     case 'appended':
     case 'closed': {
@@ -68,7 +84,7 @@ function appendResponse(outcome: AppendOutcome): Response {
       }
       // 200 tells an idempotent producer its batch is new; 204 is a plain append or a close.
       const fresh = outcome.kind === 'appended' && outcome.producer !== undefined
-      return new Response(null, { status: fresh ? 200 : 204, headers: h })
+      return { status: fresh ? 200 : 204, headers: h }
     }
     case 'duplicate': {
       const h: Record<string, string> = {
@@ -79,34 +95,34 @@ function appendResponse(outcome: AppendOutcome): Response {
         h[H.closed] = 'true'
         h[H.nextOffset] = formatOffset(outcome.stream.nextOffset)
       }
-      return new Response(null, { status: 204, headers: h })
+      return { status: 204, headers: h }
     }
     case 'notFound':
-      return errorResponse(404, 'STREAM_NOT_FOUND', 'No stream at this path: create it with PUT')
+      return errorAnswer(404, 'STREAM_NOT_FOUND', 'No stream at this path: create it with PUT')
     case 'gone':
-      return errorResponse(410, 'STREAM_GONE', 'The stream was deleted or expired')
+      return errorAnswer(410, 'STREAM_GONE', 'The stream was deleted or expired')
     case 'streamClosed':
-      return errorResponse(409, 'STREAM_CLOSED', 'The stream is closed: no more appends', {
+      return errorAnswer(409, 'STREAM_CLOSED', 'The stream is closed: no more appends', {
         [H.closed]: 'true',
         [H.nextOffset]: formatOffset(outcome.stream.nextOffset),
       })
     case 'contentTypeMismatch':
-      return errorResponse(
+      return errorAnswer(
         409,
         'CONTENT_TYPE_MISMATCH',
         `The stream's content type is ${outcome.expected}`,
       )
     case 'staleEpoch':
-      return errorResponse(
+      return errorAnswer(
         403,
         'PRODUCER_FENCED',
         `Producer epoch is stale: the current epoch is ${outcome.currentEpoch}`,
         { [H.producerEpoch]: String(outcome.currentEpoch) },
       )
     case 'invalidEpochSeq':
-      return errorResponse(400, 'BAD_REQUEST', 'A new producer epoch must start at Producer-Seq 0')
+      return errorAnswer(400, 'BAD_REQUEST', 'A new producer epoch must start at Producer-Seq 0')
     case 'sequenceGap':
-      return errorResponse(
+      return errorAnswer(
         409,
         'PRODUCER_SEQUENCE_GAP',
         `Producer-Seq ${outcome.received} leaves a gap: expected ${outcome.expected}`,
@@ -116,14 +132,14 @@ function appendResponse(outcome: AppendOutcome): Response {
         },
       )
     case 'streamSeqConflict':
-      return errorResponse(
+      return errorAnswer(
         409,
         'SEQUENCE_CONFLICT',
         `Stream-Seq must be greater than the last one (${outcome.last})`,
       )
     case 'badRequest':
       return outcome.tooLarge
-        ? errorResponse(413, 'MESSAGE_TOO_LARGE', outcome.message)
-        : errorResponse(400, 'INVALID_RECORD', outcome.message)
+        ? errorAnswer(413, 'MESSAGE_TOO_LARGE', outcome.message)
+        : errorAnswer(400, 'INVALID_RECORD', outcome.message)
   }
 }

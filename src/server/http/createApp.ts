@@ -41,6 +41,8 @@ export interface AppOptions extends SecurityOptions {
   streamPrefixes?: readonly string[]
 }
 
+export const defaultMaxBodyBytes = 8 * 1024 * 1024
+
 /** What @hono/node-server passes as env: the raw request, whose URL still has its dot segments. */
 export interface NodeBindings {
   incoming?: { url?: string; socket?: { remoteAddress?: string } }
@@ -74,7 +76,7 @@ export function createApp(options: AppOptions): {
     // Authenticated reads may be per-user: shared caches must not keep them.
     immutableCacheControl: `${options.authenticate ? 'private' : 'public'}, max-age=60, stale-while-revalidate=300`,
   }
-  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
   const app = new Hono<{ Bindings: NodeBindings }>()
 
   app.use(async (c, next) => {

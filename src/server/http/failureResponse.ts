@@ -1,4 +1,5 @@
-import { errorResponse } from './errorResponse.ts'
+import { toResponse, type Answer } from './answer.ts'
+import { errorAnswer } from './errorResponse.ts'
 import { TransactionAborted } from '../engines/embedded/ServerStorage.ts'
 
 /**
@@ -6,19 +7,22 @@ import { TransactionAborted } from '../engines/embedded/ServerStorage.ts'
  * 507 when the storage is full, else 500. One function for hono's onError and the direct append
  * path (node/directAppend.ts), so both answer a failure alike.
  */
-export function failureResponse(error: unknown, aborted: boolean): Response {
+export function failureAnswer(error: unknown, aborted: boolean): Answer {
   // A client that hung up mid-body is not a server failure: nothing was written, nobody is
   // listening for the answer, and logging each would let any client flood the log.
   if (aborted || (error as { code?: string } | null)?.code === 'ECONNRESET') {
-    return errorResponse(400, 'BAD_REQUEST', 'The request body was cut off')
+    return errorAnswer(400, 'BAD_REQUEST', 'The request body was cut off')
   }
   if (storageFull(error)) {
     console.error('duality server: storage full', error)
-    return errorResponse(507, 'QUOTA_EXCEEDED', "The server's storage is full: nothing was written")
+    return errorAnswer(507, 'QUOTA_EXCEEDED', "The server's storage is full: nothing was written")
   }
   console.error('duality server: request failed', error)
-  return errorResponse(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
+  return errorAnswer(500, 'UNKNOWN_SERVER_ERROR', 'The server failed to handle the request')
 }
+
+export const failureResponse = (error: unknown, aborted: boolean): Response =>
+  toResponse(failureAnswer(error, aborted))
 
 /** SQLite's SQLITE_FULL and JetStream's insufficient (storage) resources. */
 function storageFull(error: unknown): boolean {

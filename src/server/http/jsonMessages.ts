@@ -1,3 +1,5 @@
+import { scanJsonArray } from './jsonArrayScan.ts'
+
 const decoder = new TextDecoder('utf-8', { fatal: true })
 const encoder = new TextEncoder()
 
@@ -13,81 +15,64 @@ const invalid: JsonParse = {
 
 /**
  * The messages of a JSON-mode append: the protocol flattens exactly one level of a top-level
- * array (a batch), and any other value is one message. JSON.parse validates the body; a batch's
- * messages are then cut out of the body's own bytes (one scan, no copy) rather than each
- * re-serialised and encoded, which cost more than the rest of an append together. A message
- * with whitespace between its tokens is re-serialised compact, so what is stored is compact
- * JSON either way. An empty array is refused on append and means "no initial data" on create.
+ * array (a batch), and any other value is one message. A batch is validated and cut into its
+ * messages by one scan of the body's own bytes (scanJsonArray: no JSON.parse, no copy), which
+ * is most of an append's cost otherwise. A message with whitespace between its tokens is
+ * re-serialised compact, so what is stored is compact JSON either way. An empty array is
+ * refused on append and means "no initial data" on create.
  */
 export function parseJsonMessages(body: Uint8Array, allowEmpty: boolean): JsonParse {
+  if (!startsArray(body)) return parseOne(body)
+  const scanned = scanJsonArray(body, maxJsonDepth)
+  if (!scanned || (scanned.sawHighByte && !isUtf8(body))) return invalid
+  const { elements } = scanned
+  if (elements.length === 0 && !allowEmpty) {
+    return { ok: false, message: 'Empty JSON arrays are not allowed: send at least one message' }
+  }
+  const messages: Uint8Array[] = new Array<Uint8Array>(elements.length / 3)
+  for (let e = 0, m = 0; e < elements.length; e += 3, m++) {
+    const element = body.subarray(elements[e]!, elements[e + 1]!)
+    messages[m] =
+      elements[e + 2] === 1
+        ? encoder.encode(JSON.stringify(JSON.parse(decoder.decode(element))))
+        : element
+  }
+  return { ok: true, messages }
+}
+
+/** One message that is not a batch: parsed, then stored as its compact serialisation. */
+function parseOne(body: Uint8Array): JsonParse {
   let value: unknown
   try {
     value = JSON.parse(decoder.decode(body))
   } catch {
     return invalid
   }
-  if (!Array.isArray(value)) {
-    if (nestedTooDeeply(body)) return invalid
-    try {
-      return { ok: true, messages: [encoder.encode(JSON.stringify(value))] }
-    } catch {
-      return invalid // nested too deeply to re-serialise
-    }
+  if (nestedTooDeeply(body)) return invalid
+  try {
+    return { ok: true, messages: [encoder.encode(JSON.stringify(value))] }
+  } catch {
+    return invalid // nested too deeply to re-serialise
   }
-  if (value.length === 0 && !allowEmpty) {
-    return { ok: false, message: 'Empty JSON arrays are not allowed: send at least one message' }
+}
+
+/** Whether the first JSON token (after a byte order mark and whitespace) opens an array. */
+function startsArray(body: Uint8Array): boolean {
+  let i = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0
+  while (isSpace(body[i]!)) i++
+  return body[i] === open
+}
+
+function isUtf8(body: Uint8Array): boolean {
+  try {
+    decoder.decode(body)
+    return true
+  } catch {
+    return false
   }
-  const messages = splitArray(body, value)
-  return messages ? { ok: true, messages } : invalid
 }
 
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
-
-/**
- * The elements of a valid JSON array's bytes, in order; undefined when nested deeper than
- * maxJsonDepth. JSON's structural characters are ASCII, so a byte scan that skips strings finds
- * the top-level commas.
- */
-function splitArray(body: Uint8Array, values: readonly unknown[]): Uint8Array[] | undefined {
-  const messages: Uint8Array[] = []
-  let depth = 0
-  let start = -1
-  let end = -1
-  let spaced = false
-  const cut = (): void => {
-    const i = messages.length
-    messages.push(
-      spaced ? encoder.encode(JSON.stringify(values[i])) : body.subarray(start, end + 1),
-    )
-    start = -1
-    spaced = false
-  }
-  for (let i = 0; i < body.length; i++) {
-    const b = body[i]!
-    if (isSpace(b)) {
-      if (depth > 1) spaced = true
-      continue
-    }
-    if (depth === 1) {
-      if (b === comma) {
-        cut()
-        continue
-      }
-      if (b === close) {
-        if (start >= 0) cut()
-        depth = 0
-        continue
-      }
-      if (start < 0) start = i
-    }
-    if (b === quote) i = stringEnd(body, i)
-    else if ((depth += nesting(b)) > maxJsonDepth) return undefined
-    end = i
-  }
-  // Cannot differ for a body JSON.parse took; kept so a scanner bug could never store wrong data.
-  if (messages.length !== values.length) return values.map((v) => encoder.encode(JSON.stringify(v)))
-  return messages
-}
 
 const [open, comma, close, quote] = [0x5b, 0x2c, 0x5d, 0x22]
 
@@ -104,8 +89,7 @@ function nestedTooDeeply(body: Uint8Array): boolean {
 
 /**
  * The index of the closing quote of the JSON string opening at `i`: the next quote not escaped
- * (preceded by an odd run of backslashes). indexOf is a native scan, several times faster than a
- * loop over the string's bytes, which was most of an append's JSON cost.
+ * (preceded by an odd run of backslashes).
  */
 function stringEnd(body: Uint8Array, i: number): number {
   for (;;) {

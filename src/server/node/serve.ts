@@ -4,10 +4,12 @@ import type { Duplex } from 'node:stream'
 import { checkPath } from '../http/checkPath.ts'
 import { errorBody as body } from '../../protocol/index.ts'
 import type { ServerErrorCode } from '../http/errorResponse.ts'
-import { createApp, type AppOptions } from '../http/createApp.ts'
+import { createApp, defaultMaxBodyBytes, type AppOptions } from '../http/createApp.ts'
 import type { Engine } from '../engine/Engine.ts'
 import type { TopicAdmin } from '../topics/TopicAdmin.ts'
 import { importPeer } from '../missingPeer.ts'
+import { checkStreamPrefixes } from '../http/streamPrefixes.ts'
+import { directAppend } from './directAppend.ts'
 
 export interface ServeOptions extends AppOptions {
   /** 0 picks a free port. Default 4437 (the protocol's registered port). */
@@ -61,12 +63,25 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const hostname = options.hostname ?? '127.0.0.1'
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000
   const listener = getRequestListener(app.fetch)
+  // Without security hooks, hono's middleware adds only the open CORS headers: appends can skip
+  // it (directAppend writes the same bytes).
+  const secured =
+    options.authenticate ?? options.authorize ?? options.allowedOrigins ?? options.rateLimit
+  const direct =
+    secured === undefined
+      ? {
+          engine,
+          streamPrefixes: checkStreamPrefixes(options.streamPrefixes),
+          maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
+        }
+      : undefined
   // Node answers a missing Host itself, with an empty 400; checked below to send the JSON body.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     // hono's adapter answers a target it cannot parse as a URL (a backslash) with a bare 400
     // before the app runs; check the raw target here so every refusal has the JSON body.
     const problem = req.headers.host === undefined ? 'Send a Host header' : checkPath(req.url ?? '')
     if (problem) return answer(res, 400, 'BAD_REQUEST', problem)
+    if (direct && directAppend(direct, req, res)) return
     void listener(req, res)
   })
   server.on('clientError', answerMalformedRequest)

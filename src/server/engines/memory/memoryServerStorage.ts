@@ -1,27 +1,11 @@
-import type {
-  NewStreamRow,
-  ProducerState,
-  StoredRecord,
-  StreamRow,
-} from '../../engine/streamRows.ts'
+import type { NewStreamRow, ProducerState, StreamRow } from '../../engine/streamRows.ts'
 import type { ServerStorage } from '../embedded/ServerStorage.ts'
+import { RecordLog } from './RecordLog.ts'
 
 const copy = (row: StreamRow): StreamRow => ({
   ...row,
   closedBy: row.closedBy && { ...row.closedBy },
 })
-
-/** First index whose record offset is >= offset (records are kept in offset order). */
-function lowerBound(records: readonly StoredRecord[], offset: number): number {
-  let lo = 0
-  let hi = records.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (records[mid]!.offset < offset) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 /**
  * A ServerStorage in memory: for tests and for trying the server out. Nothing survives the process.
@@ -30,7 +14,7 @@ function lowerBound(records: readonly StoredRecord[], offset: number): number {
 export function memoryServerStorage(): ServerStorage {
   const streams = new Map<string, StreamRow>()
   const byId = new Map<number, StreamRow>()
-  const records = new Map<number, StoredRecord[]>()
+  const records = new Map<number, RecordLog>()
   const producers = new Map<number, Map<string, ProducerState>>()
   let nextId = 1
   let undo: (() => void)[] | null = null
@@ -50,7 +34,7 @@ export function memoryServerStorage(): ServerStorage {
       }
     })
   }
-  const setRecords = (id: number, next: StoredRecord[]): void => {
+  const setRecords = (id: number, next: RecordLog): void => {
     const before = records.get(id)
     records.set(id, next)
     onRollback(() => (before ? records.set(id, before) : records.delete(id)))
@@ -97,7 +81,7 @@ export function memoryServerStorage(): ServerStorage {
     insertStream(row: NewStreamRow): StreamRow {
       const stored = { ...row, id: nextId++ }
       setRow(stored)
-      setRecords(stored.id, [])
+      setRecords(stored.id, new RecordLog())
       return copy(stored)
     },
     updateStream(row) {
@@ -121,38 +105,34 @@ export function memoryServerStorage(): ServerStorage {
     },
     appendRecords(streamId, added) {
       // In place (copying would make every append O(stream length)); a rollback truncates.
-      let list = records.get(streamId)
-      if (!list) {
-        list = []
-        setRecords(streamId, list)
+      let log = records.get(streamId)
+      if (!log) {
+        log = new RecordLog()
+        setRecords(streamId, log)
       }
-      const appendedTo = list
-      const length = appendedTo.length
-      for (const record of added) appendedTo.push(record)
-      onRollback(() => void (appendedTo.length = length))
+      const appendedTo = log
+      const mark = appendedTo.mark
+      appendedTo.append(added)
+      onRollback(() => appendedTo.truncate(mark))
     },
-    readRecords(streamId, from, to, maxBytes) {
-      const all = records.get(streamId) ?? []
-      const out: StoredRecord[] = []
-      let bytes = 0
-      for (let i = lowerBound(all, from); i < all.length && bytes < maxBytes; i++) {
-        const record = all[i]!
-        if (record.offset >= to) break
-        out.push(record)
-        bytes += record.data.length
-      }
-      return out
-    },
+    readRecords: (streamId, from, to, maxBytes) =>
+      records.get(streamId)?.read(from, to, maxBytes) ?? [],
     deleteRecordsBelow(streamId, below) {
-      const all = records.get(streamId) ?? []
-      setRecords(streamId, all.slice(lowerBound(all, below)))
+      const log = records.get(streamId)
+      if (log)
+        setRecords(
+          streamId,
+          log.filter((offset) => offset >= below),
+        )
     },
     deleteRecords(streamId, offsets) {
       const gone = new Set(offsets)
-      setRecords(
-        streamId,
-        (records.get(streamId) ?? []).filter((r) => !gone.has(r.offset)),
-      )
+      const log = records.get(streamId)
+      if (log)
+        setRecords(
+          streamId,
+          log.filter((offset) => !gone.has(offset)),
+        )
     },
     getProducer: (streamId, producerId) => {
       const state = producers.get(streamId)?.get(producerId)
