@@ -1,5 +1,7 @@
 import { errorResponse } from './errorResponse.ts'
 import { TransactionAborted } from '../engines/embedded/ServerStorage.ts'
+import { JSON_CONTENT_TYPE } from '../../protocol/index.ts'
+import { schemaRefusal } from '../topics/topicSchemas.ts'
 
 /**
  * The answer to a request whose handling threw: 400 when the client hung up mid-body (`aborted`),
@@ -11,6 +13,14 @@ export function failureResponse(error: unknown, aborted: boolean): Response {
   // listening for the answer, and logging each would let any client flood the log.
   if (aborted || (error as { code?: string } | null)?.code === 'ECONNRESET') {
     return errorResponse(400, 'BAD_REQUEST', 'The request body was cut off')
+  }
+  // A typed topic's schema refused a record (topics/topicSchemas.ts): the client's fault, a 400.
+  const refusal = schemaRefusal(error)
+  if (refusal) {
+    return new Response(JSON.stringify({ error: refusal }), {
+      status: 400,
+      headers: { 'content-type': JSON_CONTENT_TYPE },
+    })
   }
   if (storageFull(error)) {
     console.error('duality server: storage full', error)
