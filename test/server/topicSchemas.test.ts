@@ -49,11 +49,17 @@ async function server() {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(records),
     })
+  const fetchRaw = (topic: string, body: string) =>
+    fetch(`${running.url}/topics/${topic}/0`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    })
   const stored = async (topic: string) => {
     const res = await fetch(`${running.url}/topics/${topic}/0?offset=-1`)
     return ((await res.json()) as { value: unknown }[]).map((r) => r.value)
   }
-  return { append, stored }
+  return { append, fetchRaw, stored }
 }
 
 const v2 = { [SCHEMA_VERSION_HEADER]: '2' }
@@ -132,11 +138,14 @@ test('async schemas and key schemas are checked too', async () => {
 })
 
 test('a topic without a schema is not touched; the engine still refuses what it always did', async () => {
-  const { append, stored } = await server()
+  const { append, fetchRaw, stored } = await server()
   expect(
     (await append('plain', [{ key: 'a', value: { amount: 900 } }, { value: 'x' }])).status,
   ).toBe(204)
   expect(await stored('plain')).toEqual([{ amount: 900 }, 'x'])
+  // Not JSON at all: the engine's content-type refusal, whatever the bytes.
+  const octets = await fetchRaw('payments', '{"key":"a","value":{"amount":900}}')
+  expect(octets.status).toBe(409)
   // Not a topic record: the engine's own 400, not the schema's.
   const bad = await append('payments', [42])
   expect(bad.status).toBe(400)

@@ -7,7 +7,7 @@ import {
   type TopicDefinition,
 } from '../../log/TopicDefinition.ts'
 import type { RecordHeaders } from '../../log/record.ts'
-import { topicsPrefix } from '../../protocol/index.ts'
+import { isJsonType, topicsPrefix } from '../../protocol/index.ts'
 import type { Engine } from '../engine/Engine.ts'
 import type { AppendOutcome, AppendRequest } from '../engine/outcomes.ts'
 
@@ -58,7 +58,10 @@ class SchemaCheckedEngine implements Engine {
 
   append(req: AppendRequest): Promise<AppendOutcome> {
     const def = this.definitionOf(req.path)
-    if (def === undefined || req.body.length === 0) return this.inner.append(req)
+    // A body that is not JSON is the engine's to refuse (a content-type mismatch on a topic).
+    if (def === undefined || req.body.length === 0 || !isJsonType(req.contentType ?? '')) {
+      return this.inner.append(req)
+    }
     return checkBody(def, req.body).then(
       () => this.inner.append(req),
       (error: unknown) => {
