@@ -3,6 +3,7 @@ import { DevtoolsPanel } from '../src/devtools/index.ts'
 import {
   shallowArray,
   useAppend,
+  useRejections,
   useSyncStatus,
   useView,
   useViewKey,
@@ -210,6 +211,41 @@ function Payments() {
   )
 }
 
+/**
+ * Payments the server refused (over the limit per payment): they left the outbox and the views
+ * rolled them back; they stay listed here, with the server's reason, until dismissed.
+ */
+function Rejected() {
+  const { rejections, dismiss } = useRejections('payments')
+  if (rejections.length === 0) return null
+  return h(
+    'section',
+    { id: 'rejected' },
+    h('h2', null, 'Refused by the server'),
+    h(
+      'ul',
+      null,
+      rejections.map((r) => {
+        const p = r.value === null ? undefined : (JSON.parse(r.value) as Payment)
+        return h(
+          'li',
+          { key: `${r.partition}:${r.offset}`, 'data-rejected': r.key ?? '' },
+          p ? `${p.amount.toFixed(2)} ${p.currency} at ${p.merchant}: ` : '',
+          h('span', { className: 'reason' }, reasonOf(r.error)),
+          ' ',
+          h('button', { onClick: () => void dismiss([r]) }, 'dismiss'),
+        )
+      }),
+    ),
+  )
+}
+
+/** The schema's own words where the server gave them (its issues), else its message. */
+const reasonOf = (error: { message: string; details?: unknown }): string =>
+  (error.details as { issues?: { message: string }[] } | undefined)?.issues
+    ?.map((i) => i.message)
+    .join('; ') || error.message
+
 export function App() {
   return h(
     'main',
@@ -225,6 +261,7 @@ export function App() {
       h('section', null, h('h2', null, 'Per category and day'), h(DailyTotals)),
     ),
     h('h2', null, 'Payments'),
+    h(Rejected),
     h(Payments),
     h(
       'details',

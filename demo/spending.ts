@@ -1,7 +1,15 @@
 // "Spending abroad": what the worker, the page, the feeder and the e2e test share — the topics
 // (the same partition counts and config on the server and in the browser, as sync requires) and
 // the topology (a KStream-KTable join, a daily window per category, a running balance).
-import { Materialized, Stores, StreamsBuilder, TimeWindows, type TopicSpec } from '../src/index.ts'
+import * as v from 'valibot'
+import {
+  defineTopic,
+  Materialized,
+  Stores,
+  StreamsBuilder,
+  TimeWindows,
+  type TopicSpec,
+} from '../src/index.ts'
 
 export const HOME = 'EUR'
 export const CURRENCIES = ['USD', 'GBP', 'JPY', 'CHF'] as const
@@ -46,6 +54,47 @@ export interface Converted extends Payment {
   /** The amount in the home currency, in cents (integers add up exactly). */
   homeCents: number
 }
+
+/**
+ * The most one payment may be, in its own currency: a rule of the server's (the bank's), checked
+ * there only, so a payment over it is made and shown at once, then refused by the server, rolled
+ * back and listed as rejected.
+ */
+export const PAYMENT_LIMIT: Readonly<Record<(typeof CURRENCIES)[number], number>> = {
+  USD: 1000,
+  GBP: 800,
+  JPY: 150_000,
+  CHF: 900,
+}
+
+const payment = v.object({
+  id: v.string(),
+  amount: v.pipe(v.number(), v.minValue(0.01)),
+  currency: v.picklist(CURRENCIES),
+  merchant: v.pipe(v.string(), v.minLength(1)),
+  category: v.picklist(CATEGORIES),
+})
+
+/** The payments' shape, checked in the page before a send crosses to the worker. */
+export const paymentsTopic = defineTopic({ name: PAYMENTS.topic, schema: payment })
+
+/** What the server checks: the shape, and the limit per payment (the issue's path: amount). */
+export const paymentsOnServer = defineTopic({
+  name: PAYMENTS.topic,
+  schema: v.pipe(
+    payment,
+    v.forward(
+      v.check(
+        (p) => p.amount <= PAYMENT_LIMIT[p.currency],
+        (issue) => `over the limit of ${limitText(issue.input as Payment)} per payment`,
+      ),
+      ['amount'],
+    ),
+  ),
+})
+
+const limitText = (p: Payment) =>
+  `${PAYMENT_LIMIT[p.currency as keyof typeof PAYMENT_LIMIT] ?? '?'} ${p.currency}`
 
 /** The named stores become the page's views. */
 export const VIEWS = {

@@ -8,7 +8,7 @@ import type { TopicSpec } from '../src/index.ts'
 import { serve, type RunningServer } from '../src/server/node/index.ts'
 import { sqliteServerStorage } from '../src/server/engines/sqlite/index.ts'
 import { startFeeder } from './feeder.ts'
-import { FX_RATES, PAYMENTS } from './spending.ts'
+import { FX_RATES, PAYMENTS, paymentsOnServer } from './spending.ts'
 
 export interface DemoOptions {
   /** Where the server keeps its SQLite database. */
@@ -53,6 +53,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       storage,
       // Compaction of fx-rates on the server, often enough to see it in the demo.
       cleanerIntervalMs: 10_000,
+      // The server checks each payment (its shape and the limit per payment) before it is written.
+      schemas: [paymentsOnServer],
     })
   // The default port may be taken (another checkout's demo): then any free one will do, as the
   // page reaches the server through Vite's proxy and never needs its port.

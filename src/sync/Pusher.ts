@@ -6,6 +6,8 @@ import {
   OutOfOrderSequenceError,
   ProducerFencedError,
   RecordTooLargeError,
+  SchemaValidationError,
+  SchemaVersionError,
 } from '../log/errors.ts'
 import type { Log } from '../log/Log.ts'
 import { backoffDelay, sleep } from './backoff.ts'
@@ -107,7 +109,10 @@ export class Pusher {
         if (
           error instanceof InvalidRecordError ||
           error instanceof RecordTooLargeError ||
-          error instanceof ConcurrencyError
+          error instanceof ConcurrencyError ||
+          // The server's schema for a typed topic refused a record, or its version.
+          error instanceof SchemaValidationError ||
+          error instanceof SchemaVersionError
         ) {
           await this.refused(state.pushed, end, push, error, waiting)
           continue
@@ -150,6 +155,19 @@ export class Pusher {
     error: DualityError,
     outbox: RefusedRecord[],
   ) {
+    // A schema refusal names the record (its index in the batch): no need to search for it.
+    const at = error instanceof SchemaValidationError ? error.index : -1
+    const named = at >= 0 && at < outbox.length ? outbox[at] : undefined
+    if (named && outbox.length > 1) {
+      if (at === 0) return this.reject(named.offset + 1, push, [named], error)
+      // The records before it passed the check: they go alone, and it leads the next batch.
+      this.maxBatch = at
+      await writePushState(this.log, this.topic, this.partition, from, {
+        ...push,
+        inflight: { seq: push.inflight!.seq, end: named.offset },
+      })
+      return
+    }
     if (end - from > 1) {
       this.maxBatch = Math.max(1, Math.floor((end - from) / 2))
       await writePushState(this.log, this.topic, this.partition, from, {

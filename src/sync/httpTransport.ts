@@ -10,8 +10,11 @@ import {
   ProducerFencedError,
   RateLimitedError,
   RecordTooLargeError,
+  SchemaValidationError,
+  SchemaVersionError,
   UnauthorizedError,
   UnknownTopicError,
+  type SchemaValidationDetails,
 } from '../log/errors.ts'
 import type { ConfigEntry } from '../log/TopicConfig.ts'
 import {
@@ -160,10 +163,13 @@ export function httpTransport(options: HttpTransportOptions): SyncTransport {
 async function failure(response: Response, what: string): Promise<DualityError> {
   let code = ''
   let message = `${what}: HTTP ${response.status}`
+  let details: unknown
   try {
-    const body = readErrorBody(await response.json())
+    const json: unknown = await response.json()
+    const body = readErrorBody(json)
     code = body?.code ?? ''
     if (body?.message) message = `${what}: ${body.message}`
+    details = (json as { error?: { details?: unknown } }).error?.details
   } catch {
     // Not JSON: the status says enough.
   }
@@ -186,6 +192,22 @@ async function failure(response: Response, what: string): Promise<DualityError> 
   // A record the topic refuses (a keyless record on a compacted topic, say): the batch, and the
   // pusher narrows it down to the record. Only these; a closed stream or a content-type conflict
   // (other 409s) is not the records' fault, so it must not empty the outbox: retried, and shown.
+  // A typed topic's schema on the server refused a record (details: which one, which field).
+  if (status === 400 && code === 'SCHEMA_VALIDATION_FAILED')
+    return new SchemaValidationError(message, schemaDetails(details))
+  if (status === 400 && code === 'UNSUPPORTED_SCHEMA_VERSION')
+    return new SchemaVersionError(message)
   if (status === 400 || status === 422) return new InvalidRecordError(message)
   return new InvalidArgumentError(message)
+}
+
+/** The server's details of a schema refusal, if they have the expected shape (else none). */
+function schemaDetails(details: unknown): SchemaValidationDetails | undefined {
+  const d = details as Partial<SchemaValidationDetails> | null | undefined
+  const ok =
+    typeof d?.topic === 'string' &&
+    Number.isSafeInteger(d.index) &&
+    (d.field === 'value' || d.field === 'key') &&
+    Array.isArray(d.issues)
+  return ok ? (d as SchemaValidationDetails) : undefined
 }

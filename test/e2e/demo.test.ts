@@ -186,5 +186,27 @@ test('two tabs pay offline, converge online at the rates of the time, and surviv
     })
   }
   expect(await serverPayments()).toBe(4)
+
+  // Over the server's limit per payment: shown at once, then refused by the server's schema,
+  // rolled back in both tabs and listed with its reason until dismissed.
+  await pay(a, { amount: 5000, currency: 'USD', merchant: 'yacht', category: 'fun' })
+  for (const page of [a, b]) {
+    await until('the refused payment, rolled back and listed', async () => {
+      return (
+        (await page.locator('[data-rejected]').count()) === 1 &&
+        ((await text(page, '#rejected .reason')) ?? '').includes('over the limit of 1000 USD') &&
+        (await page.locator('tr[data-payment]').count()) === 4 &&
+        (await text(page, '#balance')) === money(balance) &&
+        (await text(page, '#pending-count')) === '0'
+      )
+    })
+  }
+  expect(await serverPayments()).toBe(4)
+  await a.click('#rejected button')
+  for (const page of [a, b]) {
+    await until('the rejection, dismissed', async () => {
+      return (await page.locator('[data-rejected]').count()) === 0
+    })
+  }
   await context.close()
 }, 120_000) // a long scenario on a shared 2-core machine; each step has its own deadline above

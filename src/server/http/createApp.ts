@@ -16,6 +16,8 @@ import { EmbeddedEngine } from '../engines/embedded/EmbeddedEngine.ts'
 import { TopicAdmin } from '../topics/TopicAdmin.ts'
 import { mountTopicRoutes } from './topicRoutes.ts'
 import { checkStreamPrefixes, underStreamPrefix } from './streamPrefixes.ts'
+import type { AnyTopicDefinition } from '../../log/TopicDefinition.ts'
+import { withTopicSchemas } from '../topics/topicSchemas.ts'
 
 export interface AppOptions extends SecurityOptions {
   /** The embedded engine's storage (SQLite or memory); give this or `engine`. */
@@ -39,6 +41,13 @@ export interface AppOptions extends SecurityOptions {
    * `['/v1/stream/']`; `[]` serves topics only.
    */
   streamPrefixes?: readonly string[]
+  /**
+   * Typed topics (`defineTopic`) whose appends the server checks: every record appended to one
+   * of their partitions must match the schema (older versions upcast first), or the whole batch
+   * is refused with a 400 SCHEMA_VALIDATION_FAILED naming the record and field. Other topics
+   * are not touched.
+   */
+  schemas?: readonly AnyTopicDefinition[]
 }
 
 export const defaultMaxBodyBytes = 8 * 1024 * 1024
@@ -63,13 +72,15 @@ export function createApp(options: AppOptions): {
     throw new TypeError('createApp needs either storage or engine')
   }
   const streamPrefixes = checkStreamPrefixes(options.streamPrefixes)
-  const engine =
+  const engine = withTopicSchemas(
     options.engine ??
-    new EmbeddedEngine({
-      storage: options.storage!,
-      ...(options.now && { now: options.now }),
-      ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),
-    })
+      new EmbeddedEngine({
+        storage: options.storage!,
+        ...(options.now && { now: options.now }),
+        ...(options.maxReadBytes !== undefined && { maxReadBytes: options.maxReadBytes }),
+      }),
+    options.schemas,
+  )
   const settings = {
     longPollTimeoutMs: options.longPollTimeoutMs ?? 30_000,
     sseMaxDurationMs: options.sseMaxDurationMs ?? 60_000,

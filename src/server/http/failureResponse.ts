@@ -1,6 +1,8 @@
 import { toResponse, type Answer } from './answer.ts'
 import { errorAnswer } from './errorResponse.ts'
 import { TransactionAborted } from '../engines/embedded/ServerStorage.ts'
+import { JSON_CONTENT_TYPE } from '../../protocol/index.ts'
+import { schemaRefusal } from '../topics/topicSchemas.ts'
 
 /**
  * The answer to a request whose handling threw: 400 when the client hung up mid-body (`aborted`),
@@ -12,6 +14,14 @@ export function failureAnswer(error: unknown, aborted: boolean): Answer {
   // listening for the answer, and logging each would let any client flood the log.
   if (aborted || (error as { code?: string } | null)?.code === 'ECONNRESET') {
     return errorAnswer(400, 'BAD_REQUEST', 'The request body was cut off')
+  }
+  // A typed topic's schema refused a record (topics/topicSchemas.ts): the client's fault, a 400.
+  const refusal = schemaRefusal(error)
+  if (refusal) {
+    return new Response(JSON.stringify({ error: refusal }), {
+      status: 400,
+      headers: { 'content-type': JSON_CONTENT_TYPE },
+    })
   }
   if (storageFull(error)) {
     console.error('duality server: storage full', error)
