@@ -18,10 +18,11 @@ export function failureAnswer(error: unknown, aborted: boolean): Answer {
   // A typed topic's schema refused a record (topics/topicSchemas.ts): the client's fault, a 400.
   const refusal = schemaRefusal(error)
   if (refusal) {
-    return new Response(JSON.stringify({ error: refusal }), {
+    return {
       status: 400,
       headers: { 'content-type': JSON_CONTENT_TYPE },
-    })
+      body: JSON.stringify({ error: refusal }),
+    }
   }
   if (storageFull(error)) {
     console.error('duality server: storage full', error)
