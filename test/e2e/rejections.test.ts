@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import * as v from 'valibot'
+import { defineTopic } from '../../src/index.ts'
 import type { RunningServer } from '../../src/server/node/index.ts'
 import { policyServer } from '../support/policyServer.ts'
 import { startChromium, type ChromiumHarness } from '../support/chromium.ts'
@@ -22,6 +24,7 @@ afterAll(async () => {
 async function server(options: {
   configEntries?: { name: string; value: string }[]
   appends?: boolean
+  schemas?: Parameters<typeof policyServer>[0]['schemas']
 }) {
   const { running, policy } = await policyServer({ numPartitions: 2, ...options })
   policy.appends = options.appends !== false
@@ -137,4 +140,31 @@ test('413 (larger than the topic allows): refused, and still listed after a relo
   expect(await rejections(a)).toEqual(refused)
   await a.evaluate(() => window.sync.dismiss('payments'))
   await a.waitForFunction(() => window.sync.getState()?.topics.payments?.rejections.length === 0)
+})
+
+test("400 from the server's schema (a typed topic): the record it names is refused with the schema's message, the rest go through", async () => {
+  const payments = defineTopic({
+    name: 'payments',
+    schema: v.pipe(v.number(), v.maxValue(100, 'over the limit of 100')),
+  })
+  const running = await server({ schemas: [payments] })
+  const db = `rejschema-${Date.now()}`
+  const a = await tab(db, running.url)
+  await a.evaluate(() =>
+    window.sendMessages([
+      { key: 'dan', value: 5 },
+      { key: 'dan', value: 500 },
+      { key: 'dan', value: 7 },
+    ]),
+  )
+  await settled(a, 1)
+  expect(await rejections(a)).toEqual([
+    {
+      key: 'dan',
+      value: '500',
+      code: 'SCHEMA_VALIDATION_FAILED',
+      message: expect.stringContaining('over the limit of 100'),
+    },
+  ])
+  await a.waitForFunction(() => window.counts.getState().confirmed.get('dan') === 2)
 })

@@ -1,5 +1,6 @@
 import { memoryServerStorage } from '../../src/server/index.ts'
 import { serve, type RunningServer } from '../../src/server/node/index.ts'
+import type { AppOptions } from '../../src/server/http/createApp.ts'
 
 /**
  * The real server over HTTP on a free port, with one user (`Bearer t`, principal `u`, so producer
@@ -9,6 +10,8 @@ import { serve, type RunningServer } from '../../src/server/node/index.ts'
 export async function policyServer(options: {
   numPartitions: number
   configEntries?: { name: string; value: string }[]
+  /** Typed topics the server checks appends against (`serve({ schemas })`). */
+  schemas?: AppOptions['schemas']
   /** How long a live read waits for records before an empty answer (server default 30 s). */
   longPollTimeoutMs?: number
 }): Promise<{ running: RunningServer; policy: { appends: boolean } }> {
@@ -17,6 +20,7 @@ export async function policyServer(options: {
     port: 0,
     storage: memoryServerStorage(),
     cleanerIntervalMs: 0,
+    ...(options.schemas ? { schemas: options.schemas } : {}),
     ...(options.longPollTimeoutMs === undefined
       ? {}
       : { longPollTimeoutMs: options.longPollTimeoutMs }),
