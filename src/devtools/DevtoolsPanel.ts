@@ -4,6 +4,7 @@ import { useClient } from '../react/DualityProvider.ts'
 import { useSyncStatus } from '../react/useSyncStatus.ts'
 import type { StorageStatus } from '../worker/storageStatus.ts'
 import { RecordBrowser } from './RecordBrowser.ts'
+import { TimeTravel } from './TimeTravel.ts'
 import { useLogSnapshot, type TopicSnapshot } from './useLogSnapshot.ts'
 
 export interface DevtoolsPanelProps {
@@ -16,6 +17,11 @@ export interface DevtoolsPanelProps {
   refreshMs?: number
   /** Internal topics (names starting with `__`, such as sync outboxes); shown by default. */
   showInternal?: boolean
+  /**
+   * A slider over this time range (ms) showing every view as it was at the chosen time
+   * (viewAsOf): e.g. the first and last input records' times. Not shown without it.
+   */
+  timeTravel?: { from: number; to: number }
 }
 
 const table = (head: string[], rows: ReactNode[][]) =>
@@ -129,6 +135,13 @@ export function DevtoolsPanel(props: DevtoolsPanelProps) {
         return [v.name, v.topic, records, kb(bytes)]
       }),
     ),
+    props.timeTravel && h('h3', null, 'Views as of a time'),
+    props.timeTravel &&
+      h(TimeTravel, {
+        client,
+        views: snapshot.views.map((v) => v.name),
+        ...props.timeTravel,
+      }),
     h('h3', null, 'Records'),
     h(RecordBrowser, { client, topics: snapshot.topics }),
   )

@@ -1,3 +1,4 @@
+import { storesAsOf, type AsOf, type StoresAsOf } from './asOf.ts'
 import { InvalidArgumentError, ProcessingError } from '../log/errors.ts'
 import { soloMembership, type GroupMembership } from '../log/GroupMembership.ts'
 import type { Log } from '../log/Log.ts'
@@ -251,6 +252,15 @@ export class KafkaStreams {
         }
       }
     })
+  }
+
+  /**
+   * The stores as they were after the input up to `at` (offsets per input partition, or a
+   * timestamp), replayed from the input log on scratch stores (storesAsOf): read-only, this
+   * instance's stores, offsets and changelogs are untouched. Works in a standby instance too.
+   */
+  asOf(at: AsOf): Promise<StoresAsOf> {
+    return storesAsOf(this.log, this.topology, at, (topic) => this.logTopic(topic))
   }
 
   /** Interactive queries on a windowed store (Kafka's ReadOnlyWindowStore). */

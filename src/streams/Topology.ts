@@ -107,6 +107,39 @@ export class Topology {
     return out
   }
 
+  /**
+   * Runs `body` on empty scratch stores and returns what it read from them: the live stores, the
+   * sink, the dropped counts and the processors' own state (rebuilt by the restore hooks) are as
+   * they were afterwards. `body` must be synchronous, so that no live batch can run against the
+   * scratch stores meanwhile. Views as of an offset (asOf.ts) replay the input log through it:
+   * the one processing path, on other stores.
+   */
+  isolated<T>(body: () => T): T {
+    const sink = this.sink
+    const dropped = new Map(this.droppedRecords)
+    // Swapping the stores' fields keeps every processor's reference to its store object valid.
+    const saved = new Map<StateStore, Record<string, unknown>>()
+    for (const store of this.stores.values()) {
+      saved.set(store, { ...store })
+      const fresh =
+        store instanceof VersionedKeyValueStore
+          ? new VersionedKeyValueStore(store.name, store.historyRetentionMs)
+          : new KeyValueStore(store.name)
+      Object.assign(store, { ...fresh })
+    }
+    this.sink = () => undefined
+    try {
+      this.restored()
+      return body()
+    } finally {
+      for (const [store, fields] of saved) Object.assign(store, fields)
+      this.sink = sink
+      this.droppedRecords.clear()
+      for (const [k, v] of dropped) this.droppedRecords.set(k, v)
+      this.restored()
+    }
+  }
+
   dropped(processor: string): void {
     this.droppedRecords.set(processor, (this.droppedRecords.get(processor) ?? 0) + 1)
   }

@@ -42,3 +42,4 @@ export type {
   ReadOnlyWindowStore,
   StoreChange,
 } from './queryableStore.ts'
+export { storesAsOf, type AsOf, type AsOfEntry, type StoresAsOf } from './asOf.ts'

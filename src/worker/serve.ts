@@ -152,6 +152,7 @@ export function serve(options: ServeOptions): Promise<Served> {
     ...(membership ? { membership } : {}),
     topicsChanged: bridge.topicsChanged,
     views: [...app.views, ...(views ?? [])],
+    asOf: app.asOf,
     ...(app.sync ? { sync: app.sync } : {}),
     ...(persist ? { persist: true } : {}),
   })

@@ -10,7 +10,9 @@ import { httpTransport, type HttpTransportOptions } from '../sync/httpTransport.
 import { Sync } from '../sync/Sync.ts'
 import { toRelay, type SyncRelay } from '../sync/syncRelay.ts'
 import type { SyncTransport } from '../sync/SyncTransport.ts'
+import type { AsOf } from '../streams/asOf.ts'
 import { changelogView, type ViewSpec } from './views/createViewsApi.ts'
+import type { ViewAsOf, WireEntry } from './views/viewWire.ts'
 import { PendingOverlay } from './views/PendingOverlay.ts'
 import { lockMembership } from './lockMembership.ts'
 
@@ -111,10 +113,21 @@ export function serveApp(
     }
   }
 
+  const viewStores = new Set(views.map((v) => v.name))
   return {
     views,
     sync,
     streams,
+    /** A view of the topology as of an input point (KafkaStreams.asOf); null for other views. */
+    asOf(view: string, at: AsOf): Promise<ViewAsOf> | null {
+      if (!streams || !viewStores.has(view)) return null
+      return streams.asOf(at).then(({ offsets, stores }) => ({
+        offsets,
+        entries: stores
+          .get(view)!
+          .map(({ key, value, timestamp }): WireEntry => [JSON.stringify(key), value, timestamp]),
+      }))
+    },
     /** After the topics exist. */
     async start(): Promise<void> {
       if (sync) {

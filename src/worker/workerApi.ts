@@ -60,6 +60,8 @@ export function createWorkerApi(
     views?: ViewSpec[]
     /** Changelog previews for the views (ViewsApiOptions.previews). */
     previews?: ViewsApiOptions['previews']
+    /** Views as of an input offset or time (ViewsApiOptions.asOf). */
+    asOf?: ViewsApiOptions['asOf']
     /** The tab's sync, whose status the page can show. */
     sync?: Sync
     /** `serve({ storage: { persist: true } })`: the page's `connect()` asks the browser to persist. */
@@ -130,6 +132,7 @@ export function createWorkerApi(
     /** Views as zustand stores in the page (see src/views/createViewsApi.ts). */
     views: createViewsApi(log, options.views, {
       ...(options.previews ? { previews: options.previews } : {}),
+      ...(options.asOf ? { asOf: options.asOf } : {}),
     }),
 
     /** Sync status: connection, pending local sends and lag per synced topic (null: no sync). */

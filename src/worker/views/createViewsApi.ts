@@ -7,8 +7,10 @@ import { idBounds, inBounds, textOrderId } from './viewKeys.ts'
 import { ViewMirror } from './ViewMirror.ts'
 import { pendingTopic } from './PendingOverlay.ts'
 import { packSnapshot } from './viewWire.ts'
+import type { AsOf } from '../../streams/asOf.ts'
 import type {
   PendingValue,
+  ViewAsOf,
   SubscribeOptions,
   ViewMessage,
   ViewPage,
@@ -45,6 +47,11 @@ export interface ViewsApiOptions {
    * Subscribes a listener and returns its unsubscribe.
    */
   previews?: (listener: (preview: ChangelogPreview) => void) => () => void
+  /**
+   * A view as of an input offset or time, replayed by the topology that makes it (serveApp, from
+   * KafkaStreams.asOf); null for a view no topology of this worker makes.
+   */
+  asOf?: (name: string, at: AsOf) => Promise<ViewAsOf> | null
 }
 
 const MAX_PAGE = 10_000
@@ -75,14 +82,17 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
     for (const mirror of mirrors.values()) mirror.offer(preview)
   })
 
+  const known = (name: string): void => {
+    if (topics.has(name)) return
+    const names = [...topics.keys()].join(', ') || 'none'
+    throw new InvalidArgumentError(
+      `No view "${name}" in this worker (views: ${names}); declare it in serve({ views })`,
+    )
+  }
+
   const mirrorOf = async (name: string): Promise<ViewMirror> => {
-    const topic = topics.get(name)
-    if (topic === undefined) {
-      const known = [...topics.keys()].join(', ') || 'none'
-      throw new InvalidArgumentError(
-        `No view "${name}" in this worker (views: ${known}); declare it in serve({ views })`,
-      )
-    }
+    known(name)
+    const topic = topics.get(name)!
     let mirror = mirrors.get(name)
     if (!mirror) {
       mirror = new ViewMirror(log, topic, labels.get(name))
@@ -216,6 +226,21 @@ export function createViewsApi(log: Log, specs: ViewSpec[] = [], options: ViewsA
       }
       const more = i < keys.length && inBounds(textOrderId(keys[i]!), lo, hi)
       return { entries, next: more ? entries.at(-1)![0] : null, offsets: [...mirror.offsets] }
+    },
+
+    /**
+     * The view as it was after the input up to `at` (offsets per input partition, or a
+     * timestamp), replayed on scratch stores: nothing live changes, and nothing is followed.
+     */
+    async asOf(name: string, at: AsOf): Promise<ViewAsOf> {
+      known(name)
+      const replayed = options.asOf?.(name, at)
+      if (!replayed)
+        throw new InvalidArgumentError(
+          `View "${name}" is not a store of this worker's topology (serve({ streams })): ` +
+            `only a topology's views can be replayed as of an input offset or time`,
+        )
+      return replayed
     },
 
     /** Why a view stopped following its changelog, if it did (null while it follows). */

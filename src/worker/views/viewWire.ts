@@ -9,6 +9,16 @@
 /** One key's entry: [key text, value, timestamp of the update]. */
 export type WireEntry = [keyText: string, value: unknown, timestamp: number]
 
+/** An input point: offsets per input topic-partition, or a time (streams/asOf.ts). */
+export type { AsOf } from '../../streams/asOf.ts'
+
+/** A view as of an input point (views.asOf): its entries in key order, and the input offsets. */
+export interface ViewAsOf {
+  entries: WireEntry[]
+  /** Per input topic, the next offset per partition the replay took. */
+  offsets: Record<string, number[]>
+}
+
 /**
  * The whole view (or the subscribed range) as of `offsets`: where a subscription starts. Entries
  * come in key order (viewKeys.ts), packed in chunks column by column, as store snapshots keep
