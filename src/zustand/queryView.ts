@@ -1,6 +1,7 @@
 import type { ViewQuery } from '../worker/views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { remoteViews } from './remoteViews.ts'
+import { viewEntries } from './viewEntries.ts'
 import type { ViewEntry } from './ViewState.ts'
 
 export interface ViewPageResult<K, V> {
@@ -26,11 +27,7 @@ export async function queryView<K = unknown, V = unknown>(
 ): Promise<ViewPageResult<K, V>> {
   const page = await remoteViews(client).query(name, query)
   return {
-    entries: page.entries.map(([text, value, timestamp]) => ({
-      key: JSON.parse(text) as K,
-      value: value as V,
-      timestamp,
-    })),
+    entries: viewEntries<K, V>(page.entries),
     next: page.next,
     offsets: page.offsets,
   }

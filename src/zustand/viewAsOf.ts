@@ -1,6 +1,7 @@
 import type { AsOf } from '../worker/views/viewWire.ts'
 import type { Client } from '../worker/connect.ts'
 import { remoteViews } from './remoteViews.ts'
+import { viewEntries } from './viewEntries.ts'
 import type { ViewEntry } from './ViewState.ts'
 
 export interface ViewAsOfResult<K, V> {
@@ -28,11 +29,7 @@ export async function viewAsOf<K = unknown, V = unknown>(
 ): Promise<ViewAsOfResult<K, V>> {
   const result = await remoteViews(client).asOf(name, at)
   return {
-    entries: result.entries.map(([text, value, timestamp]) => ({
-      key: JSON.parse(text) as K,
-      value: value as V,
-      timestamp,
-    })),
+    entries: viewEntries<K, V>(result.entries),
     offsets: result.offsets,
   }
 }
