@@ -2,6 +2,7 @@ import { afterEach, expect, test } from 'vitest'
 import { InvalidArgumentError } from '../../src/index.ts'
 import { connect, type Client } from '../../src/worker/index.ts'
 import { createViewStore, viewAsOf, type ViewStore } from '../../src/zustand/index.ts'
+import { stepMessages, type SpendRecord } from '../support/spendSteps.ts'
 import { until } from '../support/until.ts'
 import { uniqueName } from './workerTabs.ts'
 
@@ -34,7 +35,7 @@ test('viewAsOf gives the view as the live one was after those offsets, or up to 
   await Promise.all([totals.ready, windows.ready])
 
   // [key, value, timestamp, partition]; timestamps rise step by step.
-  const steps: [string, number, number, number][][] = [
+  const steps: SpendRecord[][] = [
     [
       ['food', 10, 1, 0],
       ['rent', 500, 2, 1],
@@ -51,12 +52,7 @@ test('viewAsOf gives the view as the live one was after those offsets, or up to 
   for (const step of steps) {
     await client.producer().send({
       topic: 'spend',
-      messages: step.map(([key, value, timestamp, partition]) => ({
-        key,
-        value,
-        timestamp,
-        partition,
-      })),
+      messages: stepMessages(step),
     })
     for (const [, value, , partition] of step) {
       sent[partition]!++

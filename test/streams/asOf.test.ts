@@ -8,6 +8,7 @@ import {
   TimeWindows,
   type Log,
 } from '../../src/index.ts'
+import { stepMessages, type SpendRecord } from '../support/spendSteps.ts'
 
 function topology() {
   const builder = new StreamsBuilder()
@@ -56,7 +57,7 @@ const replayed = (stores: Map<string, { key: unknown; value: unknown }[]>) =>
 // its window (dropped by the windowed count, counted by the others). It is in the partition of
 // the record that made it late: across partitions the replay takes records in timestamp order,
 // where a live instance took them as they arrived.
-const steps: [string, number, number, number][][] = [
+const steps: SpendRecord[][] = [
   [
     ['food', 10, 1, 0],
     ['rent', 500, 2, 1],
@@ -80,12 +81,7 @@ test('asOf offsets and timestamps equals what the live topology held then, and c
   for (const step of steps) {
     await log.producer().send({
       topic: 'spend',
-      messages: step.map(([key, value, timestamp, partition]) => ({
-        key,
-        value,
-        timestamp,
-        partition,
-      })),
+      messages: stepMessages(step),
     })
     const offsets = await caughtUp(log)
     points.push({ offsets, stores: live(streams) })

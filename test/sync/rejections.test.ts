@@ -72,6 +72,21 @@ const onServer = async (transport: ReturnType<typeof httpTransport>) => {
   return chunk.records.map((r) => r.key)
 }
 
+/** A device that sent k1..k3 while the server refused appends, once all three are rejections. */
+async function refusedThree(
+  policy: { appends: boolean },
+  transport: ReturnType<typeof httpTransport>,
+) {
+  policy.appends = false
+  const a = await device(transport)
+  await a.sync.producer().send({
+    topic: 'payments',
+    messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: n })),
+  })
+  await until(async () => (await a.sync.rejections('payments')).length === 3)
+  return a
+}
+
 const settled = (sync: Sync) => async () => (await sync.status()).topics.payments!.pending === 0
 
 test('403 from authorize: the whole batch becomes rejections in one request, never retried', async () => {
@@ -138,13 +153,7 @@ test('400 and 413: only the refused record leaves; the records around it reach t
 
 test('rejections outlive a restart until dismissed, one by one or all', async () => {
   const { policy, transport } = await server()
-  policy.appends = false
-  const a = await device(transport)
-  await a.sync.producer().send({
-    topic: 'payments',
-    messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: n })),
-  })
-  await until(async () => (await a.sync.rejections('payments')).length === 3)
+  const a = await refusedThree(policy, transport)
   await a.stop()
 
   const again = await device(transport, a.database)
@@ -170,13 +179,7 @@ test('rejections outlive a restart until dismissed, one by one or all', async ()
 test('refusals at the head of the outbox are stepped over: the device does not remember them forever', async () => {
   // The mark steps over them when a live read comes back empty: here after half a second.
   const { policy, transport } = await server([], 500)
-  policy.appends = false
-  const a = await device(transport)
-  await a.sync.producer().send({
-    topic: 'payments',
-    messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: n })),
-  })
-  await until(async () => (await a.sync.rejections('payments')).length === 3)
+  const a = await refusedThree(policy, transport)
   // Nothing of ours comes back from the server, yet the confirmed mark passes the refusals ...
   await until(async () => (await readSyncState(a.log, 'payments', 0)).confirmed === 3, 10_000)
   // ... and the next push forgets them (they are behind the confirmed mark).

@@ -1,7 +1,8 @@
 import { afterEach, expect, test } from 'vitest'
-import { memoryStorage, StreamsBuilder, type LogStorage } from '../../src/index.ts'
+import { memoryStorage, type LogStorage } from '../../src/index.ts'
 import { connect, serve } from '../../src/worker/index.ts'
 import { createViewStore } from '../../src/zustand/index.ts'
+import { paymentTotals } from '../support/topologies.ts'
 import { until } from '../support/until.ts'
 
 // A page's views boot from the changelogs (and their snapshots) as soon as the topics exist: they
@@ -13,15 +14,6 @@ const closers: (() => unknown)[] = []
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
 })
-
-function totals() {
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, number>('payments')
-    .groupByKey()
-    .reduce((a, b) => a + b, { materialized: 'totals' })
-  return builder.build()
-}
 
 /** One storage that outlives each serve() on it, whose reads of 'offsets' wait while `held`. */
 function heldStorage() {
@@ -63,7 +55,7 @@ async function boot(storage: LogStorage) {
     groups: false,
     cleaner: false,
     topics: [{ topic: 'payments', numPartitions: 1 }],
-    streams: { applicationId: 'app', topology: totals(), pollMs: 20 },
+    streams: { applicationId: 'app', topology: paymentTotals(), pollMs: 20 },
   })
   const client = connect(port2)
   closers.push(() => {

@@ -1,7 +1,8 @@
 import { afterEach, expect, test } from 'vitest'
-import { InvalidArgumentError, memoryStorage, StreamsBuilder } from '../../src/index.ts'
+import { InvalidArgumentError, memoryStorage } from '../../src/index.ts'
 import { changelogView, connect, serve } from '../../src/worker/index.ts'
 import { viewAsOf } from '../../src/zustand/index.ts'
+import { paymentTotals } from '../support/topologies.ts'
 import { until } from '../support/until.ts'
 
 // viewAsOf through serve() and the page client (memory storage, a MessageChannel for the worker
@@ -12,15 +13,6 @@ const closers: (() => unknown)[] = []
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
 })
-
-function totals() {
-  const builder = new StreamsBuilder()
-  builder
-    .stream<string, number>('payments')
-    .groupByKey()
-    .reduce((a, b) => a + b, { materialized: 'totals' })
-  return builder.build()
-}
 
 async function boot() {
   const { port1, port2 } = new MessageChannel()
@@ -33,7 +25,7 @@ async function boot() {
     topics: [{ topic: 'payments' }],
     // A view no topology makes: it cannot be replayed.
     views: [changelogView('elsewhere', 'things')],
-    streams: { applicationId: 'app', topology: totals(), pollMs: 20 },
+    streams: { applicationId: 'app', topology: paymentTotals(), pollMs: 20 },
   })
   const client = connect(port2)
   closers.push(async () => {
